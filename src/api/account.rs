@@ -1,0 +1,38 @@
+//! Registration, login and the current account.
+
+use crate::{api::client::AuthClient, domain::UserProfile, error::AppError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    api::context::{current_user, state},
+    server::services::{registration, session},
+};
+
+/// Creates an unconfirmed account; returns the message to show.
+#[server(prefix = "/api/fn", endpoint = "register", client = AuthClient)]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+) -> Result<String, AppError> {
+    let form = registration::RegistrationForm {
+        username: Some(username),
+        email: Some(email),
+        password: Some(password),
+    };
+    registration::register(&state(), form).await?;
+    Ok(registration::REGISTERED.to_owned())
+}
+
+/// Exchanges a username-or-email and password for a session token.
+#[server(prefix = "/api/fn", endpoint = "login", client = AuthClient)]
+pub async fn login(login: String, password: String) -> Result<String, AppError> {
+    Ok(session::login(&state(), &login, &password).await?)
+}
+
+/// The logged-in account.
+#[server(prefix = "/api/fn", endpoint = "me", client = AuthClient)]
+pub async fn me() -> Result<UserProfile, AppError> {
+    Ok(session::profile(&current_user().await?))
+}

@@ -1,0 +1,53 @@
+//! `AuthClient`: the browser `fetch` client of server functions, plus the session token.
+//!
+//! The token lives in localStorage (not a cookie), so the browser never attaches it by itself; this
+//! client adds `Authorization: Bearer <token>` to every server-function call, as the seed's axios
+//! interceptor did for its REST calls. No cookie means no CSRF surface.
+
+use leptos::server_fn::{
+    client::{Client, browser::BrowserClient},
+    error::FromServerFnError,
+    request::browser::BrowserRequest,
+    response::browser::BrowserResponse,
+};
+use std::future::Future;
+
+pub struct AuthClient;
+
+impl<E, IS, OS> Client<E, IS, OS> for AuthClient
+where
+    E: FromServerFnError,
+    IS: FromServerFnError,
+    OS: FromServerFnError,
+{
+    type Request = BrowserRequest;
+    type Response = BrowserResponse;
+
+    fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
+        #[cfg(feature = "hydrate")]
+        if let Some(token) = crate::ui::session::stored_token() {
+            req.headers()
+                .set("Authorization", &format!("Bearer {token}"));
+        }
+        <BrowserClient as Client<E, IS, OS>>::send(req)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_websocket(
+        path: &str,
+    ) -> impl Future<
+        Output = Result<
+            (
+                impl futures::Stream<Item = Result<bytes::Bytes, bytes::Bytes>> + Send + 'static,
+                impl futures::Sink<bytes::Bytes> + Send + 'static,
+            ),
+            E,
+        >,
+    > + Send {
+        <BrowserClient as Client<E, IS, OS>>::open_websocket(path)
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+        <BrowserClient as Client<E, IS, OS>>::spawn(future)
+    }
+}

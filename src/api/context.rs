@@ -1,0 +1,30 @@
+//! What a server function needs from the request it runs in: the app state and the session.
+//! (Error statuses are set in one place for all server functions: `server::http::server_fn_status`.)
+
+use crate::{
+    error::AppError,
+    server::{
+        services::session::{self, CurrentUser},
+        state::AppState,
+    },
+};
+use leptos::prelude::*;
+
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// The account behind the call's `Authorization: Bearer` header.
+///
+/// # Errors
+/// `Unauthorized` without a valid, current session.
+pub async fn current_user() -> Result<CurrentUser, AppError> {
+    let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    session::authenticate(&state(), header)
+        .await
+        .map_err(AppError::from)
+}

@@ -1,0 +1,7 @@
+//! Server functions: the UI's API. Each is a thin adapter (parse → service → map error) over the
+//! same services as the REST API, reachable at the stable path `/api/fn/<name>`.
+
+pub mod account;
+pub mod client;
+#[cfg(feature = "ssr")]
+mod context;

@@ -1,0 +1,136 @@
+//! The application shell, the router with its guard, and the navigation bar.
+
+use crate::ui::{
+    guard::{Decision, decide},
+    pages::{HomePage, LoginPage, NotFound, RegisterPage},
+    session::{AuthState, Session},
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    NavigateOptions,
+    components::{A, Route, Router, Routes},
+    hooks::{use_location, use_navigate},
+    path,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = Session::provide();
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser, after hydration: the first moment localStorage is readable
+    // without making the hydrated page differ from the server's.
+    Effect::new(move |_| {
+        session.load();
+        hydrated.set(true);
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/madblog.css"/>
+        <Title text="Madblog"/>
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().to_string()>
+                <NavBar/>
+                <main class="container">
+                    <Guard>
+                        <Routes fallback=NotFound>
+                            <Route path=path!("/") view=HomePage/>
+                            <Route path=path!("/login") view=LoginPage/>
+                            <Route path=path!("/register") view=RegisterPage/>
+                        </Routes>
+                    </Guard>
+                </main>
+                <footer class="footer container">"Madblog"</footer>
+            </div>
+        </Router>
+    }
+}
+
+/// Checks every navigation against the session (see `ui::guard`) and draws the page only when it
+/// is allowed, so a page meant for someone else never shows, not even for one frame.
+#[component]
+fn Guard(children: ChildrenFn) -> impl IntoView {
+    let session = Session::expect();
+    let location = use_location();
+    let navigate = use_navigate();
+    let decision = Memo::new(move |_| {
+        let path = location.pathname.get();
+        let search = location.search.get();
+        let full = if search.is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?{search}")
+        };
+        decide(&path, &full, &session.state())
+    });
+    Effect::new(move |_| {
+        if let Decision::Redirect(to) = decision.get() {
+            navigate(
+                &to,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    view! {
+        <Show
+            when=move || decision.get() == Decision::Allow
+            fallback=|| view! { <section class="card"><p class="muted">"Loading…"</p></section> }
+        >
+            {children()}
+        </Show>
+    }
+}
+
+#[component]
+fn NavBar() -> impl IntoView {
+    let session = Session::expect();
+    let navigate = use_navigate();
+    let log_out = move |_| {
+        session.log_out();
+        navigate("/login", NavigateOptions::default());
+    };
+    view! {
+        <header class="navbar">
+            <nav class="container nav-inner">
+                <A href="/" attr:class="brand">"Madblog"</A>
+                <div class="nav-links">
+                    {move || match session.state() {
+                        AuthState::Unknown => ().into_any(),
+                        AuthState::Anonymous => view! {
+                            <A href="/login">"Log in"</A>
+                            <A href="/register" attr:class="button primary small">"Register"</A>
+                        }.into_any(),
+                        AuthState::LoggedIn(info) => view! {
+                            <span class="whoami" data-testid="whoami">{info.name}</span>
+                            <button class="link" on:click=log_out.clone()>"Log out"</button>
+                        }.into_any(),
+                    }}
+                </div>
+            </nav>
+        </header>
+    }
+}

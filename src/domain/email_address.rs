@@ -1,0 +1,139 @@
+//! `EmailAddress`: where the account's mail goes, normalised so one inbox is one account.
+
+use std::fmt;
+
+/// A syntactically valid address: trimmed, with its domain lower-cased (domains are
+/// case-insensitive; local parts, strictly, are not, so their case is kept for delivery).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailAddressError {
+    #[error("Please provide a valid email address.")]
+    Invalid,
+    #[error("Email addresses can have at most 254 characters.")]
+    TooLong,
+}
+
+impl EmailAddress {
+    pub const MAX_LEN: usize = 254;
+
+    /// # Errors
+    /// [`EmailAddressError::Invalid`] unless the input is `local@domain.tld` with a plausible local
+    /// part and a domain of dot-separated labels ending in an alphabetic top-level label.
+    pub fn parse(raw: &str) -> Result<Self, EmailAddressError> {
+        let raw = raw.trim();
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(EmailAddressError::TooLong);
+        }
+        let (local, domain) = raw.rsplit_once('@').ok_or(EmailAddressError::Invalid)?;
+        if !valid_local(local) || !valid_domain(domain) {
+            return Err(EmailAddressError::Invalid);
+        }
+        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    /// The uniqueness and lookup key. Real mail systems treat `Bob@x.org` and `bob@x.org` as one
+    /// inbox, so they must be one account, or a typo in case would create a second one.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+fn valid_local(local: &str) -> bool {
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"@".contains(c))
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some(tld) = labels.last() else {
+        return false;
+    };
+    labels.len() >= 2
+        && tld.chars().count() >= 2
+        && tld.chars().all(char::is_alphabetic)
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+impl AsRef<str> for EmailAddress {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_lowercases_only_the_domain() {
+        let email = EmailAddress::parse("  Bob.Smith@Example.ORG ").unwrap();
+        assert_eq!(email.as_ref(), "Bob.Smith@example.org");
+        assert_eq!(email.key(), "bob.smith@example.org");
+    }
+
+    #[test]
+    fn accepts_common_shapes() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.mail.example.com",
+            "x_y-z@xn--80ak6aa92e.com",
+            "用户@例子.广告",
+        ] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_addresses() {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@b.c",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a@b-.com",
+            ".a@b.com",
+            "a.@b.com",
+            "a..b@c.com",
+            "a@b.c0m",
+            "<a>@b.com",
+            "a@b.com.",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad),
+                Err(EmailAddressError::Invalid),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_overlong_addresses() {
+        let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
+        assert_eq!(EmailAddress::parse(&long), Err(EmailAddressError::TooLong));
+    }
+}

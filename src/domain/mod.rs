@@ -1,0 +1,13 @@
+//! Pure account types shared by the browser and the server: the one place where the rules for a
+//! username, an email address and a password live (parse, don't validate).
+
+mod email_address;
+mod password;
+pub mod session;
+mod user;
+mod username;
+
+pub use email_address::{EmailAddress, EmailAddressError};
+pub use password::{Password, PasswordError};
+pub use user::{UserId, UserProfile};
+pub use username::{Username, UsernameError};

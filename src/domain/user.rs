@@ -1,0 +1,37 @@
+//! Identifiers and the public view of an account, as both ends see them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An account's id: a random UUID made by the server, so ids reveal neither how many accounts
+/// exist nor in what order they were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub uuid::Uuid);
+
+impl UserId {
+    /// # Errors
+    /// When `raw` is not a UUID.
+    pub fn parse(raw: &str) -> Result<Self, uuid::Error> {
+        uuid::Uuid::parse_str(raw).map(Self)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What `GET /api/users/me` and the `me` server function return about the logged-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub confirmed: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+}

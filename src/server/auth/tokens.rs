@@ -1,0 +1,296 @@
+//! Every signed token the app issues, one purpose each: session (API access), confirm (email
+//! confirmation links) and reset (password reset links).
+//!
+//! Each purpose has its own HMAC key, derived from `SECRET_KEY`, and its own `typ` claim, so a token
+//! minted for one purpose fails signature verification for every other one; the `typ` check is a
+//! second, independent lock. The algorithm is pinned to HS256: a token whose header says `none`,
+//! `HS512` or anything else is rejected before any claim is read.
+
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::Sha256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Session,
+    Confirm,
+    Reset,
+}
+
+impl Purpose {
+    pub fn typ(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Confirm => "confirm",
+            Self::Reset => "reset",
+        }
+    }
+
+    const ALL: [Self; 3] = [Self::Session, Self::Confirm, Self::Reset];
+}
+
+/// Why a token was refused. Callers map all of these to one answer (401, or "invalid or expired
+/// link"), so the distinction is for logs and tests only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token expired")]
+    Expired,
+    #[error("token is malformed, forged, or for another purpose")]
+    Invalid,
+}
+
+/// Claims every purpose carries.
+pub trait Claims: Serialize + DeserializeOwned {
+    fn typ(&self) -> &str;
+}
+
+/// The session token: proof of login for `ver`, the user's session version at issue time. Bumping
+/// the version (password change, "log out everywhere") kills every earlier session token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionClaims {
+    pub sub: String,
+    pub name: String,
+    pub confirmed: bool,
+    pub ver: i64,
+    pub typ: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims for SessionClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
+}
+
+struct KeyPair {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+/// Signing and verification keys for every purpose.
+pub struct TokenKeys {
+    keys: Vec<(Purpose, KeyPair)>,
+}
+
+impl TokenKeys {
+    /// Derives one key per purpose: HMAC-SHA256(SECRET_KEY, "madblog/jwt/<typ>/v1").
+    pub fn from_secret(secret: &[u8]) -> Self {
+        let keys = Purpose::ALL
+            .into_iter()
+            .map(|purpose| {
+                let mut mac =
+                    Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+                mac.update(format!("madblog/jwt/{}/v1", purpose.typ()).as_bytes());
+                let key = mac.finalize().into_bytes();
+                let pair = KeyPair {
+                    encoding: EncodingKey::from_secret(&key).expect("a 32-byte key is never empty"),
+                    decoding: DecodingKey::from_secret(&key).expect("a 32-byte key is never empty"),
+                };
+                (purpose, pair)
+            })
+            .collect();
+        Self { keys }
+    }
+
+    fn pair(&self, purpose: Purpose) -> &KeyPair {
+        &self
+            .keys
+            .iter()
+            .find(|(p, _)| *p == purpose)
+            .expect("every purpose has a key")
+            .1
+    }
+
+    /// Signs `claims` with the key of `purpose`.
+    ///
+    /// # Panics
+    /// Never for the claim types in this module (serialising them can't fail).
+    pub fn sign<C: Claims>(&self, purpose: Purpose, claims: &C) -> String {
+        debug_assert_eq!(claims.typ(), purpose.typ());
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.pair(purpose).encoding,
+        )
+        .expect("HS256 signing of plain claims cannot fail")
+    }
+
+    /// Verifies signature, algorithm, expiry and `typ`, and returns the claims.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] for a well-signed but expired token, [`TokenError::Invalid`] for
+    /// everything else.
+    pub fn verify<C: Claims>(&self, purpose: Purpose, token: &str) -> Result<C, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        // One clock issues and checks these: no leeway, an expired token is expired.
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        let data = jsonwebtoken::decode::<C>(token, &self.pair(purpose).decoding, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        if data.claims.typ() != purpose.typ() {
+            return Err(TokenError::Invalid);
+        }
+        Ok(data.claims)
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::from_secret(b"a test secret that is at least thirty-two bytes")
+    }
+
+    fn claims(exp_in: i64) -> SessionClaims {
+        SessionClaims {
+            sub: "4b1f0a4e-0000-4000-8000-000000000000".into(),
+            name: "ann".into(),
+            confirmed: false,
+            ver: 1,
+            typ: "session".into(),
+            iat: now(),
+            exp: now() + exp_in,
+        }
+    }
+
+    #[test]
+    fn a_fresh_session_token_verifies() {
+        let token = keys().sign(Purpose::Session, &claims(60));
+        assert_eq!(
+            keys()
+                .verify::<SessionClaims>(Purpose::Session, &token)
+                .unwrap(),
+            {
+                let mut c = claims(60);
+                c.iat = keys()
+                    .verify::<SessionClaims>(Purpose::Session, &token)
+                    .unwrap()
+                    .iat;
+                c.exp = c.iat + 60;
+                c
+            }
+        );
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let token = keys().sign(Purpose::Session, &claims(-1));
+        assert_eq!(
+            keys().verify::<SessionClaims>(Purpose::Session, &token),
+            Err(TokenError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
+        let token = other.sign(Purpose::Session, &claims(60));
+        assert_eq!(
+            keys().verify::<SessionClaims>(Purpose::Session, &token),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_token_of_another_purpose_is_refused_even_with_the_right_typ() {
+        // Signed with the confirm key but claiming to be a session: the key separation catches it.
+        let token = keys().sign(
+            Purpose::Confirm,
+            &SessionClaims {
+                typ: "confirm".into(),
+                ..claims(60)
+            },
+        );
+        assert_eq!(
+            keys().verify::<SessionClaims>(Purpose::Session, &token),
+            Err(TokenError::Invalid)
+        );
+        let relabelled = {
+            let mut c = claims(60);
+            c.typ = "confirm".into();
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &c,
+                &keys().pair(Purpose::Session).encoding,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            keys().verify::<SessionClaims>(Purpose::Session, &relabelled),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
+        let header = B64.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
+            assert_eq!(
+                keys().verify::<SessionClaims>(Purpose::Session, &token),
+                Err(TokenError::Invalid)
+            );
+        }
+    }
+
+    #[test]
+    fn hs512_with_the_right_key_is_refused() {
+        let keys = keys();
+        let key = &keys.pair(Purpose::Session).encoding;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(60), key).unwrap();
+        assert_eq!(
+            keys.verify::<SessionClaims>(Purpose::Session, &token),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_tampered_payload_is_refused() {
+        let token = keys().sign(Purpose::Session, &claims(60));
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut c = claims(60);
+        c.confirmed = true;
+        parts[1] = B64.encode(serde_json::to_vec(&c).unwrap());
+        assert_eq!(
+            keys().verify::<SessionClaims>(Purpose::Session, &parts.join(".")),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn garbage_is_refused_not_panicked_on() {
+        for junk in [
+            "",
+            "abc",
+            "a.b.c",
+            "....",
+            "eyJhbGciOiJIUzI1NiJ9.e30.",
+            &"x".repeat(10_000),
+        ] {
+            assert_eq!(
+                keys().verify::<SessionClaims>(Purpose::Session, junk),
+                Err(TokenError::Invalid)
+            );
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Typed settings, read once at start-up from the environment and `.env`; secrets in a type that
+//! never prints.
+
+use anyhow::{Context, bail};
+use std::{fmt, path::PathBuf, time::Duration};
+
+/// A secret value: no `Display`, and `Debug` prints `[redacted]`, so it can't leak through a log
+/// line, a panic message or an error chain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// SMTP settings, named as in the seed (Flask-Mail) plus `MAIL_USE_TLS` for STARTTLS.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub server: Option<String>,
+    pub port: u16,
+    pub use_ssl: bool,
+    pub use_tls: bool,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub sender: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub secret_key: Secret,
+    pub database_url: Secret,
+    /// The public origin (scheme://host[:port], no trailing slash): every link in a mail starts here.
+    pub app_url: String,
+    pub mail: MailSettings,
+    /// How long a session token lives.
+    pub session_ttl: Duration,
+    /// Where the SQLite file, the dev secret and the dev mailbox live.
+    pub data_dir: PathBuf,
+}
+
+/// The minimum length of `SECRET_KEY` in production: 256 bits of key material for HMAC-SHA256.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads `.env` (if present) and the environment.
+    ///
+    /// # Errors
+    /// In production: a missing or short `SECRET_KEY`, or a missing `APP_URL`. Anywhere: a setting
+    /// that doesn't parse. The message names the setting, never its value.
+    pub fn from_env() -> anyhow::Result<Self> {
+        // A missing .env is normal; a malformed one is a mistake worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(e).context("could not read .env"),
+        }
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds settings from any lookup function (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// As [`Settings::from_env`].
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let app_env = match get("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(_) => bail!("APP_ENV must be `development` or `production`"),
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let production = app_env == AppEnv::Production;
+
+        let secret_key = match get("SECRET_KEY") {
+            Some(key) if key.len() >= MIN_SECRET_BYTES => Secret::new(key),
+            Some(_) if production => {
+                bail!("SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long in production")
+            }
+            None if production => bail!("SECRET_KEY must be set in production"),
+            Some(_) => {
+                tracing::warn!(
+                    "SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; fine for development only"
+                );
+                Secret::new(get("SECRET_KEY").unwrap_or_default())
+            }
+            None => dev_secret(&data_dir)?,
+        };
+
+        let app_url = match get("APP_URL") {
+            Some(url) => parse_origin(&url)
+                .context("APP_URL must be an origin like https://blog.example.com")?,
+            None if production => bail!("APP_URL must be set in production"),
+            None => {
+                let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+                format!("http://{addr}")
+            }
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("madblog.db").display()
+            )
+        });
+
+        let mail = MailSettings {
+            server: get("MAIL_SERVER"),
+            port: match get("MAIL_PORT") {
+                Some(p) => p
+                    .trim()
+                    .parse()
+                    .context("MAIL_PORT must be a port number")?,
+                None => 25,
+            },
+            use_ssl: flag(get("MAIL_USE_SSL"), "MAIL_USE_SSL")?,
+            use_tls: flag(get("MAIL_USE_TLS"), "MAIL_USE_TLS")?,
+            username: get("MAIL_USERNAME"),
+            password: get("MAIL_PASSWORD").map(Secret::new),
+            sender: get("MAIL_SENDER").unwrap_or_else(|| "Madblog <no-reply@localhost>".into()),
+        };
+
+        let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;
+
+        Ok(Self {
+            app_env,
+            secret_key,
+            database_url: Secret::new(database_url),
+            app_url,
+            mail,
+            session_ttl,
+            data_dir,
+        })
+    }
+}
+
+/// Development only: a random secret made on first start and kept in `data/`, so sessions survive
+/// a restart without anyone having to invent a key, and no default secret exists in the code.
+fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<Secret> {
+    use rand::RngCore;
+    let path = data_dir.join("dev-secret-key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= MIN_SECRET_BYTES {
+            tracing::warn!(path = %path.display(), "SECRET_KEY is not set: using the development secret kept in the data directory");
+            return Ok(Secret::new(existing));
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("could not create {}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, &key).with_context(|| format!("could not write {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "SECRET_KEY is not set: generated a development secret; set SECRET_KEY in production");
+    Ok(Secret::new(key))
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
+    match value
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("0" | "false" | "off" | "no") => Ok(false),
+        Some("1" | "true" | "on" | "yes") => Ok(true),
+        Some(_) => bail!("{name} must be true or false"),
+    }
+}
+
+fn seconds(value: Option<String>, name: &str, default: u64) -> anyhow::Result<Duration> {
+    let secs = match value {
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .with_context(|| format!("{name} must be a positive number of seconds"))?,
+        None => default,
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// Accepts `http(s)://host[:port]` with an optional trailing slash, and nothing after it: a path or
+/// query would end up in the middle of every link.
+fn parse_origin(url: &str) -> anyhow::Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .context("scheme must be http or https")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        bail!("expected scheme://host[:port]");
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let dir = std::env::temp_dir().join(format!("madblog-config-{}", uuid::Uuid::new_v4()));
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.insert("DATA_DIR".into(), dir.display().to_string());
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn production_requires_a_long_secret_and_names_the_setting() {
+        let err = settings(&[("APP_ENV", "production"), ("APP_URL", "https://x.org")]).unwrap_err();
+        assert!(err.to_string().contains("SECRET_KEY"));
+        let err = settings(&[
+            ("APP_ENV", "production"),
+            ("APP_URL", "https://x.org"),
+            ("SECRET_KEY", "short"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("SECRET_KEY"));
+        assert!(
+            !err.to_string().contains("short"),
+            "the value must not be echoed"
+        );
+    }
+
+    #[test]
+    fn production_requires_app_url() {
+        let key = "k".repeat(32);
+        let err = settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key)]).unwrap_err();
+        assert!(err.to_string().contains("APP_URL"));
+        assert!(
+            settings(&[
+                ("APP_ENV", "production"),
+                ("SECRET_KEY", &key),
+                ("APP_URL", "https://x.org/")
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn development_generates_and_keeps_a_secret() {
+        let dir = std::env::temp_dir().join(format!("madblog-config-{}", uuid::Uuid::new_v4()));
+        let get = |k: &str| (k == "DATA_DIR").then(|| dir.display().to_string());
+        let first = Settings::from_lookup(get).unwrap();
+        let second = Settings::from_lookup(get).unwrap();
+        assert!(first.secret_key.expose().len() >= MIN_SECRET_BYTES);
+        assert_eq!(first.secret_key, second.secret_key);
+        assert_eq!(first.app_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn app_url_must_be_a_bare_origin() {
+        assert_eq!(
+            parse_origin("https://blog.example.com/").unwrap(),
+            "https://blog.example.com"
+        );
+        for bad in [
+            "blog.example.com",
+            "https://",
+            "https://x.org/path",
+            "ftp://x.org",
+            "https://evil@x.org",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = settings(&[
+            ("SECRET_KEY", &"z".repeat(40)),
+            ("MAIL_PASSWORD", "hunter2hunter2"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("zzzz") && !shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_numbers_and_flags_name_their_setting() {
+        assert!(
+            settings(&[("MAIL_PORT", "smtp")])
+                .unwrap_err()
+                .to_string()
+                .contains("MAIL_PORT")
+        );
+        assert!(
+            settings(&[("MAIL_USE_SSL", "maybe")])
+                .unwrap_err()
+                .to_string()
+                .contains("MAIL_USE_SSL")
+        );
+        assert!(
+            settings(&[("SESSION_TTL_SECONDS", "0")])
+                .unwrap_err()
+                .to_string()
+                .contains("SESSION_TTL_SECONDS")
+        );
+    }
+}

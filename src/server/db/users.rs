@@ -1,0 +1,150 @@
+//! Statements on the `users` table.
+
+use super::Pool;
+use sqlx::Row;
+
+/// A row of `users`, as the services use it.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub confirmed: bool,
+    pub session_version: i64,
+    pub created_at: i64,
+    pub last_seen: i64,
+}
+
+const COLUMNS: &str =
+    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        confirmed: row.try_get::<i64, _>("confirmed")? != 0,
+        session_version: row.try_get("session_version")?,
+        created_at: row.try_get("created_at")?,
+        last_seen: row.try_get("last_seen")?,
+    })
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub password_hash: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("email taken")]
+    EmailTaken,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Inserts an unconfirmed account. The unique keys decide races: of 100 concurrent registrations of
+/// one name, exactly one insert succeeds.
+///
+/// # Errors
+/// `UsernameTaken` / `EmailTaken` on a unique violation, `Database` otherwise.
+pub async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user: &NewUser<'_>,
+) -> Result<(), InsertUserError> {
+    sqlx::query(
+        "INSERT INTO users (id, username, username_key, email, email_key, password_hash, confirmed, \
+         session_version, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $7)",
+    )
+    .bind(user.id)
+    .bind(user.username)
+    .bind(user.username_key)
+    .bind(user.email)
+    .bind(user.email_key)
+    .bind(user.password_hash)
+    .bind(user.now)
+    .execute(executor)
+    .await
+    .map_err(|e| {
+        if super::is_unique_violation(&e, "username_key") {
+            InsertUserError::UsernameTaken
+        } else if super::is_unique_violation(&e, "email_key") {
+            InsertUserError::EmailTaken
+        } else {
+            InsertUserError::Database(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// # Errors
+/// On a database failure.
+pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Looks an account up by its username key or its email key.
+///
+/// # Errors
+/// On a database failure.
+pub async fn find_by_login(pool: &Pool, key: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let column = if key.contains('@') {
+        "email_key"
+    } else {
+        "username_key"
+    };
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE {column} = $1");
+    sqlx::query(&sql)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Records activity, at most once a minute per account: a write on every request (as the seed did)
+/// would make every read a write.
+///
+/// # Errors
+/// On a database failure.
+pub async fn touch_last_seen(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3")
+        .bind(now)
+        .bind(id)
+        .bind(now - 60)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Invalidates every session token of the account; returns the new version.
+///
+/// # Errors
+/// On a database failure, or if the account doesn't exist.
+pub async fn bump_session_version<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE users SET session_version = session_version + 1 WHERE id = $1 RETURNING session_version")
+        .bind(id)
+        .fetch_one(executor)
+        .await?
+        .try_get(0)
+}

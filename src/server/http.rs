@@ -1,0 +1,194 @@
+//! The HTTP edge shared by the REST API and the pages: `AppError` as a JSON response, a JSON body
+//! extractor whose every rejection is a clear 4xx, the session extractor, and log-safe paths.
+
+use crate::{
+    error::AppError,
+    server::{
+        services::session::{self, CurrentUser},
+        state::AppState,
+    },
+};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+
+/// The largest request body accepted anywhere.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let body = match &self {
+            // The seed's shape: just the reason phrase, whatever was wrong.
+            AppError::Unauthorized => serde_json::json!({ "error": reason }),
+            AppError::Validation(fields) => {
+                serde_json::json!({ "error": reason, "message": fields })
+            }
+            other => serde_json::json!({ "error": reason, "message": other.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            AppError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            AppError::TooManyRequests { retry_after, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A JSON request body. Unlike axum's `Json`, every rejection is an `AppError` with the seed's
+/// error shape: 415 without a JSON content type, 413 over [`BODY_LIMIT`], 400 for malformed JSON
+/// or wrong field types.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !json_type {
+            return Err(AppError::UnsupportedMediaType(
+                "You must post JSON data (Content-Type: application/json).".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::BadRequest("Could not read the request body.".into())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(AppError::BadRequest("You must post JSON data.".into()));
+        }
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            let what = if e.is_data() {
+                "The JSON has a field of the wrong type"
+            } else {
+                "The body is not valid JSON"
+            };
+            // serde names the field and the expected type; the value itself is not echoed for
+            // strings, which is where secrets would be.
+            AppError::BadRequest(format!("{what}: {e}."))
+        })
+    }
+}
+
+/// The account behind the request's `Authorization: Bearer` session token; 401 otherwise.
+pub struct Authenticated(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(session::authenticate(state, header).await?))
+    }
+}
+
+/// The path with anything that looks like a token replaced, for logs: links and API paths carry
+/// JWTs (`/api/confirm/<jwt>`), and logs outlive them.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if looks_like_token(segment) {
+                "[token]"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn looks_like_token(segment: &str) -> bool {
+    segment.len() >= 24 && segment.matches('.').count() >= 2
+        || segment.len() >= 40
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Gives server-function errors their HTTP status. The server-function runtime answers 500 for
+/// every error, including its own argument errors; the body is an encoded `AppError`, which knows
+/// its status. One rule here instead of a status call in every function.
+pub async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/fn/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyRequests { retry_after, .. } = err {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Turns the plain-text 413 of the body-limit layer (which guards server functions too) into the
+/// JSON error every other answer uses.
+pub async fn json_payload_too_large(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        AppError::PayloadTooLarge.into_response()
+    } else {
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_in_paths_are_redacted() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl";
+        assert_eq!(
+            redact_path(&format!("/api/confirm/{jwt}")),
+            "/api/confirm/[token]"
+        );
+        assert_eq!(redact_path("/api/users/me"), "/api/users/me");
+        assert_eq!(redact_path("/pkg/madblog.wasm"), "/pkg/madblog.wasm");
+    }
+}

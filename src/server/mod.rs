@@ -1,0 +1,13 @@
+//! Everything that runs only on the server (`ssr`): configuration, the HTTP stack, the database,
+//! authentication and the use cases.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod rest;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

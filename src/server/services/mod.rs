@@ -1,0 +1,10 @@
+//! The use cases: every rule about accounts lives here once, and both the REST API and the server
+//! functions call it. Each use case has its own error enum; `server::http` maps them to `AppError`.
+
+pub mod registration;
+pub mod session;
+
+/// Logs an unexpected error with its whole cause chain, once, at the edge where it becomes a 500.
+pub(crate) fn log_unexpected(context: &str, err: &anyhow::Error) {
+    tracing::error!(error = format!("{err:#}"), "{context} failed");
+}

@@ -1,0 +1,190 @@
+//! Logging in (credentials → session token) and authenticating requests (session token → account).
+
+use crate::{
+    domain::{UserId, UserProfile},
+    error::AppError,
+    server::{
+        auth::tokens::{Purpose, SessionClaims, now},
+        db::users::{self, UserRow},
+        state::AppState,
+    },
+};
+use anyhow::Context;
+
+/// The account behind a verified session token, as the database has it now.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub row: UserRow,
+}
+
+impl CurrentUser {
+    pub fn confirmed(&self) -> bool {
+        self.row.confirmed
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown login or wrong password: one error, so the answer doesn't tell which.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No token, or a token that is malformed, forged, expired, of another purpose, for a deleted
+    /// account or for an old session version.
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<LoginError> for AppError {
+    fn from(err: LoginError) -> Self {
+        match err {
+            LoginError::InvalidCredentials => AppError::Unauthorized,
+            LoginError::Unexpected(e) => {
+                super::log_unexpected("login", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthenticated => AppError::Unauthorized,
+            AuthError::Unexpected(e) => {
+                super::log_unexpected("authentication", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Checks a username-or-email and password and returns a fresh session token.
+///
+/// # Errors
+/// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
+/// `Unexpected` for database or hashing failures.
+pub async fn login(state: &AppState, login: &str, password: &str) -> Result<String, LoginError> {
+    // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
+    let key = login.trim().to_lowercase();
+    let user = if key.is_empty() {
+        None
+    } else {
+        users::find_by_login(&state.pool, &key)
+            .await
+            .context("looking up the login")?
+    };
+    let matches = state
+        .hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await
+        .context("verifying the password")?;
+    let Some(user) = user.filter(|_| matches) else {
+        return Err(LoginError::InvalidCredentials);
+    };
+    users::touch_last_seen(&state.pool, &user.id, now())
+        .await
+        .context("recording the login")?;
+    tracing::info!(user_id = %user.id, "logged in");
+    Ok(issue_session(state, &user))
+}
+
+/// A session token for `user`'s current session version and confirmation state.
+pub fn issue_session(state: &AppState, user: &UserRow) -> String {
+    let iat = now();
+    let claims = SessionClaims {
+        sub: user.id.clone(),
+        name: user.username.clone(),
+        confirmed: user.confirmed,
+        ver: user.session_version,
+        typ: Purpose::Session.typ().to_owned(),
+        iat,
+        exp: iat + state.settings.session_ttl.as_secs() as i64,
+    };
+    state.tokens.sign(Purpose::Session, &claims)
+}
+
+/// Resolves an `Authorization` header value (`Bearer <jwt>`) to the current account.
+///
+/// # Errors
+/// `Unauthenticated` for anything but a valid, current session token of an existing account.
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+) -> Result<CurrentUser, AuthError> {
+    let token = authorization
+        .and_then(bearer_token)
+        .ok_or(AuthError::Unauthenticated)?;
+    let claims: SessionClaims = state
+        .tokens
+        .verify(Purpose::Session, token)
+        .map_err(|_| AuthError::Unauthenticated)?;
+    let id = UserId::parse(&claims.sub).map_err(|_| AuthError::Unauthenticated)?;
+    let row = users::find_by_id(&state.pool, &claims.sub)
+        .await
+        .context("loading the session's account")?
+        .ok_or(AuthError::Unauthenticated)?;
+    // A password change or "log out everywhere" bumped the version: this token is history.
+    if row.session_version != claims.ver {
+        return Err(AuthError::Unauthenticated);
+    }
+    users::touch_last_seen(&state.pool, &row.id, now())
+        .await
+        .context("recording activity")?;
+    Ok(CurrentUser { id, row })
+}
+
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The account as `GET /api/users/me` shows it.
+pub fn profile(user: &CurrentUser) -> UserProfile {
+    UserProfile {
+        id: user.id,
+        username: user.row.username.clone(),
+        email: user.row.email.clone(),
+        confirmed: user.row.confirmed,
+        created_at: rfc3339(user.row.created_at),
+        last_seen: rfc3339(user.row.last_seen),
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_bearer_tokens_in_any_case() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("abc"), None);
+    }
+
+    #[test]
+    fn formats_instants_as_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

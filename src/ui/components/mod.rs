@@ -1,0 +1,9 @@
+//! Reusable pieces of forms and pages.
+
+mod field;
+mod notice;
+mod submit;
+
+pub use field::TextField;
+pub use notice::Notice;
+pub use submit::SubmitButton;

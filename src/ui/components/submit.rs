@@ -1,0 +1,19 @@
+//! A submit button that shows progress and can't be pressed twice.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn SubmitButton(
+    label: &'static str,
+    busy_label: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class="primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            <Show when=move || pending.get() fallback=move || label>
+                <span class="spinner" aria-hidden="true"></span>
+                {busy_label}
+            </Show>
+        </button>
+    }
+}

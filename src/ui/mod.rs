@@ -1,0 +1,6 @@
+//! The pages and components the hydrated front end draws, and the browser's session state.
+
+pub mod components;
+pub mod guard;
+pub mod pages;
+pub mod session;

@@ -1,0 +1,62 @@
+//! `/`: greets the logged-in user with their account, or invites a visitor in.
+
+use crate::{
+    api::account::me,
+    error::AppError,
+    ui::session::{AuthState, Session},
+};
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_navigate};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let session = Session::expect();
+    view! {
+        {move || match session.state() {
+            AuthState::Unknown => view! { <section class="card"><p class="muted">"Loading…"</p></section> }.into_any(),
+            AuthState::Anonymous => view! {
+                <section class="card hero">
+                    <h1>"Welcome to Madblog"</h1>
+                    <p>"A small blog for people who like to write. Create an account to get started."</p>
+                    <p class="actions">
+                        <A href="/register" attr:class="button primary">"Create an account"</A>
+                        <A href="/login" attr:class="button">"Log in"</A>
+                    </p>
+                </section>
+            }.into_any(),
+            AuthState::LoggedIn(info) => view! { <Welcome name=info.name/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Welcome(name: String) -> impl IntoView {
+    let session = Session::expect();
+    let navigate = use_navigate();
+    // Runs in the browser only: the token is in localStorage, which the server can't read.
+    let profile = LocalResource::new(me);
+    Effect::new(move |_| {
+        if let Some(Err(AppError::Unauthorized)) = profile.get() {
+            // The server no longer accepts this session (expired, or logged out elsewhere).
+            session.log_out();
+            navigate("/login?redirect=/", Default::default());
+        }
+    });
+    view! {
+        <section class="card">
+            <h1>"Hello, " {name} "!"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
+                {move || profile.get().map(|result| match result {
+                    Ok(p) => view! {
+                        <dl class="profile">
+                            <dt>"Username"</dt><dd data-testid="profile-username">{p.username}</dd>
+                            <dt>"Email"</dt><dd>{p.email}</dd>
+                            <dt>"Member since"</dt><dd>{p.created_at}</dd>
+                        </dl>
+                    }.into_any(),
+                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,120 @@
+//! The browser's session: the JWT kept in localStorage under `madblog-token`, and what the UI reads
+//! from it. The server never sees this state; it checks the token on every call.
+
+use crate::domain::session::SessionInfo;
+use leptos::prelude::*;
+
+/// The localStorage key of the session token, as in the seed.
+pub const TOKEN_KEY: &str = "madblog-token";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthState {
+    /// During server rendering and before hydration: localStorage can't be read yet, so nothing
+    /// that depends on the user is drawn.
+    Unknown,
+    Anonymous,
+    LoggedIn(SessionInfo),
+}
+
+/// The session, shared through context.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    state: RwSignal<AuthState>,
+}
+
+impl Session {
+    /// Creates the session (unknown until [`Session::load`]) and provides it to the tree.
+    pub fn provide() -> Self {
+        let session = Self {
+            state: RwSignal::new(AuthState::Unknown),
+        };
+        provide_context(session);
+        session
+    }
+
+    pub fn expect() -> Self {
+        expect_context::<Self>()
+    }
+
+    pub fn state(&self) -> AuthState {
+        self.state.get()
+    }
+
+    /// Reads the stored token; an unreadable or expired one is removed.
+    pub fn load(&self) {
+        let state = match stored_token()
+            .as_deref()
+            .and_then(SessionInfo::decode_unverified)
+        {
+            Some(info) if !info.expired_at(now()) => AuthState::LoggedIn(info),
+            Some(_) => {
+                remove_token();
+                AuthState::Anonymous
+            }
+            None => AuthState::Anonymous,
+        };
+        self.state.set(state);
+    }
+
+    /// Keeps a token the server just issued.
+    pub fn log_in(&self, token: &str) {
+        match SessionInfo::decode_unverified(token) {
+            Some(info) => {
+                store_token(token);
+                self.state.set(AuthState::LoggedIn(info));
+            }
+            None => self.log_out(),
+        }
+    }
+
+    pub fn log_out(&self) {
+        remove_token();
+        self.state.set(AuthState::Anonymous);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn storage() -> Option<web_sys::Storage> {
+    use gloo_storage::Storage;
+    Some(gloo_storage::LocalStorage::raw())
+}
+
+/// The raw token (stored as-is, not JSON-quoted, so other clients of the seed's format can read it).
+#[cfg(feature = "hydrate")]
+pub fn stored_token() -> Option<String> {
+    storage()?
+        .get_item(TOKEN_KEY)
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn stored_token() -> Option<String> {
+    None
+}
+
+fn store_token(_token: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(s) = storage() {
+        let _ = s.set_item(TOKEN_KEY, _token);
+    }
+}
+
+fn remove_token() {
+    #[cfg(feature = "hydrate")]
+    if let Some(s) = storage() {
+        let _ = s.remove_item(TOKEN_KEY);
+    }
+}
+
+fn now() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}

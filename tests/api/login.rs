@@ -1,0 +1,113 @@
+use crate::helpers::{PASSWORD, spawn_app};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn logging_in_by_username_or_email_in_any_case_returns_a_session_token() {
+    let app = spawn_app().await;
+    app.register("Dora", "dora@example.com", PASSWORD).await;
+
+    for login in ["Dora", "dora", "DORA@example.com", " dora@EXAMPLE.com "] {
+        let response = app.login(login, PASSWORD).await;
+        assert_eq!(response.status(), 200, "{login}");
+        let token = response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.me(&token).await.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn the_session_token_carries_the_documented_claims() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let token = app.registered_user("claims").await;
+
+    let parts: Vec<&str> = token.split('.').collect();
+    let decode = |s: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (header, claims) = (decode(parts[0]), decode(parts[1]));
+
+    assert_eq!(header["alg"], "HS256");
+    assert_eq!(claims["typ"], "session");
+    assert_eq!(claims["name"], "claims");
+    assert_eq!(claims["confirmed"], false);
+    assert_eq!(claims["ver"], 1);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    assert!(uuid::Uuid::parse_str(claims["sub"].as_str().unwrap()).is_ok());
+}
+
+#[tokio::test]
+async fn every_failed_login_gets_the_same_401() {
+    let app = spawn_app().await;
+    app.register("erin", "erin@example.com", PASSWORD).await;
+
+    let wrong_password = app.login("erin", "not the password").await;
+    let unknown_user = app.login("nobody", PASSWORD).await;
+    let empty = app.login("", "").await;
+    let no_header = app
+        .client
+        .post(app.url("/api/tokens"))
+        .send()
+        .await
+        .unwrap();
+    let garbage = app
+        .client
+        .post(app.url("/api/tokens"))
+        .header("Authorization", "Basic %%%")
+        .send()
+        .await
+        .unwrap();
+    let bearer = app
+        .client
+        .post(app.url("/api/tokens"))
+        .bearer_auth("x")
+        .send()
+        .await
+        .unwrap();
+
+    for response in [
+        wrong_password,
+        unknown_user,
+        empty,
+        no_header,
+        garbage,
+        bearer,
+    ] {
+        assert_eq!(response.status(), 401);
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic")
+        );
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"error": "Unauthorized"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_login_updates_last_seen() {
+    let app = spawn_app().await;
+    let token = app.registered_user("frank").await;
+    sqlx::query("UPDATE users SET last_seen = 0")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+
+    app.token("frank", PASSWORD).await;
+
+    let me: Value = app.me(&token).await.json().await.unwrap();
+    assert_ne!(me["last_seen"], "1970-01-01T00:00:00Z");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real app on port 0 with its own database (SQLite by default, PostgreSQL
+//! when `TEST_DATABASE_URL` is set), driven over HTTP.
+
+mod bad_bodies;
+mod helpers;
+mod login;
+mod registration;
+mod server_functions;
+mod sessions;
