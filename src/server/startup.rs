@@ -26,8 +26,9 @@ use tokio::net::TcpListener;
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Level;
 
 pub struct Application {
     listener: TcpListener,
@@ -110,7 +111,8 @@ fn router(state: AppState) -> Router {
                     .unwrap_or_default();
                 // Only the path, redacted: query strings and some paths carry tokens.
                 tracing::info_span!("request", id = %id, method = %req.method(), path = %redact_path(req.uri().path()))
-            }),
+            })
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

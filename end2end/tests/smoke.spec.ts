@@ -1,0 +1,68 @@
+// Register and log in through the UI; the token lands in localStorage.
+import { test, expect } from '@playwright/test';
+import { open, uniqueName, PASSWORD } from './helpers';
+
+test('register, log in, and keep the session token in localStorage', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The browser logs every 4xx answer as "Failed to load resource"; those are expected here.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  const name = uniqueName('smoke');
+
+  await open(page, '/register');
+  // Instant feedback from the shared parse functions, before any request.
+  await page.getByLabel('Username').fill('x');
+  await page.getByLabel('Email').fill('not-an-email');
+  await page.getByLabel('Password', { exact: true }).fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('[data-field=username]')).toContainText('3 to 32');
+  await expect(page.locator('[data-field=email]')).toContainText('valid email');
+  await expect(page.locator('[data-field=password]')).toContainText('at least 8');
+
+  // The server's word on a common password shows next to the field too.
+  await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Email').fill(`${name}@example.com`);
+  await page.getByLabel('Password', { exact: true }).fill('password123');
+  await page.getByLabel('Repeat the password').fill('password123');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('[data-field=password]')).toContainText('most common');
+
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat the password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page.getByRole('status')).toContainText('Thanks for registering');
+
+  await page.getByLabel('Username or email').fill(name);
+  await page.getByLabel('Password').fill('wrong password!');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Invalid' })).toBeVisible();
+
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { name: `Hello, ${name}!` })).toBeVisible();
+  await expect(page.getByTestId('profile-username')).toHaveText(name);
+
+  const token = await page.evaluate(() => localStorage.getItem('madblog-token'));
+  expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  const claims = JSON.parse(Buffer.from(token!.split('.')[1], 'base64url').toString());
+  expect(claims).toMatchObject({ name, typ: 'session', confirmed: false });
+
+  // A logged-in user who opens /login is sent home.
+  await open(page, '/login');
+  await expect(page).toHaveURL(/\/$/);
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(await page.evaluate(() => localStorage.getItem('madblog-token'))).toBeNull();
+  expect(errors).toEqual([]);
+});
+
+test('unknown pages answer 404 with a page', async ({ page }) => {
+  const response = await page.goto('/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});
