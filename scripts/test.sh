@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy (server and browser), unit and integration tests
+# on SQLite and on PostgreSQL, and the Playwright end-to-end tests in Chromium. One debug build is
+# shared by all of them.
+source "$(dirname "$0")/lib.sh"
+ensure_build_tools
+apt_install chromium postgresql
+
+# --- PostgreSQL: a local cluster and a role that may create the per-test databases ---------------
+PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
+[ -n "$PG_VERSION" ] || { echo "PostgreSQL is not installed" >&2; exit 1; }
+if ! pg_lsclusters -h | awk '$4=="online"' | grep -q .; then
+  say "starting PostgreSQL $PG_VERSION"
+  as_root pg_ctlcluster "$PG_VERSION" main start
+fi
+pg() { as_root su postgres -c "psql -v ON_ERROR_STOP=1 -qAt -c \"$1\""; }
+for _ in $(seq 1 30); do pg "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
+pg "SELECT 1 FROM pg_roles WHERE rolname = 'madblog_test'" | grep -q 1 \
+  || pg "CREATE ROLE madblog_test LOGIN CREATEDB PASSWORD 'madblog_test'"
+# Databases left by earlier runs.
+for db in $(pg "SELECT datname FROM pg_database WHERE datname LIKE 'madblog\_test\_%'"); do
+  pg "DROP DATABASE IF EXISTS $db" >/dev/null
+done
+export TEST_POSTGRES_URL="postgres://madblog_test:madblog_test@127.0.0.1:5432/postgres"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+
+say "building the app (debug: server binary and WASM bundle)"
+cargo leptos build
+
+# The same cfg cargo-leptos uses for debug builds, so the tests and clippy reuse its dependencies
+# instead of compiling them a second time.
+export RUSTFLAGS="--cfg erase_components"
+
+say "clippy: server (ssr) and browser (hydrate)"
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+say "unit and integration tests on SQLite"
+cargo test --features ssr
+
+say "integration tests on PostgreSQL"
+TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api
+
+say "end-to-end tests in Chromium"
+MADBLOG_BIN="$ROOT/target/debug/madblog" npx playwright test -c end2end/playwright.config.ts
+
+say "all checks and tests passed"
