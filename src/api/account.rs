@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::context::{current_user, state},
+    api::context::{client_ip, current_user, state},
     server::services::{registration, session},
 };
 
@@ -28,7 +28,7 @@ pub async fn register(
 /// Exchanges a username-or-email and password for a session token.
 #[server(prefix = "/api/fn", endpoint = "login", client = AuthClient)]
 pub async fn login(login: String, password: String) -> Result<String, AppError> {
-    Ok(session::login(&state(), &login, &password).await?)
+    Ok(session::login(&state(), client_ip(), &login, &password).await?)
 }
 
 /// The logged-in account.

@@ -28,3 +28,12 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
         .await
         .map_err(AppError::from)
 }
+
+/// The caller's address, for rate limits.
+pub fn client_ip() -> Option<std::net::IpAddr> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let info = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+    Some(info.0.ip())
+}

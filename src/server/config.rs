@@ -94,11 +94,11 @@ impl Settings {
                 bail!("SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long in production")
             }
             None if production => bail!("SECRET_KEY must be set in production"),
-            Some(_) => {
+            Some(short) => {
                 tracing::warn!(
-                    "SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes; fine for development only"
+                    "SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: acceptable in development only"
                 );
-                Secret::new(get("SECRET_KEY").unwrap_or_default())
+                Secret::new(short)
             }
             None => dev_secret(&data_dir)?,
         };

@@ -13,13 +13,14 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use base64::Engine;
 use serde_json::json;
+use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,6 +45,7 @@ async fn create_user(
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
 async fn create_token(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let unauthorized = || {
@@ -55,7 +57,7 @@ async fn create_token(
         response
     };
     let (login, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
-    match session::login(&state, &login, &password).await {
+    match session::login(&state, Some(client.ip()), &login, &password).await {
         Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
         Err(session::LoginError::InvalidCredentials) => Err(unauthorized()),
         Err(e) => Err(AppError::from(e).into_response()),

@@ -21,7 +21,7 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower_http::{
     limit::RequestBodyLimitLayer,
@@ -49,6 +49,7 @@ impl Application {
                 settings.secret_key.expose().as_bytes(),
             )),
             hasher: PasswordHasher::new().await?,
+            limits: Arc::default(),
             settings: Arc::new(settings),
             pool,
             leptos_options: leptos_options.clone(),
@@ -81,9 +82,14 @@ impl Application {
     /// If the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, app_url = %self.state.settings.app_url, "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        // Connect info gives handlers the peer address, for per-address rate limits.
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         tracing::info!("stopped");
         Ok(())
     }

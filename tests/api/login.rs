@@ -111,3 +111,53 @@ async fn a_login_updates_last_seen() {
     let me: Value = app.me(&token).await.json().await.unwrap();
     assert_ne!(me["last_seen"], "1970-01-01T00:00:00Z");
 }
+
+#[tokio::test]
+async fn too_many_failed_logins_for_one_name_are_throttled_even_with_the_right_password() {
+    let app = spawn_app().await;
+    app.register("nina", "nina@example.com", PASSWORD).await;
+
+    for _ in 0..10 {
+        assert_eq!(app.login("nina", "wrong guess").await.status(), 401);
+    }
+    let throttled = app.login("NINA", PASSWORD).await;
+
+    assert_eq!(throttled.status(), 429);
+    let retry_after: u64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    let body: Value = throttled.json().await.unwrap();
+    assert_eq!(body["error"], "Too Many Requests");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many failed login attempts")
+    );
+    // Another account is unaffected, and an unknown name is throttled the same way (no oracle).
+    app.register("omar", "omar@example.com", PASSWORD).await;
+    assert_eq!(app.login("omar", PASSWORD).await.status(), 200);
+    for _ in 0..10 {
+        assert_eq!(app.login("ghost", "wrong guess").await.status(), 401);
+    }
+    assert_eq!(app.login("ghost", "wrong guess").await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_earlier_failures() {
+    let app = spawn_app().await;
+    app.register("pia", "pia@example.com", PASSWORD).await;
+
+    for _ in 0..9 {
+        app.login("pia", "wrong guess").await;
+    }
+    assert_eq!(app.login("pia", PASSWORD).await.status(), 200);
+    for _ in 0..9 {
+        app.login("pia", "wrong guess").await;
+    }
+
+    assert_eq!(app.login("pia", PASSWORD).await.status(), 200);
+}

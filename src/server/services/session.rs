@@ -7,9 +7,11 @@ use crate::{
         auth::tokens::{Purpose, SessionClaims, now},
         db::users::{self, UserRow},
         state::AppState,
+        throttle::retry_after_secs,
     },
 };
 use anyhow::Context;
+use std::net::IpAddr;
 
 /// The account behind a verified session token, as the database has it now.
 #[derive(Debug, Clone)]
@@ -29,6 +31,9 @@ pub enum LoginError {
     /// Unknown login or wrong password: one error, so the answer doesn't tell which.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failures for this login name or from this address; `retry_after` in seconds.
+    #[error("too many failed logins")]
+    Throttled { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -47,6 +52,13 @@ impl From<LoginError> for AppError {
     fn from(err: LoginError) -> Self {
         match err {
             LoginError::InvalidCredentials => AppError::Unauthorized,
+            LoginError::Throttled { retry_after } => AppError::TooManyRequests {
+                message: format!(
+                    "Too many failed login attempts. Please try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                ),
+                retry_after,
+            },
             LoginError::Unexpected(e) => {
                 super::log_unexpected("login", &e);
                 AppError::Internal
@@ -69,12 +81,33 @@ impl From<AuthError> for AppError {
 
 /// Checks a username-or-email and password and returns a fresh session token.
 ///
+/// `client` is the caller's address, for the per-address limit of failures.
+///
 /// # Errors
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
-/// `Unexpected` for database or hashing failures.
-pub async fn login(state: &AppState, login: &str, password: &str) -> Result<String, LoginError> {
+/// `Throttled` after too many failures for the name or the address (even with the right
+/// password, or the limit would be no limit); `Unexpected` for database or hashing failures.
+pub async fn login(
+    state: &AppState,
+    client: Option<IpAddr>,
+    login: &str,
+    password: &str,
+) -> Result<String, LoginError> {
     // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
     let key = login.trim().to_lowercase();
+    let ip_key = client.map(|ip| ip.to_string());
+    let limits = &state.limits;
+    let throttled = limits.login_per_name.check(&key).and(
+        ip_key
+            .as_deref()
+            .map_or(Ok(()), |ip| limits.login_per_ip.check(ip)),
+    );
+    if let Err(wait) = throttled {
+        tracing::warn!("login refused: too many failures for this name or address");
+        return Err(LoginError::Throttled {
+            retry_after: retry_after_secs(wait),
+        });
+    }
     let user = if key.is_empty() {
         None
     } else {
@@ -88,8 +121,13 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> Result<Stri
         .await
         .context("verifying the password")?;
     let Some(user) = user.filter(|_| matches) else {
+        limits.login_per_name.record(&key);
+        if let Some(ip) = &ip_key {
+            limits.login_per_ip.record(ip);
+        }
         return Err(LoginError::InvalidCredentials);
     };
+    limits.login_per_name.clear(&key);
     users::touch_last_seen(&state.pool, &user.id, now())
         .await
         .context("recording the login")?;
