@@ -84,3 +84,17 @@ ensure_build_tools() {
   ensure_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
   ensure_node_packages
 }
+
+# The tests' SMTP server (aiosmtpd) lives in a virtualenv of the project's own.
+ensure_smtp_sink() {
+  command -v python3 >/dev/null || apt_install python3
+  if [ ! -x .venv/bin/python ]; then
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    say "creating .venv for the test SMTP server"
+    python3 -m venv .venv
+  fi
+  if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing aiosmtpd into .venv"
+    .venv/bin/pip install -q -r tests/support/requirements.txt
+  fi
+}

@@ -4,6 +4,7 @@
 # shared by all of them.
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
+ensure_smtp_sink
 apt_install chromium postgresql
 
 # --- PostgreSQL: a local cluster and a role that may create the per-test databases ---------------

@@ -2,7 +2,7 @@
 
 use crate::ui::{
     guard::{Decision, decide},
-    pages::{HomePage, LoginPage, NotFound, RegisterPage},
+    pages::{HomePage, LoginPage, NotFound, RegisterPage, UnconfirmedPage},
     session::{AuthState, Session},
 };
 use leptos::prelude::*;
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/") view=HomePage/>
                             <Route path=path!("/login") view=LoginPage/>
                             <Route path=path!("/register") view=RegisterPage/>
+                            <Route path=path!("/unconfirmed") view=UnconfirmedPage/>
                         </Routes>
                     </Guard>
                 </main>

@@ -20,6 +20,7 @@ pub async fn register(
         username: Some(username),
         email: Some(email),
         password: Some(password),
+        confirm_email_base_url: None,
     };
     registration::register(&state(), form).await?;
     Ok(registration::REGISTERED.to_owned())

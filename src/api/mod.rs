@@ -3,5 +3,6 @@
 
 pub mod account;
 pub mod client;
+pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;

@@ -1,6 +1,8 @@
 //! The `madblog` command: with no arguments it serves the app.
 
-use crate::server::{config::Settings, startup::Application, telemetry};
+use crate::server::{
+    config::Settings, email::transport::Transport, startup::Application, telemetry,
+};
 use std::process::ExitCode;
 
 /// Runs the command line and returns the process exit code.
@@ -9,10 +11,9 @@ pub async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
+        Some("send-test-email") => send_test_email(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
-            println!(
-                "usage: madblog [serve]\n\nSettings come from the environment and .env; see .env.example."
-            );
+            println!("{USAGE}");
             Ok(())
         }
         Some(other) => Err(anyhow::anyhow!(
@@ -30,6 +31,12 @@ pub async fn main() -> ExitCode {
     }
 }
 
+const USAGE: &str = "usage:
+  madblog [serve]                      serve the app
+  madblog send-test-email --to ADDRESS send one mail with the configured MAIL_* settings, now
+
+Settings come from the environment and .env; see .env.example.";
+
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let conf = leptos::config::get_configuration(Some("Leptos.toml"))
@@ -38,4 +45,55 @@ async fn serve() -> anyhow::Result<()> {
         .await?
         .run_until_stopped()
         .await
+}
+
+/// The seed's "flask shell" mail test: one mail, sent now (not through the outbox), with the
+/// configured settings, and SMTP's own answer if it fails.
+async fn send_test_email(args: &[String]) -> anyhow::Result<()> {
+    let to = match args {
+        [flag, to] if flag == "--to" => to.clone(),
+        [arg] if arg.starts_with("--to=") => arg["--to=".len()..].to_owned(),
+        _ => anyhow::bail!("send-test-email needs --to ADDRESS\n\n{USAGE}"),
+    };
+    let to = crate::domain::EmailAddress::parse(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let settings = Settings::from_env()?;
+    let transport = Transport::from_settings(&settings)?;
+    let mail = crate::server::db::outbox::OutboxMail {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: "test".into(),
+        recipient: to.to_string(),
+        subject: "[Madblog] Test email".into(),
+        body_text: "testing\n\nIf you can read this, Madblog can send mail.\n".into(),
+        body_html: "<p><b>testing</b></p><p>If you can read this, Madblog can send mail.</p>"
+            .into(),
+        attempts: 1,
+    };
+    println!("sending a test mail to {to} via {}", transport.describe());
+    match transport.send(&mail).await {
+        Ok(()) => {
+            println!("sent");
+            Ok(())
+        }
+        Err(error) => Err(anyhow::anyhow!("{error}{}", hint(&error, &settings))),
+    }
+}
+
+/// A hint for the failures people actually hit.
+fn hint(error: &str, settings: &Settings) -> String {
+    let lower = error.to_lowercase();
+    if lower.contains("mail from address must be same as authorization user") {
+        format!(
+            "\nhint: this provider only sends as the account you log in with: make MAIL_SENDER's address {}",
+            settings.mail.username.as_deref().unwrap_or("MAIL_USERNAME")
+        )
+    } else if lower.contains("authentication") || lower.contains("535") {
+        "\nhint: check MAIL_USERNAME and MAIL_PASSWORD (some providers want an app password or authorisation code)".into()
+    } else if lower.contains("connection refused")
+        || lower.contains("timed out")
+        || lower.contains("connection")
+    {
+        "\nhint: check MAIL_SERVER and MAIL_PORT, and MAIL_USE_SSL (port 465) or MAIL_USE_TLS (port 587)".into()
+    } else {
+        String::new()
+    }
 }

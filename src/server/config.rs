@@ -52,6 +52,15 @@ pub struct Settings {
     pub mail: MailSettings,
     /// How long a session token lives.
     pub session_ttl: Duration,
+    /// How long an emailed confirmation link works.
+    pub confirm_ttl: Duration,
+    /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
+    /// original front end). Empty by default: links are then built from `APP_URL` only.
+    pub link_allowed_origins: Vec<String>,
+    /// The outbox worker's retry policy.
+    pub mail_max_attempts: i64,
+    pub mail_backoff_cap: Duration,
+    pub mail_lease: Duration,
     /// Where the SQLite file, the dev secret and the dev mailbox live.
     pub data_dir: PathBuf,
 }
@@ -137,6 +146,24 @@ impl Settings {
         };
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;
+        let confirm_ttl = seconds(get("CONFIRM_TTL_SECONDS"), "CONFIRM_TTL_SECONDS", 24 * 3600)?;
+        let link_allowed_origins = get("LINK_ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                parse_origin(o)
+                    .context("LINK_ALLOWED_ORIGINS must be a comma-separated list of origins")
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
+        let mail_backoff_cap = seconds(
+            get("MAIL_BACKOFF_CAP_SECONDS"),
+            "MAIL_BACKOFF_CAP_SECONDS",
+            300,
+        )?;
+        let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
 
         Ok(Self {
             app_env,
@@ -145,6 +172,11 @@ impl Settings {
             app_url,
             mail,
             session_ttl,
+            confirm_ttl,
+            link_allowed_origins,
+            mail_max_attempts,
+            mail_backoff_cap,
+            mail_lease,
             data_dir,
         })
     }
@@ -196,17 +228,34 @@ fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
     }
 }
 
-fn seconds(value: Option<String>, name: &str, default: u64) -> anyhow::Result<Duration> {
-    let secs = match value {
+/// A positive whole number from a setting, or `default` when it is unset.
+fn positive(value: Option<String>, name: &str, default: u64) -> anyhow::Result<u64> {
+    match value {
         Some(v) => v
             .trim()
             .parse::<u64>()
             .ok()
-            .filter(|s| *s > 0)
-            .with_context(|| format!("{name} must be a positive number of seconds"))?,
-        None => default,
-    };
-    Ok(Duration::from_secs(secs))
+            .filter(|n| *n > 0)
+            .with_context(|| format!("{name} must be a positive whole number")),
+        None => Ok(default),
+    }
+}
+
+fn seconds(value: Option<String>, name: &str, default: u64) -> anyhow::Result<Duration> {
+    positive(value, name, default).map(Duration::from_secs)
+}
+
+/// `scheme://host[:port]` of a URL, if it has one.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && !host.contains('@')).then(|| {
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        )
+    })
 }
 
 /// Accepts `http(s)://host[:port]` with an optional trailing slash, and nothing after it: a path or
@@ -220,7 +269,7 @@ fn parse_origin(url: &str) -> anyhow::Result<String> {
     if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
         bail!("expected scheme://host[:port]");
     }
-    Ok(url.to_owned())
+    Ok(url.to_ascii_lowercase())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::{
 use axum::{
     Json,
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request},
+    extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
@@ -97,6 +97,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: a request with no body and no content type has none; anything else must
+/// be valid JSON as for [`ApiJson`].
+impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let headers = req.headers();
+        let declared_empty = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim() == "0");
+        if !headers.contains_key(header::CONTENT_TYPE) && declared_empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// The account behind the request's `Authorization: Bearer` session token; 401 otherwise.
 pub struct Authenticated(pub CurrentUser);
 
@@ -112,6 +132,30 @@ impl FromRequestParts<AppState> for Authenticated {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         Ok(Self(session::authenticate(state, header).await?))
+    }
+}
+
+/// The message every endpoint but confirm, resend, `me` and logout gives an unconfirmed account.
+pub const CONFIRM_FIRST: &str =
+    "Please confirm your account first: follow the link we emailed you, or ask for a new one.";
+
+/// The account behind the session token, which must be confirmed: 401 without a session, 403 for
+/// an unconfirmed account. This is the lock; the browser's guard is only comfort.
+pub struct Confirmed(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Confirmed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(user) = Authenticated::from_request_parts(parts, state).await?;
+        if user.confirmed() {
+            Ok(Self(user))
+        } else {
+            Err(AppError::Forbidden(CONFIRM_FIRST.into()))
+        }
     }
 }
 

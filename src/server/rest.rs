@@ -3,8 +3,10 @@
 use crate::{
     error::AppError,
     server::{
-        http::{ApiJson, Authenticated},
+        db::users,
+        http::{ApiJson, Authenticated, Confirmed},
         services::{
+            confirmation,
             registration::{self, RegistrationForm},
             session,
         },
@@ -13,20 +15,24 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use base64::Engine;
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/users", post(create_user))
         .route("/api/users/me", get(me))
+        .route("/api/users/{id}", get(user))
         .route("/api/tokens", post(create_token))
+        .route("/api/confirm/{token}", get(confirm))
+        .route("/api/resend-confirm", post(resend_confirm))
 }
 
 /// `POST /api/users {username, email, password}` → 201.
@@ -67,6 +73,53 @@ async fn create_token(
 /// `GET /api/users/me` (Bearer) → the account.
 async fn me(Authenticated(user): Authenticated) -> Json<crate::domain::UserProfile> {
     Json(session::profile(&user))
+}
+
+/// `GET /api/confirm/<token>` (Bearer, as in the seed: the link's account must be the logged-in one)
+/// → a fresh session token with `confirmed: true`.
+async fn confirm(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let token = confirmation::confirm(&state, &user, &token).await?;
+    Ok(Json(
+        json!({ "status": "success", "message": confirmation::CONFIRMED, "token": token }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResendForm {
+    confirm_email_base_url: Option<String>,
+}
+
+/// `POST /api/resend-confirm` (Bearer; a JSON body is optional) → 200, or 429 with `Retry-After`.
+async fn resend_confirm(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+    body: Option<ApiJson<ResendForm>>,
+) -> Result<Json<Value>, AppError> {
+    let form = body.map(|ApiJson(form)| form).unwrap_or_default();
+    confirmation::resend(&state, &user, form.confirm_email_base_url.as_deref()).await?;
+    Ok(Json(
+        json!({ "status": "success", "message": confirmation::RESENT }),
+    ))
+}
+
+/// `GET /api/users/<id>` (Bearer, confirmed accounts only): another member's public profile.
+async fn user(
+    Confirmed(_viewer): Confirmed,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let row = users::find_by_id(&state.pool, &id).await.map_err(|e| {
+        crate::server::services::log_unexpected("loading a profile", &e.into());
+        AppError::Internal
+    })?;
+    let row = row.ok_or(AppError::NotFound)?;
+    Ok(Json(
+        json!({ "id": row.id, "username": row.username, "created_at": session::rfc3339(row.created_at), "last_seen": session::rfc3339(row.last_seen) }),
+    ))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -6,6 +6,11 @@ use crate::{
         auth::{password::PasswordHasher, tokens::TokenKeys},
         config::Settings,
         db,
+        email::{
+            self,
+            transport::Transport,
+            worker::{Wakeup, WorkerConfig},
+        },
         http::{BODY_LIMIT, json_payload_too_large, redact_path, server_fn_status},
         rest,
         state::AppState,
@@ -21,7 +26,7 @@ use axum::{
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower_http::{
     limit::RequestBodyLimitLayer,
@@ -44,7 +49,21 @@ impl Application {
     /// If the database is unreachable or the address can't be bound.
     pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let pool = db::connect(&settings.database_url).await?;
+        let transport = Arc::new(Transport::from_settings(&settings)?);
+        let mail = Wakeup::default();
+        let worker = WorkerConfig {
+            max_attempts: settings.mail_max_attempts,
+            backoff_cap: settings.mail_backoff_cap,
+            lease: settings.mail_lease,
+            poll: Duration::from_secs(1),
+        };
+        let dev_mailbox = match transport.as_ref() {
+            Transport::DevMailbox { dir, .. } => Some(dir.clone()),
+            Transport::Smtp { .. } => None,
+        };
+        email::worker::spawn(pool.clone(), transport, worker, mail.clone());
         let state = AppState {
+            mail,
             tokens: Arc::new(TokenKeys::from_secret(
                 settings.secret_key.expose().as_bytes(),
             )),
@@ -57,7 +76,7 @@ impl Application {
         let listener = TcpListener::bind(leptos_options.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;
-        let router = router(state.clone());
+        let router = router(state.clone(), dev_mailbox);
         Ok(Self {
             listener,
             router,
@@ -95,11 +114,17 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    Router::new()
-        .route("/healthz", get(healthz))
+    let mut router = Router::new().route("/healthz", get(healthz));
+    if let Some(dir) = dev_mailbox {
+        router = router.route(
+            "/dev/mailbox",
+            get(move || async move { email::dev_mailbox::page(&dir).await }),
+        );
+    }
+    router
         .merge(rest::router())
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

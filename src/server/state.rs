@@ -2,7 +2,7 @@
 
 use crate::server::{
     auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool,
-    throttle::Limiter,
+    email::worker::Wakeup, throttle::Limiter,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub hasher: PasswordHasher,
     pub limits: Arc<Limits>,
+    /// Wakes the outbox worker after a mail is queued.
+    pub mail: Wakeup,
 }
 
 /// The in-memory rate limits.

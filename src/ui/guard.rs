@@ -5,18 +5,22 @@ use super::session::AuthState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone (home, 404).
+    /// Anyone with no session or a confirmed one (home, 404).
     Public,
-    /// Only without a session (login, register): a logged-in visitor goes home.
+    /// Only without a session (login, register, password reset): a logged-in visitor goes home.
     GuestOnly,
-    /// Only with a session: others go to `/login?redirect=…`.
+    /// Only with a confirmed session: others go to `/login?redirect=…`.
     LoginOnly,
+    /// `/unconfirmed`: only with a session that still needs confirming.
+    Unconfirmed,
 }
 
 /// The access rule of a path.
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
-        "/login" | "/register" => Access::GuestOnly,
+        "/login" | "/register" | "/reset-password-request" | "/reset-password" => Access::GuestOnly,
+        "/unconfirmed" => Access::Unconfirmed,
+        p if p == "/settings" || p.starts_with("/settings/") => Access::LoginOnly,
         _ => Access::Public,
     }
 }
@@ -29,17 +33,29 @@ pub enum Decision {
     Redirect(String),
 }
 
-/// Decides what to do with a navigation to `path` (`full_path` adds the query, kept for the
-/// redirect back after login).
+/// Decides what to do with a navigation to `path`; `full_path` adds the query and fragment, kept
+/// for the way back (`?redirect=`). The rules of the seed's `router.beforeEach`, in its order.
 pub fn decide(path: &str, full_path: &str, auth: &AuthState) -> Decision {
-    match (access(path), auth) {
-        (Access::Public, _) => Decision::Allow,
-        (_, AuthState::Unknown) => Decision::Wait,
-        (Access::GuestOnly, AuthState::LoggedIn(_)) => Decision::Redirect("/".into()),
-        (Access::LoginOnly, AuthState::Anonymous) => {
-            Decision::Redirect(format!("/login?redirect={}", encode_query_value(full_path)))
-        }
-        _ => Decision::Allow,
+    let access = access(path);
+    let back = || encode_query_value(full_path);
+    match auth {
+        AuthState::Unknown if access == Access::Public => Decision::Allow,
+        AuthState::Unknown => Decision::Wait,
+        AuthState::Anonymous => match access {
+            Access::LoginOnly | Access::Unconfirmed => {
+                Decision::Redirect(format!("/login?redirect={}", back()))
+            }
+            Access::Public | Access::GuestOnly => Decision::Allow,
+        },
+        // An unconfirmed account sees /unconfirmed and nothing else, whatever it asks for.
+        AuthState::LoggedIn(info) if !info.confirmed => match access {
+            Access::Unconfirmed => Decision::Allow,
+            _ => Decision::Redirect(format!("/unconfirmed?redirect={}", back())),
+        },
+        AuthState::LoggedIn(_) => match access {
+            Access::Unconfirmed | Access::GuestOnly => Decision::Redirect("/".into()),
+            Access::Public | Access::LoginOnly => Decision::Allow,
+        },
     }
 }
 
@@ -80,7 +96,7 @@ mod tests {
     }
 
     #[test]
-    fn public_pages_are_drawn_for_everyone_at_once() {
+    fn public_pages_are_drawn_at_once_for_visitors_and_confirmed_users() {
         for auth in [AuthState::Unknown, AuthState::Anonymous, user(true)] {
             assert_eq!(decide("/", "/", &auth), Decision::Allow);
             assert_eq!(
@@ -92,21 +108,85 @@ mod tests {
 
     #[test]
     fn guest_pages_send_logged_in_users_home() {
+        for page in [
+            "/login",
+            "/register/",
+            "/reset-password-request",
+            "/reset-password",
+        ] {
+            assert_eq!(
+                decide(page, page, &user(true)),
+                Decision::Redirect("/".into()),
+                "{page}"
+            );
+            assert_eq!(
+                decide(page, page, &AuthState::Anonymous),
+                Decision::Allow,
+                "{page}"
+            );
+            assert_eq!(
+                decide(page, page, &AuthState::Unknown),
+                Decision::Wait,
+                "{page}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unconfirmed_user_is_held_on_unconfirmed_whatever_the_url() {
+        for page in [
+            "/",
+            "/login",
+            "/register",
+            "/settings/account",
+            "/no/such/page",
+            "/reset-password",
+        ] {
+            let full = format!("{page}?x=1");
+            assert_eq!(
+                decide(page, &full, &user(false)),
+                Decision::Redirect(format!(
+                    "/unconfirmed?redirect={}",
+                    encode_query_value(&full)
+                )),
+                "{page}"
+            );
+        }
         assert_eq!(
-            decide("/login", "/login", &user(true)),
-            Decision::Redirect("/".into())
-        );
-        assert_eq!(
-            decide("/register/", "/register/", &user(true)),
-            Decision::Redirect("/".into())
-        );
-        assert_eq!(
-            decide("/login", "/login", &AuthState::Anonymous),
+            decide("/unconfirmed", "/unconfirmed#token=t", &user(false)),
             Decision::Allow
         );
+    }
+
+    #[test]
+    fn login_only_pages_send_visitors_to_login_and_back() {
         assert_eq!(
-            decide("/login", "/login", &AuthState::Unknown),
-            Decision::Wait
+            decide(
+                "/unconfirmed",
+                "/unconfirmed#token=a.b.c",
+                &AuthState::Anonymous
+            ),
+            Decision::Redirect("/login?redirect=/unconfirmed%23token%3Da.b.c".into())
+        );
+        assert_eq!(
+            decide(
+                "/settings/account",
+                "/settings/account",
+                &AuthState::Anonymous
+            ),
+            Decision::Redirect("/login?redirect=/settings/account".into())
+        );
+        assert_eq!(
+            decide("/settings/account", "/settings/account", &user(true)),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn a_confirmed_user_has_nothing_to_do_on_unconfirmed() {
+        assert_eq!(
+            decide("/unconfirmed", "/unconfirmed", &user(true)),
+            Decision::Redirect("/".into())
         );
     }
 

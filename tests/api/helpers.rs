@@ -3,12 +3,18 @@
 use madblog::server::{config::Settings, startup::Application, state::AppState};
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
-use std::sync::LazyLock;
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::LazyLock,
+    time::Duration,
+};
 
 pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub state: AppState,
+    pub smtp: SmtpSink,
     _dir: tempfile::TempDir,
 }
 
@@ -18,39 +24,232 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
     }
 });
 
+pub const APP_URL: &str = "http://madblog.test:3000";
+
+/// A fresh app with its own database and its own SMTP server.
 pub async fn spawn_app() -> TestApp {
-    LazyLock::force(&TRACING);
-    let dir = tempfile::tempdir().expect("temp dir");
+    TestAppBuilder::default().spawn().await
+}
+
+/// Settings for [`spawn_app`], for the tests that need other ones.
+#[derive(Default)]
+pub struct TestAppBuilder {
+    vars: HashMap<String, String>,
+    /// Point the app at a port where no SMTP server listens yet (start it later with
+    /// [`SmtpSink::start_on`]).
+    smtp_down: bool,
+}
+
+impl TestAppBuilder {
+    pub fn var(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn smtp_down(mut self) -> Self {
+        self.smtp_down = true;
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        LazyLock::force(&TRACING);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let smtp = if self.smtp_down {
+            SmtpSink::not_started(dir.path().join("smtp"), free_port())
+        } else {
+            SmtpSink::start(dir.path().join("smtp"), 0, 0.0).await
+        };
+        let mut vars = test_env(dir.path(), &smtp).await;
+        vars.extend(self.vars);
+        let settings = Settings::from_lookup(|key| vars.get(key).cloned()).expect("test settings");
+        let mut conf = leptos::config::get_configuration(Some("Leptos.toml"))
+            .expect("Leptos.toml")
+            .leptos_options;
+        conf.site_addr = "127.0.0.1:0".parse().unwrap();
+        let app = Application::build(settings, conf)
+            .await
+            .expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: Client::new(),
+            state,
+            smtp,
+
+            _dir: dir,
+        }
+    }
+}
+
+/// The settings every test app (in process or as a child process) runs with.
+pub async fn test_env(dir: &Path, smtp: &SmtpSink) -> HashMap<String, String> {
     let database_url = match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => fresh_postgres_database(&admin_url).await,
-        _ => format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+        _ => format!("sqlite://{}/test.db?mode=rwc", dir.display()),
     };
-    let secret = format!("test-secret-{}", uuid::Uuid::new_v4());
-    let data_dir = dir.path().display().to_string();
-    let settings = Settings::from_lookup(|key| match key {
-        "SECRET_KEY" => Some(secret.clone()),
-        "DATABASE_URL" => Some(database_url.clone()),
-        "DATA_DIR" => Some(data_dir.clone()),
-        "APP_URL" => Some("http://127.0.0.1:3000".into()),
-        _ => None,
-    })
-    .expect("test settings");
-    let mut conf = leptos::config::get_configuration(Some("Leptos.toml"))
-        .expect("Leptos.toml")
-        .leptos_options;
-    conf.site_addr = "127.0.0.1:0".parse().unwrap();
-    let app = Application::build(settings, conf)
-        .await
-        .expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: Client::new(),
-        state,
-        _dir: dir,
+    HashMap::from(
+        [
+            (
+                "SECRET_KEY",
+                format!("test-secret-{}", uuid::Uuid::new_v4()),
+            ),
+            ("DATABASE_URL", database_url),
+            ("DATA_DIR", dir.display().to_string()),
+            ("APP_URL", APP_URL.into()),
+            ("MAIL_SERVER", "127.0.0.1".into()),
+            ("MAIL_PORT", smtp.port.to_string()),
+            ("MAIL_SENDER", "Madblog <no-reply@madblog.test>".into()),
+            // Retry soon after the SMTP server comes back, so the tests don't wait minutes.
+            ("MAIL_BACKOFF_CAP_SECONDS", "2".into()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    )
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real SMTP server (aiosmtpd, `tests/support/smtp_sink.py`) in a child process; each mail it
+/// accepts is a JSON file in `dir`.
+pub struct SmtpSink {
+    pub port: u16,
+    pub dir: PathBuf,
+    /// Killed on drop.
+    _child: Option<tokio::process::Child>,
+}
+
+impl SmtpSink {
+    pub fn not_started(dir: PathBuf, port: u16) -> Self {
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            port,
+            dir,
+            _child: None,
+        }
     }
+
+    pub async fn start(dir: PathBuf, port: u16, delay: f64) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        std::fs::create_dir_all(&dir).unwrap();
+        let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
+            let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+            if Path::new(venv).exists() {
+                venv.into()
+            } else {
+                "python3".into()
+            }
+        });
+        let mut child = tokio::process::Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/smtp_sink.py"
+            ))
+            .args([
+                "--dir",
+                &dir.display().to_string(),
+                "--port",
+                &port.to_string(),
+                "--delay",
+                &delay.to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the SMTP sink (python3 with aiosmtpd; see scripts/test.sh)");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
+        let line = ready
+            .expect("SMTP sink ready in time")
+            .unwrap()
+            .expect("SMTP sink printed READY");
+        let port = line
+            .strip_prefix("READY ")
+            .expect("READY <port>")
+            .trim()
+            .parse()
+            .unwrap();
+        Self {
+            port,
+            dir,
+            _child: Some(child),
+        }
+    }
+
+    /// Starts the server on this sink's port (after [`SmtpSink::not_started`]).
+    pub async fn start_on(&mut self, delay: f64) {
+        let started = Self::start(self.dir.clone(), self.port, delay).await;
+        *self = started;
+    }
+
+    /// Every mail received so far, oldest first.
+    pub fn mails(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits (up to `timeout`) until `count` mails to `recipient` have arrived, and returns them.
+    pub async fn wait_for_mails_to(
+        &self,
+        recipient: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let mails: Vec<Value> = self
+                .mails()
+                .into_iter()
+                .filter(|m| m["rcpt_tos"][0] == recipient)
+                .collect();
+            if mails.len() >= count || tokio::time::Instant::now() > deadline {
+                assert!(
+                    mails.len() >= count,
+                    "expected {count} mail(s) to {recipient}, got {}",
+                    mails.len()
+                );
+                return mails;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_for_mail_to(&self, recipient: &str) -> Value {
+        self.wait_for_mails_to(recipient, 1, Duration::from_secs(20))
+            .await
+            .pop()
+            .unwrap()
+    }
+}
+
+/// The first link in a mail's text body.
+pub fn link_in(mail: &Value) -> String {
+    let text = mail["text"].as_str().expect("a text part");
+    text.split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .expect("a link in the mail")
+        .to_owned()
+}
+
+/// The token in a link (`…#token=<jwt>`).
+pub fn token_in(link: &str) -> String {
+    link.split_once("token=")
+        .expect("a token in the link")
+        .1
+        .to_owned()
 }
 
 /// Creates an empty database next to the one `admin_url` names, and returns its URL.
@@ -136,6 +335,36 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// The confirmation token mailed to `email` (the newest, after `count` mails).
+    pub async fn confirmation_token(&self, email: &str) -> String {
+        let mail = self.smtp.wait_for_mail_to(email).await;
+        assert_eq!(mail["subject"], "[Madblog] Confirm Your Account");
+        token_in(&link_in(&mail))
+    }
+
+    pub async fn confirm(&self, session: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/api/confirm/{token}")))
+            .bearer_auth(session)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers and confirms `name`; returns a confirmed session token.
+    pub async fn confirmed_user(&self, name: &str) -> String {
+        let session = self.registered_user(name).await;
+        let token = self
+            .confirmation_token(&format!("{name}@example.com"))
+            .await;
+        let response = self.confirm(&session, &token).await;
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn count_users(&self) -> i64 {

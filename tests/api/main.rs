@@ -2,8 +2,11 @@
 //! when `TEST_DATABASE_URL` is set), driven over HTTP.
 
 mod bad_bodies;
+mod cli;
+mod confirmation;
 mod helpers;
 mod login;
+mod mail_delivery;
 mod registration;
 mod server_functions;
 mod sessions;

@@ -141,19 +141,75 @@ async fn a_taken_username_is_refused_whatever_its_case() {
 }
 
 #[tokio::test]
-async fn a_second_account_for_one_inbox_is_refused_whatever_its_case() {
+async fn registering_a_taken_address_answers_like_a_new_one_and_tells_the_owner() {
     let app = spawn_app().await;
+    let first = app.register("carol", "carol@example.com", PASSWORD).await;
+    let (first_status, first_body) = (first.status(), first.text().await.unwrap());
+    app.confirmation_token("carol@example.com").await;
+
+    let again = app.register("carol2", "CAROL@EXAMPLE.com", PASSWORD).await;
+
+    assert_eq!(again.status(), first_status);
     assert_eq!(
-        app.register("carol", "carol@example.com", PASSWORD)
-            .await
-            .status(),
-        201
+        again.text().await.unwrap(),
+        first_body,
+        "same body, so the answer reveals nothing"
     );
+    assert_eq!(app.count_users().await, 1, "nothing is created");
+    let mails = app
+        .smtp
+        .wait_for_mails_to("carol@example.com", 2, std::time::Duration::from_secs(20))
+        .await;
+    let notice = &mails[1];
+    assert_eq!(
+        notice["subject"],
+        "[Madblog] Someone tried to register with your address"
+    );
+    let text = notice["text"].as_str().unwrap();
+    assert!(
+        text.contains("Dear carol,") && text.contains("forget your password"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("carol2"),
+        "the notice doesn't echo what the stranger typed"
+    );
+}
 
-    let response = app.register("carol2", "CAROL@EXAMPLE.com", PASSWORD).await;
+#[tokio::test]
+async fn the_owner_gets_at_most_one_notice_an_hour() {
+    let app = spawn_app().await;
+    app.register("dave", "dave@example.com", PASSWORD).await;
+    for i in 0..3 {
+        assert_eq!(
+            app.register(&format!("dave{i}"), "dave@example.com", PASSWORD)
+                .await
+                .status(),
+            201
+        );
+    }
+    app.smtp
+        .wait_for_mails_to("dave@example.com", 2, std::time::Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(app.smtp.mails().len(), 2, "one confirmation, one notice");
+}
 
-    assert_eq!(response.status(), 400);
-    assert_eq!(app.count_users().await, 1);
+#[tokio::test]
+async fn a_taken_username_with_a_taken_address_reports_the_username_only() {
+    let app = spawn_app().await;
+    app.register("erin", "erin@example.com", PASSWORD).await;
+
+    let body = error_body(
+        app.register("ERIN", "erin@example.com", PASSWORD).await,
+        400,
+    )
+    .await;
+
+    assert_eq!(
+        body["message"],
+        json!({"username": "Please use a different username."})
+    );
 }
 
 #[tokio::test]

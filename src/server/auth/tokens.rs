@@ -64,6 +64,23 @@ impl Claims for SessionClaims {
     }
 }
 
+/// The email-confirmation token: valid for one account and one address, so it dies if the address
+/// changes before it is used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConfirmClaims {
+    pub sub: String,
+    pub email: String,
+    pub typ: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims for ConfirmClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
+}
+
 struct KeyPair {
     encoding: EncodingKey,
     decoding: DecodingKey,

@@ -148,3 +148,31 @@ pub async fn bump_session_version<'e>(
         .await?
         .try_get(0)
 }
+
+/// Whether a username key is taken.
+///
+/// # Errors
+/// On a database failure.
+pub async fn username_taken(pool: &Pool, username_key: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username_key = $1")
+        .bind(username_key)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Marks the account confirmed if it is still unconfirmed and still has `email`; returns whether
+/// it did.
+///
+/// # Errors
+/// On a database failure.
+pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

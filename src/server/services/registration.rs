@@ -5,10 +5,17 @@ use crate::{
     error::AppError,
     server::{
         auth::tokens::now,
-        db::users::{self, InsertUserError, NewUser},
+        db::{
+            outbox,
+            users::{self, InsertUserError, NewUser},
+        },
+        email::{self, MailKind},
+        services::confirmation,
         state::AppState,
     },
 };
+use anyhow::Context;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The raw form, as it arrives from JSON or a server function. Missing fields are `None` and get
@@ -17,8 +24,10 @@ use std::collections::BTreeMap;
 pub struct RegistrationForm {
     pub username: Option<String>,
     pub email: Option<String>,
-    #[serde(default)]
     pub password: Option<String>,
+    /// The seed's client-chosen link base; honoured only for an allowed origin (see
+    /// `confirmation::link`).
+    pub confirm_email_base_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +75,7 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
     };
 
     // Hash first, then insert, whatever the name: the unique keys settle races, and no early exit
-    // makes a taken name answer faster than a free one.
+    // makes a taken name or address answer faster than a free one.
     let password_hash = state.hasher.hash(&password).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let new_user = NewUser {
@@ -78,21 +87,78 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         password_hash: &password_hash,
         now: now(),
     };
-    match users::insert(&state.pool, &new_user).await {
+    let base_url = form.confirm_email_base_url.as_deref();
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .context("starting the registration")?;
+    match users::insert(&mut *tx, &new_user).await {
         Ok(()) => {
+            // The account and its confirmation mail commit together, or neither does.
+            confirmation::queue_mail(
+                &mut *tx,
+                state,
+                &id,
+                username.as_ref(),
+                email.as_ref(),
+                base_url,
+            )
+            .await?;
+            tx.commit().await.context("committing the registration")?;
+            state.mail.wake();
             tracing::info!(user_id = %id, "account registered");
             Ok(())
         }
-        Err(InsertUserError::UsernameTaken) => Err(RegisterError::Invalid(BTreeMap::from([(
-            "username".to_owned(),
-            "Please use a different username.".to_owned(),
-        )]))),
-        Err(InsertUserError::EmailTaken) => Err(RegisterError::Invalid(BTreeMap::from([(
-            "email".to_owned(),
-            "Please use a different email address.".to_owned(),
-        )]))),
+        Err(InsertUserError::UsernameTaken) => Err(username_taken()),
+        Err(InsertUserError::EmailTaken) => {
+            drop(tx);
+            // A taken username is public anyway (it's a handle); a taken address must not be.
+            if users::username_taken(&state.pool, &username.key())
+                .await
+                .context("checking the username")?
+            {
+                return Err(username_taken());
+            }
+            notify_owner(state, &email).await?;
+            Ok(())
+        }
         Err(InsertUserError::Database(e)) => Err(anyhow::Error::new(e)
             .context("inserting the new account")
             .into()),
     }
+}
+
+fn username_taken() -> RegisterError {
+    RegisterError::Invalid(BTreeMap::from([(
+        "username".to_owned(),
+        "Please use a different username.".to_owned(),
+    )]))
+}
+
+/// Someone registered with an address that has an account. They get the same answer as a new
+/// registration (so the form can't be used to find out who has an account), and the owner gets a
+/// mail saying so, at most one an hour, in case it was them and they forgot they had an account.
+async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
+    let Some(owner) = users::find_by_login(&state.pool, &email.key())
+        .await
+        .context("finding the owner")?
+    else {
+        // Deleted in between: nothing to say to anyone.
+        return Ok(());
+    };
+    let kind = MailKind::AlreadyRegistered;
+    let recent = outbox::recent_for_user(&state.pool, &owner.id, kind.name(), now() - 3600)
+        .await
+        .context("counting recent notices")?;
+    if !recent.is_empty() {
+        tracing::info!(user_id = %owner.id, "registration with a taken address: notice already sent this hour");
+        return Ok(());
+    }
+    let context =
+        json!({ "username": owner.username, "link": format!("{}/login", state.settings.app_url) });
+    email::queue(&state.pool, kind, Some(&owner.id), &owner.email, context).await?;
+    state.mail.wake();
+    tracing::info!(user_id = %owner.id, "registration with a taken address: owner notified");
+    Ok(())
 }

@@ -198,7 +198,7 @@ pub fn profile(user: &CurrentUser) -> UserProfile {
     }
 }
 
-fn rfc3339(unix: i64) -> String {
+pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

@@ -1,0 +1,25 @@
+//! Confirming the account with the emailed link, and asking for another link.
+
+use crate::{api::client::AuthClient, error::AppError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    api::context::{current_user, state},
+    server::services::confirmation,
+};
+
+/// Confirms the logged-in account with the token from the link; returns the new session token.
+#[server(prefix = "/api/fn", endpoint = "confirm", client = AuthClient)]
+pub async fn confirm(token: String) -> Result<String, AppError> {
+    let user = current_user().await?;
+    Ok(confirmation::confirm(&state(), &user, &token).await?)
+}
+
+/// Mails another confirmation link; returns the message to show.
+#[server(prefix = "/api/fn", endpoint = "resend-confirm", client = AuthClient)]
+pub async fn resend_confirmation() -> Result<String, AppError> {
+    let user = current_user().await?;
+    confirmation::resend(&state(), &user, None).await?;
+    Ok(confirmation::RESENT.to_owned())
+}

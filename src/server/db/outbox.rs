@@ -1,0 +1,193 @@
+//! Statements on the `outbox` table.
+
+use super::Pool;
+use sqlx::Row;
+
+/// A mail to queue.
+pub struct NewMail<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub user_id: Option<&'a str>,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub now: i64,
+}
+
+/// A claimed mail, as the worker sends it.
+#[derive(Debug, Clone)]
+pub struct OutboxMail {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attempts: i64,
+}
+
+/// Queues a mail, due now. Meant to run in the transaction of the change that causes it.
+///
+/// # Errors
+/// On a database failure.
+pub async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    mail: &NewMail<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, \
+         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8)",
+    )
+    .bind(mail.id)
+    .bind(mail.kind)
+    .bind(mail.user_id)
+    .bind(mail.recipient)
+    .bind(mail.subject)
+    .bind(mail.body_text)
+    .bind(mail.body_html)
+    .bind(mail.now)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due mails for `lease_secs` under `lease_token`, and returns them.
+///
+/// The free-and-due condition is repeated outside the sub-select so that, on PostgreSQL, a second
+/// worker racing for the same rows re-checks it after the first one's update and skips them.
+///
+/// # Errors
+/// On a database failure.
+pub async fn claim(
+    pool: &Pool,
+    lease_token: &str,
+    now: i64,
+    lease_secs: i64,
+    limit: i64,
+) -> Result<Vec<OutboxMail>, sqlx::Error> {
+    const FREE_AND_DUE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
+                                AND (leased_until IS NULL OR leased_until < $3)";
+    let claim = format!(
+        "UPDATE outbox SET lease_token = $1, leased_until = $2, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox WHERE {FREE_AND_DUE} ORDER BY next_attempt_at LIMIT $4) \
+         AND {FREE_AND_DUE}"
+    );
+    sqlx::query(&claim)
+        .bind(lease_token)
+        .bind(now + lease_secs)
+        .bind(now)
+        .bind(limit)
+        .execute(pool)
+        .await?;
+    let rows = sqlx::query(
+        "SELECT id, kind, recipient, subject, body_text, body_html, attempts FROM outbox \
+         WHERE lease_token = $1 AND sent_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(lease_token)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OutboxMail {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                recipient: row.try_get("recipient")?,
+                subject: row.try_get("subject")?,
+                body_text: row.try_get("body_text")?,
+                body_html: row.try_get("body_html")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Marks a mail sent and blanks its body: it holds a live link, and the recipient has it now.
+///
+/// # Errors
+/// On a database failure.
+pub async fn mark_sent(
+    pool: &Pool,
+    id: &str,
+    lease_token: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, body_text = '', body_html = '', lease_token = NULL, \
+         leased_until = NULL, last_error = NULL WHERE id = $2 AND lease_token = $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(lease_token)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Releases a mail for another attempt at `next_attempt_at`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn reschedule(
+    pool: &Pool,
+    id: &str,
+    lease_token: &str,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, last_error = $2, lease_token = NULL, leased_until = NULL \
+         WHERE id = $3 AND lease_token = $4",
+    )
+    .bind(next_attempt_at)
+    .bind(error)
+    .bind(id)
+    .bind(lease_token)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives up on a mail; its body is blanked like a sent one's.
+///
+/// # Errors
+/// On a database failure.
+pub async fn mark_failed(
+    pool: &Pool,
+    id: &str,
+    lease_token: &str,
+    now: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET failed_at = $1, last_error = $2, body_text = '', body_html = '', lease_token = NULL, \
+         leased_until = NULL WHERE id = $3 AND lease_token = $4",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .bind(lease_token)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// When the account got mails of `kind` since `since` (oldest first), for per-account throttles.
+///
+/// # Errors
+/// On a database failure.
+pub async fn recent_for_user(
+    pool: &Pool,
+    user_id: &str,
+    kind: &str,
+    since: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM outbox WHERE user_id = $1 AND kind = $2 AND created_at > $3 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .bind(kind)
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

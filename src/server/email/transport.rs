@@ -1,0 +1,228 @@
+//! Where mail goes: an SMTP server (pooled connections, implicit TLS or STARTTLS as configured), or,
+//! in development without `MAIL_SERVER`, the dev mailbox: JSON files under `data/mail/`, listed at
+//! `/dev/mailbox`.
+
+use crate::server::{
+    config::{AppEnv, Settings},
+    db::outbox::OutboxMail,
+};
+use anyhow::{Context, bail};
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+    transport::smtp::{
+        PoolConfig,
+        authentication::Credentials,
+        client::{Tls, TlsParameters},
+    },
+};
+use std::{path::PathBuf, time::Duration};
+
+pub enum Transport {
+    Smtp {
+        mailer: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+        describe: String,
+    },
+    DevMailbox {
+        dir: PathBuf,
+        from: Mailbox,
+    },
+}
+
+/// How long one SMTP conversation may take; shorter than the outbox lease, so a live worker always
+/// finishes (or gives up on) a mail before anyone else may claim it.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Transport {
+    /// # Errors
+    /// An unparsable `MAIL_SENDER`, or no `MAIL_SERVER` in production. Never a network error: SMTP
+    /// connections are opened when the first mail goes, so a mail server that is down delays mail,
+    /// never the app's start.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let mail = &settings.mail;
+        let from: Mailbox = mail
+            .sender
+            .parse()
+            .context("MAIL_SENDER must be an address or `Name <address>`")?;
+        let Some(server) = mail.server.clone() else {
+            if settings.app_env == AppEnv::Production {
+                bail!("MAIL_SERVER must be set in production (mail can't be delivered without it)");
+            }
+            return Ok(Self::DevMailbox {
+                dir: settings.data_dir.join("mail"),
+                from,
+            });
+        };
+        let (builder, security) = if mail.use_ssl {
+            (
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&server)
+                    .context("MAIL_SERVER is not a valid host name")?,
+                "TLS",
+            )
+        } else if mail.use_tls {
+            (
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&server)
+                    .context("MAIL_SERVER is not a valid host name")?,
+                "STARTTLS",
+            )
+        } else {
+            // Plain SMTP (a local relay or a test server), but upgrade when the server offers it.
+            let tls = TlsParameters::new(server.clone())
+                .context("MAIL_SERVER is not a valid host name")?;
+            (
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server)
+                    .tls(Tls::Opportunistic(tls)),
+                "plain or opportunistic STARTTLS",
+            )
+        };
+        let mut builder = builder
+            .port(mail.port)
+            .timeout(Some(SMTP_TIMEOUT))
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(8)
+                    .idle_timeout(Duration::from_secs(30)),
+            );
+        if let Some(username) = &mail.username {
+            let password = mail
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default();
+            builder = builder.credentials(Credentials::new(username.clone(), password));
+        }
+        let describe = format!("SMTP {server}:{} ({security})", mail.port);
+        Ok(Self::Smtp {
+            mailer: builder.build(),
+            from,
+            describe,
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Smtp { describe, .. } => describe.clone(),
+            Self::DevMailbox { dir, .. } => format!("dev mailbox in {}", dir.display()),
+        }
+    }
+
+    /// Sends one mail. The error is a one-line description safe to log and store: SMTP replies and
+    /// I/O errors, never credentials.
+    ///
+    /// # Errors
+    /// When the mail can't be built or delivered.
+    pub async fn send(&self, mail: &OutboxMail) -> Result<(), String> {
+        match self {
+            Self::Smtp { mailer, from, .. } => {
+                let message = build(mail, from)?;
+                mailer
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            Self::DevMailbox { dir, from } => {
+                build(mail, from)?;
+                store_in_dev_mailbox(dir, mail)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
+            }
+        }
+    }
+}
+
+fn build(mail: &OutboxMail, from: &Mailbox) -> Result<Message, String> {
+    let to: Mailbox = mail
+        .recipient
+        .parse()
+        .map_err(|e| format!("bad recipient address: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        // Stable across retries, so a receiver can drop a duplicate of an at-least-once delivery.
+        .message_id(Some(format!("<{}@{}>", mail.id, from.email.domain())))
+        .multipart(MultiPart::alternative_plain_html(
+            mail.body_text.clone(),
+            mail.body_html.clone(),
+        ))
+        .map_err(|e| format!("could not build the message: {e}"))
+}
+
+/// A mail as the dev mailbox keeps it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredMail {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub date: String,
+}
+
+async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    let now = time::OffsetDateTime::now_utc();
+    let stored = StoredMail {
+        id: mail.id.clone(),
+        to: mail.recipient.clone(),
+        subject: mail.subject.clone(),
+        text: mail.body_text.clone(),
+        html: mail.body_html.clone(),
+        date: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    };
+    // Named by time, then id: listing the folder sorts the mails by arrival.
+    let path = dir.join(format!(
+        "{:020}-{}.json",
+        now.unix_timestamp_nanos(),
+        mail.id
+    ));
+    tokio::fs::write(&path, serde_json::to_vec_pretty(&stored)?)
+        .await
+        .with_context(|| format!("could not write {}", path.display()))?;
+    // Development only, by design: the dev mailbox exists so nobody needs a mail server to follow
+    // a link. (With SMTP configured, and always in production, links are never logged.)
+    for link in links_in(&mail.body_text) {
+        tracing::info!(subject = %mail.subject, "dev mailbox: {link}");
+    }
+    Ok(())
+}
+
+/// The http(s) links in a text body.
+pub fn links_in(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .collect()
+}
+
+/// `a***@example.com`: enough to tell mails apart in a log, not enough to harvest addresses.
+pub fn mask_address(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('?')),
+        None => "***".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_addresses_for_logs() {
+        assert_eq!(mask_address("alice@example.com"), "a***@example.com");
+        assert_eq!(mask_address("nonsense"), "***");
+    }
+
+    #[test]
+    fn finds_links_in_text() {
+        assert_eq!(
+            links_in("go to\nhttps://x.org/a#t=1 now, or http://y"),
+            vec!["https://x.org/a#t=1", "http://y"]
+        );
+    }
+}

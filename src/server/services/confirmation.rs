@@ -1,0 +1,214 @@
+//! Email confirmation: the link mailed at registration (and on request), and confirming with it.
+
+use crate::{
+    error::AppError,
+    server::{
+        auth::tokens::{ConfirmClaims, Purpose, now},
+        config::origin_of,
+        db::{outbox, users},
+        email::{self, MailKind, templates::human_duration},
+        services::session::{CurrentUser, issue_session},
+        state::AppState,
+    },
+};
+use anyhow::Context;
+use serde_json::json;
+
+pub const CONFIRMED: &str = "You have confirmed your account. Thanks!";
+pub const ALREADY_CONFIRMED: &str = "You have already confirmed your account.";
+pub const INVALID_LINK: &str = "The confirmation link is invalid or has expired.";
+pub const RESENT: &str = "A new confirmation email has been sent to you by email.";
+
+/// At most one confirmation mail a minute, and five an hour, per account.
+const MIN_GAP_SECS: i64 = 60;
+const HOURLY_MAX: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("already confirmed")]
+    AlreadyConfirmed,
+    /// Expired, forged, of another purpose, for another account or another address.
+    #[error("invalid confirmation link")]
+    InvalidLink,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("already confirmed")]
+    AlreadyConfirmed,
+    #[error("resend throttled")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<ConfirmError> for AppError {
+    fn from(err: ConfirmError) -> Self {
+        match err {
+            ConfirmError::AlreadyConfirmed => AppError::BadRequest(ALREADY_CONFIRMED.into()),
+            ConfirmError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
+            ConfirmError::Unexpected(e) => {
+                super::log_unexpected("confirmation", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<ResendError> for AppError {
+    fn from(err: ResendError) -> Self {
+        match err {
+            ResendError::AlreadyConfirmed => AppError::BadRequest(ALREADY_CONFIRMED.into()),
+            ResendError::Throttled { retry_after } => AppError::TooManyRequests {
+                message: format!(
+                    "A confirmation email was sent recently. Please wait {retry_after} seconds before asking for another one."
+                ),
+                retry_after,
+            },
+            ResendError::Unexpected(e) => {
+                super::log_unexpected("resending the confirmation", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// The link a confirmation mail carries. From `APP_URL`, always, unless the client named a
+/// `confirm_email_base_url` (the seed's front end did) whose origin is explicitly allowed: a link
+/// built from anything a client sends would let anyone mail a victim a live token pointing at their
+/// own site. The token goes in the fragment, which browsers never send to servers or in `Referer`.
+pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
+    let allowed = base_url.filter(|base| {
+        origin_of(base).is_some_and(|origin| state.settings.link_allowed_origins.contains(&origin))
+    });
+    match allowed {
+        Some(base) => format!("{base}{token}"),
+        None => format!("{}/unconfirmed#token={token}", state.settings.app_url),
+    }
+}
+
+/// Signs a confirmation token for the account and address, and queues the mail carrying it.
+///
+/// # Errors
+/// If the mail can't be rendered or queued.
+pub async fn queue_mail<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    state: &AppState,
+    user_id: &str,
+    username: &str,
+    email: &str,
+    base_url: Option<&str>,
+) -> anyhow::Result<()> {
+    let iat = now();
+    let ttl = state.settings.confirm_ttl.as_secs();
+    let claims = ConfirmClaims {
+        sub: user_id.to_owned(),
+        email: email.to_owned(),
+        typ: Purpose::Confirm.typ().to_owned(),
+        iat,
+        exp: iat + ttl as i64,
+    };
+    let token = state.tokens.sign(Purpose::Confirm, &claims);
+    let context = json!({
+        "username": username,
+        "link": link(state, &token, base_url),
+        "valid_for": human_duration(ttl),
+    });
+    email::queue(executor, MailKind::Confirm, Some(user_id), email, context).await
+}
+
+/// Confirms `user`'s account with `token` and returns a fresh session token that says so.
+///
+/// # Errors
+/// `AlreadyConfirmed`, or `InvalidLink` for any token that isn't a live confirmation token for this
+/// account and its current address.
+pub async fn confirm(
+    state: &AppState,
+    user: &CurrentUser,
+    token: &str,
+) -> Result<String, ConfirmError> {
+    if user.confirmed() {
+        return Err(ConfirmError::AlreadyConfirmed);
+    }
+    let claims: ConfirmClaims = state
+        .tokens
+        .verify(Purpose::Confirm, token)
+        .map_err(|_| ConfirmError::InvalidLink)?;
+    // Another account's link, even a valid one, confirms nothing here (the seed's rule).
+    if claims.sub != user.row.id || claims.email != user.row.email {
+        return Err(ConfirmError::InvalidLink);
+    }
+    if !users::confirm(&state.pool, &user.row.id, &claims.email)
+        .await
+        .context("confirming the account")?
+    {
+        // Lost a race with another confirmation, or the address changed in between.
+        let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
+            .await
+            .context("reloading the account")?
+            .is_some_and(|row| row.confirmed);
+        return Err(if now_confirmed {
+            ConfirmError::AlreadyConfirmed
+        } else {
+            ConfirmError::InvalidLink
+        });
+    }
+    let row = users::find_by_id(&state.pool, &user.row.id)
+        .await
+        .context("reloading the account")?
+        .context("the account vanished while being confirmed")?;
+    tracing::info!(user_id = %row.id, "account confirmed");
+    Ok(issue_session(state, &row))
+}
+
+/// Queues another confirmation mail. Earlier links keep working until they expire: people click
+/// the first mail as often as the last.
+///
+/// # Errors
+/// `AlreadyConfirmed`; `Throttled` within a minute of the last mail or after five in an hour.
+pub async fn resend(
+    state: &AppState,
+    user: &CurrentUser,
+    base_url: Option<&str>,
+) -> Result<(), ResendError> {
+    if user.confirmed() {
+        return Err(ResendError::AlreadyConfirmed);
+    }
+    let now = now();
+    // Counted from the outbox itself: the limit survives restarts and holds across instances.
+    let recent = outbox::recent_for_user(
+        &state.pool,
+        &user.row.id,
+        MailKind::Confirm.name(),
+        now - 3600,
+    )
+    .await
+    .context("counting recent confirmation mails")?;
+    let mut wait = 0;
+    if let Some(last) = recent.last() {
+        wait = wait.max(last + MIN_GAP_SECS - now);
+    }
+    if recent.len() >= HOURLY_MAX {
+        wait = wait.max(recent[recent.len() - HOURLY_MAX] + 3600 - now);
+    }
+    if wait > 0 {
+        return Err(ResendError::Throttled {
+            retry_after: wait as u64,
+        });
+    }
+    let row = &user.row;
+    queue_mail(
+        &state.pool,
+        state,
+        &row.id,
+        &row.username,
+        &row.email,
+        base_url,
+    )
+    .await?;
+    state.mail.wake();
+    tracing::info!(user_id = %row.id, "confirmation mail queued again");
+    Ok(())
+}

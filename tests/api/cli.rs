@@ -1,0 +1,75 @@
+//! `madblog send-test-email`: the seed's "flask shell" mail test.
+
+use crate::helpers::{SmtpSink, free_port};
+use std::time::Duration;
+
+async fn send_test_email(port: u16, to: &str, extra: &[(&str, &str)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .env("SECRET_KEY", "x".repeat(40))
+        .env("MAIL_SERVER", "127.0.0.1")
+        .env("MAIL_PORT", port.to_string())
+        .env("MAIL_SENDER", "Madblog <no-reply@madblog.test>")
+        .envs(extra.iter().copied())
+        .args(["send-test-email", "--to", to])
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn send_test_email_delivers_one_mail_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(dir.path().join("smtp"), 0, 0.0).await;
+
+    let out = send_test_email(sink.port, "tester@example.com", &[]).await;
+
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mail = sink
+        .wait_for_mails_to("tester@example.com", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(mail[0]["subject"], "[Madblog] Test email");
+    assert_eq!(
+        mail[0]["text"].as_str().unwrap().lines().next(),
+        Some("testing")
+    );
+}
+
+#[tokio::test]
+async fn send_test_email_explains_a_failure_without_leaking_the_password() {
+    let out = send_test_email(
+        free_port(),
+        "tester@example.com",
+        &[
+            ("MAIL_USERNAME", "me@example.com"),
+            ("MAIL_PASSWORD", "s3cret-auth-code"),
+        ],
+    )
+    .await;
+
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("hint: check MAIL_SERVER and MAIL_PORT"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stderr.contains("s3cret") && !stdout.contains("s3cret"));
+}
+
+#[tokio::test]
+async fn send_test_email_needs_a_valid_address() {
+    let out = send_test_email(free_port(), "not-an-address", &[]).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--to: Please provide a valid email address.")
+    );
+}
