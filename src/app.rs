@@ -10,7 +10,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     NavigateOptions,
     components::{A, Route, Router, Routes},
-    hooks::{use_location, use_navigate},
+    hooks::{use_location, use_navigate, use_query_map},
     path,
 };
 
@@ -74,26 +74,23 @@ pub fn App() -> impl IntoView {
 fn Guard(children: ChildrenFn) -> impl IntoView {
     let session = Session::expect();
     let location = use_location();
+    let query = use_query_map();
     let navigate = use_navigate();
     let decision = Memo::new(move |_| {
         let path = location.pathname.get();
         let search = location.search.get();
-        let full = if search.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{search}")
-        };
-        decide(&path, &full, &session.state())
+        #[allow(unused_mut)]
+        let mut full = if search.is_empty() { path.clone() } else { format!("{path}?{search}") };
+        // The fragment carries emailed tokens (`/unconfirmed#token=…`) and must survive the detour
+        // through /login. Servers never see it, so it is only read in the browser.
+        #[cfg(feature = "hydrate")]
+        full.push_str(&location.hash.get());
+        let redirect = query.with(|q| q.get("redirect"));
+        decide(&path, &full, redirect.as_deref(), &session.state())
     });
     Effect::new(move |_| {
         if let Decision::Redirect(to) = decision.get() {
-            navigate(
-                &to,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            navigate(&to, NavigateOptions { replace: true, ..Default::default() });
         }
     });
     view! {

@@ -72,12 +72,8 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             // Bad arguments are the caller's fault: a 400 with the reason, as for the REST API.
-            E::Args(msg) | E::MissingArg(msg) => {
-                Self::BadRequest(format!("Invalid request: {msg}"))
-            }
-            E::Request(msg) | E::Deserialization(msg) | E::Serialization(msg) => {
-                Self::Transport(msg)
-            }
+            E::Args(msg) | E::MissingArg(msg) => Self::BadRequest(format!("Invalid request: {msg}")),
+            E::Request(msg) | E::Deserialization(msg) | E::Serialization(msg) => Self::Transport(msg),
             _ => Self::Internal,
         }
     }

@@ -3,31 +3,16 @@
 
 fn metadata(file: &str) -> toml::Table {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {file}: {e}"));
-    let doc: toml::Table = text
-        .parse()
-        .unwrap_or_else(|e| panic!("parsing {file}: {e}"));
-    doc["package"]["metadata"]["leptos"]
-        .as_table()
-        .expect("[package.metadata.leptos]")
-        .clone()
+    let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("parsing {file}: {e}"));
+    doc["package"]["metadata"]["leptos"].as_table().expect("[package.metadata.leptos]").clone()
 }
 
 #[test]
 fn leptos_toml_agrees_with_cargo_toml_on_shared_keys() {
     let cargo = metadata("Cargo.toml");
     let runtime = metadata("Leptos.toml");
-    for key in [
-        "output-name",
-        "site-root",
-        "site-pkg-dir",
-        "site-addr",
-        "reload-port",
-    ] {
+    for key in ["output-name", "site-root", "site-pkg-dir", "site-addr", "reload-port"] {
         assert!(runtime.contains_key(key), "Leptos.toml lacks {key}");
-        assert_eq!(
-            cargo.get(key),
-            runtime.get(key),
-            "{key} differs between Cargo.toml and Leptos.toml"
-        );
+        assert_eq!(cargo.get(key), runtime.get(key), "{key} differs between Cargo.toml and Leptos.toml");
     }
 }

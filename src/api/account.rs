@@ -11,11 +11,7 @@ use crate::{
 
 /// Creates an unconfirmed account; returns the message to show.
 #[server(prefix = "/api/fn", endpoint = "register", client = AuthClient)]
-pub async fn register(
-    username: String,
-    email: String,
-    password: String,
-) -> Result<String, AppError> {
+pub async fn register(username: String, email: String, password: String) -> Result<String, AppError> {
     let form = registration::RegistrationForm {
         username: Some(username),
         email: Some(email),

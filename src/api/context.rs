@@ -20,20 +20,13 @@ pub fn state() -> AppState {
 /// `Unauthorized` without a valid, current session.
 pub async fn current_user() -> Result<CurrentUser, AppError> {
     let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    session::authenticate(&state(), header)
-        .await
-        .map_err(AppError::from)
+    let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    session::authenticate(&state(), header).await.map_err(AppError::from)
 }
 
 /// The caller's address, for rate limits.
 pub fn client_ip() -> Option<std::net::IpAddr> {
     let parts = use_context::<axum::http::request::Parts>()?;
-    let info = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
+    let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
     Some(info.0.ip())
 }

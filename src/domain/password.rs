@@ -62,8 +62,7 @@ impl Password {
 #[cfg(feature = "ssr")]
 fn is_common(raw: &str) -> bool {
     // "Password1" and "password1" are equally guessable.
-    passwords::analyzer::is_common_password(raw)
-        || passwords::analyzer::is_common_password(raw.to_lowercase())
+    passwords::analyzer::is_common_password(raw) || passwords::analyzer::is_common_password(raw.to_lowercase())
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -90,45 +89,23 @@ mod tests {
     #[test]
     fn counts_characters_not_bytes() {
         assert!(Password::parse("ключ-из-8".into()).is_ok());
-        assert_eq!(
-            Password::parse("ключ-12".into()),
-            Err(PasswordError::TooShort)
-        );
+        assert_eq!(Password::parse("ключ-12".into()), Err(PasswordError::TooShort));
         assert!(Password::parse("é".repeat(128)).is_ok());
-        assert_eq!(
-            Password::parse("é".repeat(129)),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(Password::parse("é".repeat(129)), Err(PasswordError::TooLong));
     }
 
     #[test]
     fn rejects_blank_and_short_passwords() {
-        assert_eq!(
-            Password::parse("        ".into()),
-            Err(PasswordError::Blank)
-        );
+        assert_eq!(Password::parse("        ".into()), Err(PasswordError::Blank));
         assert_eq!(Password::parse("".into()), Err(PasswordError::Blank));
-        assert_eq!(
-            Password::parse("abc1234".into()),
-            Err(PasswordError::TooShort)
-        );
+        assert_eq!(Password::parse("abc1234".into()), Err(PasswordError::TooShort));
     }
 
     #[cfg(feature = "ssr")]
     #[test]
     fn rejects_common_passwords_in_any_case() {
-        for common in [
-            "password",
-            "12345678",
-            "Password1",
-            "PASSWORD123",
-            "qwertyuiop",
-        ] {
-            assert_eq!(
-                Password::parse(common.into()),
-                Err(PasswordError::TooCommon),
-                "{common}"
-            );
+        for common in ["password", "12345678", "Password1", "PASSWORD123", "qwertyuiop"] {
+            assert_eq!(Password::parse(common.into()), Err(PasswordError::TooCommon), "{common}");
         }
     }
 

@@ -25,9 +25,7 @@ impl SessionInfo {
         if parts.next().is_some() {
             return None;
         }
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
 
@@ -43,11 +41,7 @@ mod tests {
 
     fn token_with(payload: &str) -> String {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!(
-            "{}.{}.sig",
-            b64.encode(r#"{"alg":"HS256"}"#),
-            b64.encode(payload)
-        )
+        format!("{}.{}.sig", b64.encode(r#"{"alg":"HS256"}"#), b64.encode(payload))
     }
 
     #[test]

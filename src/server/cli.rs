@@ -1,8 +1,6 @@
 //! The `madblog` command: with no arguments it serves the app.
 
-use crate::server::{
-    config::Settings, email::transport::Transport, startup::Application, telemetry,
-};
+use crate::server::{config::Settings, email::transport::Transport, startup::Application, telemetry};
 use std::process::ExitCode;
 
 /// Runs the command line and returns the process exit code.
@@ -16,9 +14,7 @@ pub async fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        Some(other) => Err(anyhow::anyhow!(
-            "unknown command `{other}`; try `madblog --help`"
-        )),
+        Some(other) => Err(anyhow::anyhow!("unknown command `{other}`; try `madblog --help`")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,10 +37,7 @@ async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let conf = leptos::config::get_configuration(Some("Leptos.toml"))
         .map_err(|e| anyhow::anyhow!("could not read Leptos.toml: {e}"))?;
-    Application::build(settings, conf.leptos_options)
-        .await?
-        .run_until_stopped()
-        .await
+    Application::build(settings, conf.leptos_options).await?.run_until_stopped().await
 }
 
 /// The seed's "flask shell" mail test: one mail, sent now (not through the outbox), with the
@@ -64,8 +57,7 @@ async fn send_test_email(args: &[String]) -> anyhow::Result<()> {
         recipient: to.to_string(),
         subject: "[Madblog] Test email".into(),
         body_text: "testing\n\nIf you can read this, Madblog can send mail.\n".into(),
-        body_html: "<p><b>testing</b></p><p>If you can read this, Madblog can send mail.</p>"
-            .into(),
+        body_html: "<p><b>testing</b></p><p>If you can read this, Madblog can send mail.</p>".into(),
         attempts: 1,
     };
     println!("sending a test mail to {to} via {}", transport.describe());
@@ -87,11 +79,9 @@ fn hint(error: &str, settings: &Settings) -> String {
             settings.mail.username.as_deref().unwrap_or("MAIL_USERNAME")
         )
     } else if lower.contains("authentication") || lower.contains("535") {
-        "\nhint: check MAIL_USERNAME and MAIL_PASSWORD (some providers want an app password or authorisation code)".into()
-    } else if lower.contains("connection refused")
-        || lower.contains("timed out")
-        || lower.contains("connection")
-    {
+        "\nhint: check MAIL_USERNAME and MAIL_PASSWORD (some providers want an app password or authorisation code)"
+            .into()
+    } else if lower.contains("connection refused") || lower.contains("timed out") || lower.contains("connection") {
         "\nhint: check MAIL_SERVER and MAIL_PORT, and MAIL_USE_SSL (port 465) or MAIL_USE_TLS (port 587)".into()
     } else {
         String::new()

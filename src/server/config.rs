@@ -104,17 +104,14 @@ impl Settings {
             }
             None if production => bail!("SECRET_KEY must be set in production"),
             Some(short) => {
-                tracing::warn!(
-                    "SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: acceptable in development only"
-                );
+                tracing::warn!("SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: acceptable in development only");
                 Secret::new(short)
             }
             None => dev_secret(&data_dir)?,
         };
 
         let app_url = match get("APP_URL") {
-            Some(url) => parse_origin(&url)
-                .context("APP_URL must be an origin like https://blog.example.com")?,
+            Some(url) => parse_origin(&url).context("APP_URL must be an origin like https://blog.example.com")?,
             None if production => bail!("APP_URL must be set in production"),
             None => {
                 let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
@@ -122,20 +119,13 @@ impl Settings {
             }
         };
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("madblog.db").display()
-            )
-        });
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("madblog.db").display()));
 
         let mail = MailSettings {
             server: get("MAIL_SERVER"),
             port: match get("MAIL_PORT") {
-                Some(p) => p
-                    .trim()
-                    .parse()
-                    .context("MAIL_PORT must be a port number")?,
+                Some(p) => p.trim().parse().context("MAIL_PORT must be a port number")?,
                 None => 25,
             },
             use_ssl: flag(get("MAIL_USE_SSL"), "MAIL_USE_SSL")?,
@@ -152,17 +142,10 @@ impl Settings {
             .split(',')
             .map(str::trim)
             .filter(|o| !o.is_empty())
-            .map(|o| {
-                parse_origin(o)
-                    .context("LINK_ALLOWED_ORIGINS must be a comma-separated list of origins")
-            })
+            .map(|o| parse_origin(o).context("LINK_ALLOWED_ORIGINS must be a comma-separated list of origins"))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
-        let mail_backoff_cap = seconds(
-            get("MAIL_BACKOFF_CAP_SECONDS"),
-            "MAIL_BACKOFF_CAP_SECONDS",
-            300,
-        )?;
+        let mail_backoff_cap = seconds(get("MAIL_BACKOFF_CAP_SECONDS"), "MAIL_BACKOFF_CAP_SECONDS", 300)?;
         let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
 
         Ok(Self {
@@ -194,8 +177,7 @@ fn dev_secret(data_dir: &std::path::Path) -> anyhow::Result<Secret> {
             return Ok(Secret::new(existing));
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("could not create {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("could not create {}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -217,11 +199,7 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 }
 
 fn flag(value: Option<String>, name: &str) -> anyhow::Result<bool> {
-    match value
-        .as_deref()
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
+    match value.as_deref().map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None | Some("0" | "false" | "off" | "no") => Ok(false),
         Some("1" | "true" | "on" | "yes") => Ok(true),
         Some(_) => bail!("{name} must be true or false"),
@@ -249,23 +227,16 @@ fn seconds(value: Option<String>, name: &str, default: u64) -> anyhow::Result<Du
 pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty() && !host.contains('@')).then(|| {
-        format!(
-            "{}://{}",
-            scheme.to_ascii_lowercase(),
-            host.to_ascii_lowercase()
-        )
-    })
+    (!host.is_empty() && !host.contains('@'))
+        .then(|| format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
 }
 
 /// Accepts `http(s)://host[:port]` with an optional trailing slash, and nothing after it: a path or
 /// query would end up in the middle of every link.
 fn parse_origin(url: &str) -> anyhow::Result<String> {
     let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .context("scheme must be http or https")?;
+    let rest =
+        url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).context("scheme must be http or https")?;
     if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
         bail!("expected scheme://host[:port]");
     }
@@ -279,10 +250,7 @@ mod tests {
 
     fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let dir = std::env::temp_dir().join(format!("madblog-config-{}", uuid::Uuid::new_v4()));
-        let mut map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.insert("DATA_DIR".into(), dir.display().to_string());
         Settings::from_lookup(|k| map.get(k).cloned())
     }
@@ -291,17 +259,10 @@ mod tests {
     fn production_requires_a_long_secret_and_names_the_setting() {
         let err = settings(&[("APP_ENV", "production"), ("APP_URL", "https://x.org")]).unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
-        let err = settings(&[
-            ("APP_ENV", "production"),
-            ("APP_URL", "https://x.org"),
-            ("SECRET_KEY", "short"),
-        ])
-        .unwrap_err();
+        let err =
+            settings(&[("APP_ENV", "production"), ("APP_URL", "https://x.org"), ("SECRET_KEY", "short")]).unwrap_err();
         assert!(err.to_string().contains("SECRET_KEY"));
-        assert!(
-            !err.to_string().contains("short"),
-            "the value must not be echoed"
-        );
+        assert!(!err.to_string().contains("short"), "the value must not be echoed");
     }
 
     #[test]
@@ -309,14 +270,7 @@ mod tests {
         let key = "k".repeat(32);
         let err = settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key)]).unwrap_err();
         assert!(err.to_string().contains("APP_URL"));
-        assert!(
-            settings(&[
-                ("APP_ENV", "production"),
-                ("SECRET_KEY", &key),
-                ("APP_URL", "https://x.org/")
-            ])
-            .is_ok()
-        );
+        assert!(settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key), ("APP_URL", "https://x.org/")]).is_ok());
     }
 
     #[test]
@@ -332,51 +286,23 @@ mod tests {
 
     #[test]
     fn app_url_must_be_a_bare_origin() {
-        assert_eq!(
-            parse_origin("https://blog.example.com/").unwrap(),
-            "https://blog.example.com"
-        );
-        for bad in [
-            "blog.example.com",
-            "https://",
-            "https://x.org/path",
-            "ftp://x.org",
-            "https://evil@x.org",
-        ] {
+        assert_eq!(parse_origin("https://blog.example.com/").unwrap(), "https://blog.example.com");
+        for bad in ["blog.example.com", "https://", "https://x.org/path", "ftp://x.org", "https://evil@x.org"] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn secrets_never_print() {
-        let s = settings(&[
-            ("SECRET_KEY", &"z".repeat(40)),
-            ("MAIL_PASSWORD", "hunter2hunter2"),
-        ])
-        .unwrap();
+        let s = settings(&[("SECRET_KEY", &"z".repeat(40)), ("MAIL_PASSWORD", "hunter2hunter2")]).unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("zzzz") && !shown.contains("hunter2"));
     }
 
     #[test]
     fn bad_numbers_and_flags_name_their_setting() {
-        assert!(
-            settings(&[("MAIL_PORT", "smtp")])
-                .unwrap_err()
-                .to_string()
-                .contains("MAIL_PORT")
-        );
-        assert!(
-            settings(&[("MAIL_USE_SSL", "maybe")])
-                .unwrap_err()
-                .to_string()
-                .contains("MAIL_USE_SSL")
-        );
-        assert!(
-            settings(&[("SESSION_TTL_SECONDS", "0")])
-                .unwrap_err()
-                .to_string()
-                .contains("SESSION_TTL_SECONDS")
-        );
+        assert!(settings(&[("MAIL_PORT", "smtp")]).unwrap_err().to_string().contains("MAIL_PORT"));
+        assert!(settings(&[("MAIL_USE_SSL", "maybe")]).unwrap_err().to_string().contains("MAIL_USE_SSL"));
+        assert!(settings(&[("SESSION_TTL_SECONDS", "0")]).unwrap_err().to_string().contains("SESSION_TTL_SECONDS"));
     }
 }

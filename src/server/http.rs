@@ -22,8 +22,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let reason = status.canonical_reason().unwrap_or("Error");
         let body = match &self {
             // The seed's shape: just the reason phrase, whatever was wrong.
@@ -66,8 +65,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         if !json_type {
             return Err(AppError::UnsupportedMediaType(
@@ -85,11 +83,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             return Err(AppError::BadRequest("You must post JSON data.".into()));
         }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
-            let what = if e.is_data() {
-                "The JSON has a field of the wrong type"
-            } else {
-                "The body is not valid JSON"
-            };
+            let what =
+                if e.is_data() { "The JSON has a field of the wrong type" } else { "The body is not valid JSON" };
             // serde names the field and the expected type; the value itself is not echoed for
             // strings, which is where secrets would be.
             AppError::BadRequest(format!("{what}: {e}."))
@@ -104,16 +99,12 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> 
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
         let headers = req.headers();
-        let declared_empty = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.trim() == "0");
+        let declared_empty =
+            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0");
         if !headers.contains_key(header::CONTENT_TYPE) && declared_empty {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state)
-            .await
-            .map(Some)
+        <Self as FromRequest<S>>::from_request(req, state).await.map(Some)
     }
 }
 
@@ -123,14 +114,8 @@ pub struct Authenticated(pub CurrentUser);
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         Ok(Self(session::authenticate(state, header).await?))
     }
 }
@@ -146,16 +131,9 @@ pub struct Confirmed(pub CurrentUser);
 impl FromRequestParts<AppState> for Confirmed {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Authenticated(user) = Authenticated::from_request_parts(parts, state).await?;
-        if user.confirmed() {
-            Ok(Self(user))
-        } else {
-            Err(AppError::Forbidden(CONFIRM_FIRST.into()))
-        }
+        if user.confirmed() { Ok(Self(user)) } else { Err(AppError::Forbidden(CONFIRM_FIRST.into())) }
     }
 }
 
@@ -163,23 +141,14 @@ impl FromRequestParts<AppState> for Confirmed {
 /// JWTs (`/api/confirm/<jwt>`), and logs outlive them.
 pub fn redact_path(path: &str) -> String {
     path.split('/')
-        .map(|segment| {
-            if looks_like_token(segment) {
-                "[token]"
-            } else {
-                segment
-            }
-        })
+        .map(|segment| if looks_like_token(segment) { "[token]" } else { segment })
         .collect::<Vec<_>>()
         .join("/")
 }
 
 fn looks_like_token(segment: &str) -> bool {
     segment.len() >= 24 && segment.matches('.').count() >= 2
-        || segment.len() >= 40
-            && segment
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || segment.len() >= 40 && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Gives server-function errors their HTTP status. The server-function runtime answers 500 for
@@ -192,16 +161,11 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status =
-            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let AppError::TooManyRequests { retry_after, .. } = err {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
@@ -210,10 +174,8 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
 /// Turns the plain-text 413 of the body-limit layer (which guards server functions too) into the
 /// JSON error every other answer uses.
 pub async fn json_payload_too_large(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
         AppError::PayloadTooLarge.into_response()
     } else {
@@ -228,10 +190,7 @@ mod tests {
     #[test]
     fn tokens_in_paths_are_redacted() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl";
-        assert_eq!(
-            redact_path(&format!("/api/confirm/{jwt}")),
-            "/api/confirm/[token]"
-        );
+        assert_eq!(redact_path(&format!("/api/confirm/{jwt}")), "/api/confirm/[token]");
         assert_eq!(redact_path("/api/users/me"), "/api/users/me");
         assert_eq!(redact_path("/pkg/madblog.wasm"), "/pkg/madblog.wasm");
     }

@@ -41,11 +41,7 @@ async fn create_user(
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
     registration::register(&state, form).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "status": "success", "message": registration::REGISTERED })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "status": "success", "message": registration::REGISTERED }))).into_response())
 }
 
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
@@ -83,9 +79,7 @@ async fn confirm(
     Path(token): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let token = confirmation::confirm(&state, &user, &token).await?;
-    Ok(Json(
-        json!({ "status": "success", "message": confirmation::CONFIRMED, "token": token }),
-    ))
+    Ok(Json(json!({ "status": "success", "message": confirmation::CONFIRMED, "token": token })))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,9 +95,7 @@ async fn resend_confirm(
 ) -> Result<Json<Value>, AppError> {
     let form = body.map(|ApiJson(form)| form).unwrap_or_default();
     confirmation::resend(&state, &user, form.confirm_email_base_url.as_deref()).await?;
-    Ok(Json(
-        json!({ "status": "success", "message": confirmation::RESENT }),
-    ))
+    Ok(Json(json!({ "status": "success", "message": confirmation::RESENT })))
 }
 
 /// `GET /api/users/<id>` (Bearer, confirmed accounts only): another member's public profile.
@@ -128,9 +120,7 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     // Usernames and email addresses can't contain ':', so the first one ends the login.
     let (login, password) = decoded.split_once(':')?;

@@ -64,9 +64,7 @@ impl Application {
         email::worker::spawn(pool.clone(), transport, worker, mail.clone());
         let state = AppState {
             mail,
-            tokens: Arc::new(TokenKeys::from_secret(
-                settings.secret_key.expose().as_bytes(),
-            )),
+            tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
             hasher: PasswordHasher::new().await?,
             limits: Arc::default(),
             settings: Arc::new(settings),
@@ -77,18 +75,11 @@ impl Application {
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;
         let router = router(state.clone(), dev_mailbox);
-        Ok(Self {
-            listener,
-            router,
-            state,
-        })
+        Ok(Self { listener, router, state })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_default()
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     pub fn state(&self) -> &AppState {
@@ -102,13 +93,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, app_url = %self.state.settings.app_url, "listening");
         // Connect info gives handlers the peer address, for per-address rate limits.
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -119,10 +106,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     let leptos_options = state.leptos_options.clone();
     let mut router = Router::new().route("/healthz", get(healthz));
     if let Some(dir) = dev_mailbox {
-        router = router.route(
-            "/dev/mailbox",
-            get(move || async move { email::dev_mailbox::page(&dir).await }),
-        );
+        router = router.route("/dev/mailbox", get(move || async move { email::dev_mailbox::page(&dir).await }));
     }
     router
         .merge(rest::router())
@@ -152,11 +136,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
 
 /// 200 once the database answers a query.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await;
+    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&state.pool)).await;
     match ping {
         Ok(Ok(_)) => (StatusCode::OK, "ok"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),

@@ -1,8 +1,8 @@
 //! `AppState`: what every request handler and server function shares.
 
 use crate::server::{
-    auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool,
-    email::worker::Wakeup, throttle::Limiter,
+    auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool, email::worker::Wakeup,
+    throttle::Limiter,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -32,9 +32,6 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         let window = Duration::from_secs(15 * 60);
-        Self {
-            login_per_name: Limiter::new(10, window),
-            login_per_ip: Limiter::new(100, window),
-        }
+        Self { login_per_name: Limiter::new(10, window), login_per_ip: Limiter::new(100, window) }
     }
 }

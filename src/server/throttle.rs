@@ -21,11 +21,7 @@ const SWEEP_ABOVE: usize = 10_000;
 
 impl Limiter {
     pub fn new(max: usize, window: Duration) -> Self {
-        Self {
-            max,
-            window,
-            events: Mutex::new(HashMap::new()),
-        }
+        Self { max, window, events: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(wait)` if `key` has used up its events in the current window.
@@ -40,10 +36,7 @@ impl Limiter {
                 prune(times, now, self.window);
                 if times.len() >= self.max {
                     let oldest = times.front().copied().unwrap_or(now);
-                    Err(self
-                        .window
-                        .saturating_sub(now - oldest)
-                        .max(Duration::from_secs(1)))
+                    Err(self.window.saturating_sub(now - oldest).max(Duration::from_secs(1)))
                 } else {
                     Ok(())
                 }
@@ -73,18 +66,12 @@ impl Limiter {
 
     /// Forgets `key` (after a success, its earlier failures no longer count).
     pub fn clear(&self, key: &str) {
-        self.events
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times
-        .front()
-        .is_some_and(|t| now.duration_since(*t) >= window)
-    {
+    while times.front().is_some_and(|t| now.duration_since(*t) >= window) {
         times.pop_front();
     }
 }

@@ -25,9 +25,7 @@ pub struct Session {
 impl Session {
     /// Creates the session (unknown until [`Session::load`]) and provides it to the tree.
     pub fn provide() -> Self {
-        let session = Self {
-            state: RwSignal::new(AuthState::Unknown),
-        };
+        let session = Self { state: RwSignal::new(AuthState::Unknown) };
         provide_context(session);
         session
     }
@@ -42,10 +40,7 @@ impl Session {
 
     /// Reads the stored token; an unreadable or expired one is removed.
     pub fn load(&self) {
-        let state = match stored_token()
-            .as_deref()
-            .and_then(SessionInfo::decode_unverified)
-        {
+        let state = match stored_token().as_deref().and_then(SessionInfo::decode_unverified) {
             Some(info) if !info.expired_at(now()) => AuthState::LoggedIn(info),
             Some(_) => {
                 remove_token();
@@ -82,11 +77,7 @@ fn storage() -> Option<web_sys::Storage> {
 /// The raw token (stored as-is, not JSON-quoted, so other clients of the seed's format can read it).
 #[cfg(feature = "hydrate")]
 pub fn stored_token() -> Option<String> {
-    storage()?
-        .get_item(TOKEN_KEY)
-        .ok()
-        .flatten()
-        .filter(|t| !t.is_empty())
+    storage()?.get_item(TOKEN_KEY).ok().flatten().filter(|t| !t.is_empty())
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -27,19 +27,10 @@ async fn send_test_email_delivers_one_mail_now() {
 
     let out = send_test_email(sink.port, "tester@example.com", &[]).await;
 
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mail = sink
-        .wait_for_mails_to("tester@example.com", 1, Duration::from_secs(10))
-        .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mail = sink.wait_for_mails_to("tester@example.com", 1, Duration::from_secs(10)).await;
     assert_eq!(mail[0]["subject"], "[Madblog] Test email");
-    assert_eq!(
-        mail[0]["text"].as_str().unwrap().lines().next(),
-        Some("testing")
-    );
+    assert_eq!(mail[0]["text"].as_str().unwrap().lines().next(), Some("testing"));
 }
 
 #[tokio::test]
@@ -47,19 +38,13 @@ async fn send_test_email_explains_a_failure_without_leaking_the_password() {
     let out = send_test_email(
         free_port(),
         "tester@example.com",
-        &[
-            ("MAIL_USERNAME", "me@example.com"),
-            ("MAIL_PASSWORD", "s3cret-auth-code"),
-        ],
+        &[("MAIL_USERNAME", "me@example.com"), ("MAIL_PASSWORD", "s3cret-auth-code")],
     )
     .await;
 
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("hint: check MAIL_SERVER and MAIL_PORT"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("hint: check MAIL_SERVER and MAIL_PORT"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stderr.contains("s3cret") && !stdout.contains("s3cret"));
 }
@@ -68,8 +53,5 @@ async fn send_test_email_explains_a_failure_without_leaking_the_password() {
 async fn send_test_email_needs_a_valid_address() {
     let out = send_test_email(free_port(), "not-an-address", &[]).await;
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("--to: Please provide a valid email address.")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to: Please provide a valid email address."));
 }

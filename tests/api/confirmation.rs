@@ -6,12 +6,7 @@ use std::time::Duration;
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 #[tokio::test]
@@ -24,37 +19,18 @@ async fn registration_mails_a_confirmation_link_built_from_app_url() {
     assert_eq!(mail["subject"], "[Madblog] Confirm Your Account");
     assert_eq!(mail["from"], "Madblog <no-reply@madblog.test>");
     assert_eq!(mail["multipart"], "multipart/alternative");
-    assert!(
-        mail["message_id"]
-            .as_str()
-            .unwrap()
-            .ends_with("@madblog.test>")
-    );
+    assert!(mail["message_id"].as_str().unwrap().ends_with("@madblog.test>"));
     assert!(!mail["date"].as_str().unwrap().is_empty());
     // SMTP carries CRLF line ends.
     let text = mail["text"].as_str().unwrap().replace("\r\n", "\n");
-    assert!(
-        text.starts_with("Dear alice,\n\nWelcome to Madblog!"),
-        "{text:?}"
-    );
+    assert!(text.starts_with("Dear alice,\n\nWelcome to Madblog!"), "{text:?}");
     let link = link_in(&mail);
-    assert!(
-        link.starts_with(&format!("{APP_URL}/unconfirmed#token=")),
-        "{link}"
-    );
-    assert!(
-        mail["html"]
-            .as_str()
-            .unwrap()
-            .contains(&format!(r#"<a href="{link}">"#))
-    );
+    assert!(link.starts_with(&format!("{APP_URL}/unconfirmed#token=")), "{link}");
+    assert!(mail["html"].as_str().unwrap().contains(&format!(r#"<a href="{link}">"#)));
     let claims = claims_of(&token_in(&link));
     assert_eq!(claims["typ"], "confirm");
     assert_eq!(claims["email"], "alice@example.com");
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        24 * 3600
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 24 * 3600);
 }
 
 #[tokio::test]
@@ -84,12 +60,7 @@ async fn confirming_needs_a_login() {
     app.registered_user("cleo").await;
     let token = app.confirmation_token("cleo@example.com").await;
 
-    let response = app
-        .client
-        .get(app.url(&format!("/api/confirm/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url(&format!("/api/confirm/{token}"))).send().await.unwrap();
 
     assert_eq!(response.status(), 401);
 }
@@ -103,16 +74,10 @@ async fn another_accounts_link_confirms_nothing() {
 
     let body = error_body(app.confirm(&eve, &dans_token).await, 400).await;
 
-    assert_eq!(
-        body["message"],
-        "The confirmation link is invalid or has expired."
-    );
+    assert_eq!(body["message"], "The confirmation link is invalid or has expired.");
     for name in ["dan", "eve"] {
         let session = app.token(name, PASSWORD).await;
-        assert_eq!(
-            app.me(&session).await.json::<Value>().await.unwrap()["confirmed"],
-            false
-        );
+        assert_eq!(app.me(&session).await.json::<Value>().await.unwrap()["confirmed"], false);
     }
 }
 
@@ -131,22 +96,10 @@ async fn expired_tampered_and_wrong_purpose_links_are_refused() {
         let mut payload = claims_of(&good);
         payload["sub"] = json!("00000000-0000-4000-8000-000000000000");
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!(
-            "{}.{}.{}",
-            parts[0],
-            b64.encode(payload.to_string()),
-            parts[2]
-        )
+        format!("{}.{}.{}", parts[0], b64.encode(payload.to_string()), parts[2])
     };
-    let session_claims: SessionClaims =
-        app.state.tokens.verify(Purpose::Session, &session).unwrap();
-    let as_reset = app.state.tokens.sign(
-        Purpose::Reset,
-        &SessionClaims {
-            typ: "reset".into(),
-            ..session_claims
-        },
-    );
+    let session_claims: SessionClaims = app.state.tokens.verify(Purpose::Session, &session).unwrap();
+    let as_reset = app.state.tokens.sign(Purpose::Reset, &SessionClaims { typ: "reset".into(), ..session_claims });
     let other_address = {
         let mut c: ConfirmClaims = app.state.tokens.verify(Purpose::Confirm, &good).unwrap();
         c.email = "someone-else@example.com".into();
@@ -163,16 +116,9 @@ async fn expired_tampered_and_wrong_purpose_links_are_refused() {
         "a.b.c",
     ] {
         let body = error_body(app.confirm(&session, bad).await, 400).await;
-        assert_eq!(
-            body["message"],
-            "The confirmation link is invalid or has expired."
-        );
+        assert_eq!(body["message"], "The confirmation link is invalid or has expired.");
     }
-    assert_eq!(
-        app.confirm(&session, &good).await.status(),
-        200,
-        "the real link still works"
-    );
+    assert_eq!(app.confirm(&session, &good).await.status(), 200, "the real link still works");
 }
 
 #[tokio::test]
@@ -189,10 +135,7 @@ async fn a_second_confirmation_says_it_is_already_done() {
 
 #[tokio::test]
 async fn a_client_supplied_link_base_is_ignored_unless_its_origin_is_allowed() {
-    let app = TestAppBuilder::default()
-        .var("LINK_ALLOWED_ORIGINS", "http://localhost:8080")
-        .spawn()
-        .await;
+    let app = TestAppBuilder::default().var("LINK_ALLOWED_ORIGINS", "http://localhost:8080").spawn().await;
     let evil = json!({"username": "hal", "email": "hal@example.com", "password": PASSWORD,
                       "confirm_email_base_url": "http://attacker.example/steal?t="});
     let seed_style = json!({"username": "ida", "email": "ida@example.com", "password": PASSWORD,
@@ -202,15 +145,9 @@ async fn a_client_supplied_link_base_is_ignored_unless_its_origin_is_allowed() {
     app.post_json("/api/users", &seed_style).await;
 
     let hal = link_in(&app.smtp.wait_for_mail_to("hal@example.com").await);
-    assert!(
-        hal.starts_with(&format!("{APP_URL}/unconfirmed#token=")),
-        "{hal}"
-    );
+    assert!(hal.starts_with(&format!("{APP_URL}/unconfirmed#token=")), "{hal}");
     let ida = link_in(&app.smtp.wait_for_mail_to("ida@example.com").await);
-    assert!(
-        ida.starts_with("http://localhost:8080/#/unconfirmed/?token="),
-        "{ida}"
-    );
+    assert!(ida.starts_with("http://localhost:8080/#/unconfirmed/?token="), "{ida}");
 }
 
 #[tokio::test]
@@ -218,35 +155,16 @@ async fn resending_mails_a_new_link_and_the_old_one_keeps_working() {
     let app = spawn_app().await;
     let session = app.registered_user("jay").await;
     let first = app.confirmation_token("jay@example.com").await;
-    sqlx::query("UPDATE outbox SET created_at = created_at - 61")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE outbox SET created_at = created_at - 61").execute(&app.state.pool).await.unwrap();
 
-    let response = app
-        .client
-        .post(app.url("/api/resend-confirm"))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/api/resend-confirm")).bearer_auth(&session).send().await.unwrap();
 
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["message"],
-        "A new confirmation email has been sent to you by email."
-    );
-    let mails = app
-        .smtp
-        .wait_for_mails_to("jay@example.com", 2, Duration::from_secs(20))
-        .await;
+    assert_eq!(body["message"], "A new confirmation email has been sent to you by email.");
+    let mails = app.smtp.wait_for_mails_to("jay@example.com", 2, Duration::from_secs(20)).await;
     assert_eq!(mails[1]["subject"], "[Madblog] Confirm Your Account");
-    assert_eq!(
-        app.confirm(&session, &first).await.status(),
-        200,
-        "the first link still works"
-    );
+    assert_eq!(app.confirm(&session, &first).await.status(), 200, "the first link still works");
 }
 
 #[tokio::test]
@@ -254,65 +172,35 @@ async fn resending_is_throttled_per_minute_and_per_hour() {
     let app = spawn_app().await;
     let session = app.registered_user("kim").await;
     app.confirmation_token("kim@example.com").await;
-    let resend = || {
-        app.client
-            .post(app.url("/api/resend-confirm"))
-            .bearer_auth(&session)
-            .send()
-    };
+    let resend = || app.client.post(app.url("/api/resend-confirm")).bearer_auth(&session).send();
 
     let too_soon = resend().await.unwrap();
     assert_eq!(too_soon.status(), 429);
-    let wait: u64 = too_soon.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = too_soon.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     let body = error_body(too_soon, 429).await;
     assert!(body["message"].as_str().unwrap().contains("Please wait"));
 
     // Four more in the last hour, all older than a minute: the fifth in the hour is refused.
-    sqlx::query("UPDATE outbox SET created_at = created_at - 3000")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE outbox SET created_at = created_at - 3000").execute(&app.state.pool).await.unwrap();
     for _ in 0..4 {
         assert_eq!(resend().await.unwrap().status(), 200);
-        sqlx::query("UPDATE outbox SET created_at = created_at - 61")
-            .execute(&app.state.pool)
-            .await
-            .unwrap();
+        sqlx::query("UPDATE outbox SET created_at = created_at - 61").execute(&app.state.pool).await.unwrap();
     }
     let hourly = resend().await.unwrap();
     assert_eq!(hourly.status(), 429);
-    let wait: u64 = hourly.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = hourly.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(wait > 60 && wait <= 3600, "{wait}");
 }
 
 #[tokio::test]
 async fn resending_needs_an_unconfirmed_login() {
     let app = spawn_app().await;
-    let anonymous = app
-        .client
-        .post(app.url("/api/resend-confirm"))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = app.client.post(app.url("/api/resend-confirm")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 
     let confirmed = app.confirmed_user("lea").await;
-    let response = app
-        .client
-        .post(app.url("/api/resend-confirm"))
-        .bearer_auth(&confirmed)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(app.url("/api/resend-confirm")).bearer_auth(&confirmed).send().await.unwrap();
 
     let body = error_body(response, 400).await;
     assert_eq!(body["message"], "You have already confirmed your account.");
@@ -323,40 +211,18 @@ async fn an_unconfirmed_session_opens_only_confirm_resend_and_me() {
     let app = spawn_app().await;
     let session = app.registered_user("max").await;
     let other = app.confirmed_user("ned").await;
-    let ned_id = app.me(&other).await.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ned_id = app.me(&other).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
 
-    let profile = app
-        .client
-        .get(app.url(&format!("/api/users/{ned_id}")))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
+    let profile = app.client.get(app.url(&format!("/api/users/{ned_id}"))).bearer_auth(&session).send().await.unwrap();
 
     let body = error_body(profile, 403).await;
     assert_eq!(body["error"], "Forbidden");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Please confirm your account")
-    );
+    assert!(body["message"].as_str().unwrap().starts_with("Please confirm your account"));
     assert_eq!(app.me(&session).await.status(), 200);
-    let as_confirmed = app
-        .client
-        .get(app.url(&format!("/api/users/{ned_id}")))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+    let as_confirmed =
+        app.client.get(app.url(&format!("/api/users/{ned_id}"))).bearer_auth(&other).send().await.unwrap();
     assert_eq!(as_confirmed.status(), 200);
-    assert_eq!(
-        as_confirmed.json::<Value>().await.unwrap()["username"],
-        "ned"
-    );
+    assert_eq!(as_confirmed.json::<Value>().await.unwrap()["username"], "ned");
 }
 
 #[tokio::test]
@@ -368,18 +234,12 @@ async fn delivered_mails_leave_no_live_link_behind() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (sent, text): (Option<i64>, String) =
-            sqlx::query_as("SELECT sent_at, body_text FROM outbox")
-                .fetch_one(&app.state.pool)
-                .await
-                .unwrap();
+            sqlx::query_as("SELECT sent_at, body_text FROM outbox").fetch_one(&app.state.pool).await.unwrap();
         if sent.is_some() {
             assert_eq!(text, "", "the body is scrubbed once sent");
             break;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the mail was never marked sent"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "the mail was never marked sent");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -390,19 +250,13 @@ async fn server_functions_confirm_and_resend_like_the_rest_api() {
     let session = app.registered_user("pam").await;
     let token = app.confirmation_token("pam@example.com").await;
     let call = |name: &str, form: Vec<(&'static str, String)>| {
-        app.client
-            .post(app.url(&format!("/api/fn/{name}")))
-            .bearer_auth(&session)
-            .form(&form)
-            .send()
+        app.client.post(app.url(&format!("/api/fn/{name}"))).bearer_auth(&session).form(&form).send()
     };
 
     let throttled = call("resend-confirm", vec![]).await.unwrap();
     assert_eq!(throttled.status(), 429);
     assert!(throttled.headers().contains_key("retry-after"));
-    let wrong = call("confirm", vec![("token", "garbage".into())])
-        .await
-        .unwrap();
+    let wrong = call("confirm", vec![("token", "garbage".into())]).await.unwrap();
     assert_eq!(wrong.status(), 400);
     let confirmed = call("confirm", vec![("token", token)]).await.unwrap();
     assert_eq!(confirmed.status(), 200);

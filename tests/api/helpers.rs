@@ -62,24 +62,13 @@ impl TestAppBuilder {
         let mut vars = test_env(dir.path(), &smtp).await;
         vars.extend(self.vars);
         let settings = Settings::from_lookup(|key| vars.get(key).cloned()).expect("test settings");
-        let mut conf = leptos::config::get_configuration(Some("Leptos.toml"))
-            .expect("Leptos.toml")
-            .leptos_options;
+        let mut conf = leptos::config::get_configuration(Some("Leptos.toml")).expect("Leptos.toml").leptos_options;
         conf.site_addr = "127.0.0.1:0".parse().unwrap();
-        let app = Application::build(settings, conf)
-            .await
-            .expect("app builds");
+        let app = Application::build(settings, conf).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         tokio::spawn(app.run_until_stopped());
-        TestApp {
-            address,
-            client: Client::new(),
-            state,
-            smtp,
-
-            _dir: dir,
-        }
+        TestApp { address, client: Client::new(), state, smtp, _dir: dir }
     }
 }
 
@@ -91,10 +80,7 @@ pub async fn test_env(dir: &Path, smtp: &SmtpSink) -> HashMap<String, String> {
     };
     HashMap::from(
         [
-            (
-                "SECRET_KEY",
-                format!("test-secret-{}", uuid::Uuid::new_v4()),
-            ),
+            ("SECRET_KEY", format!("test-secret-{}", uuid::Uuid::new_v4())),
             ("DATABASE_URL", database_url),
             ("DATA_DIR", dir.display().to_string()),
             ("APP_URL", APP_URL.into()),
@@ -109,11 +95,7 @@ pub async fn test_env(dir: &Path, smtp: &SmtpSink) -> HashMap<String, String> {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A real SMTP server (aiosmtpd, `tests/support/smtp_sink.py`) in a child process; each mail it
@@ -128,11 +110,7 @@ pub struct SmtpSink {
 impl SmtpSink {
     pub fn not_started(dir: PathBuf, port: u16) -> Self {
         std::fs::create_dir_all(&dir).unwrap();
-        Self {
-            port,
-            dir,
-            _child: None,
-        }
+        Self { port, dir, _child: None }
     }
 
     pub async fn start(dir: PathBuf, port: u16, delay: f64) -> Self {
@@ -140,46 +118,20 @@ impl SmtpSink {
         std::fs::create_dir_all(&dir).unwrap();
         let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
             let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-            if Path::new(venv).exists() {
-                venv.into()
-            } else {
-                "python3".into()
-            }
+            if Path::new(venv).exists() { venv.into() } else { "python3".into() }
         });
         let mut child = tokio::process::Command::new(python)
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/support/smtp_sink.py"
-            ))
-            .args([
-                "--dir",
-                &dir.display().to_string(),
-                "--port",
-                &port.to_string(),
-                "--delay",
-                &delay.to_string(),
-            ])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py"))
+            .args(["--dir", &dir.display().to_string(), "--port", &port.to_string(), "--delay", &delay.to_string()])
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("start the SMTP sink (python3 with aiosmtpd; see scripts/test.sh)");
         let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
-        let line = ready
-            .expect("SMTP sink ready in time")
-            .unwrap()
-            .expect("SMTP sink printed READY");
-        let port = line
-            .strip_prefix("READY ")
-            .expect("READY <port>")
-            .trim()
-            .parse()
-            .unwrap();
-        Self {
-            port,
-            dir,
-            _child: Some(child),
-        }
+        let line = ready.expect("SMTP sink ready in time").unwrap().expect("SMTP sink printed READY");
+        let port = line.strip_prefix("READY ").expect("READY <port>").trim().parse().unwrap();
+        Self { port, dir, _child: Some(child) }
     }
 
     /// Starts the server on this sink's port (after [`SmtpSink::not_started`]).
@@ -195,32 +147,16 @@ impl SmtpSink {
             .unwrap_or_default();
         files.retain(|p| p.extension().is_some_and(|e| e == "json"));
         files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-            .collect()
+        files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
     }
 
     /// Waits (up to `timeout`) until `count` mails to `recipient` have arrived, and returns them.
-    pub async fn wait_for_mails_to(
-        &self,
-        recipient: &str,
-        count: usize,
-        timeout: Duration,
-    ) -> Vec<Value> {
+    pub async fn wait_for_mails_to(&self, recipient: &str, count: usize, timeout: Duration) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let mails: Vec<Value> = self
-                .mails()
-                .into_iter()
-                .filter(|m| m["rcpt_tos"][0] == recipient)
-                .collect();
+            let mails: Vec<Value> = self.mails().into_iter().filter(|m| m["rcpt_tos"][0] == recipient).collect();
             if mails.len() >= count || tokio::time::Instant::now() > deadline {
-                assert!(
-                    mails.len() >= count,
-                    "expected {count} mail(s) to {recipient}, got {}",
-                    mails.len()
-                );
+                assert!(mails.len() >= count, "expected {count} mail(s) to {recipient}, got {}", mails.len());
                 return mails;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -228,28 +164,19 @@ impl SmtpSink {
     }
 
     pub async fn wait_for_mail_to(&self, recipient: &str) -> Value {
-        self.wait_for_mails_to(recipient, 1, Duration::from_secs(20))
-            .await
-            .pop()
-            .unwrap()
+        self.wait_for_mails_to(recipient, 1, Duration::from_secs(20)).await.pop().unwrap()
     }
 }
 
 /// The first link in a mail's text body.
 pub fn link_in(mail: &Value) -> String {
     let text = mail["text"].as_str().expect("a text part");
-    text.split_whitespace()
-        .find(|w| w.starts_with("http"))
-        .expect("a link in the mail")
-        .to_owned()
+    text.split_whitespace().find(|w| w.starts_with("http")).expect("a link in the mail").to_owned()
 }
 
 /// The token in a link (`…#token=<jwt>`).
 pub fn token_in(link: &str) -> String {
-    link.split_once("token=")
-        .expect("a token in the link")
-        .1
-        .to_owned()
+    link.split_once("token=").expect("a token in the link").1.to_owned()
 }
 
 /// Creates an empty database next to the one `admin_url` names, and returns its URL.
@@ -257,16 +184,9 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let name = format!("madblog_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(admin_url)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let base = &base[..base.rfind('/').expect("a database URL has a path")];
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
@@ -280,61 +200,32 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
     }
 
     pub async fn register(&self, username: &str, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/users",
-            &json!({ "username": username, "email": email, "password": password }),
-        )
-        .await
+        self.post_json("/api/users", &json!({ "username": username, "email": email, "password": password })).await
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Response {
-        self.client
-            .post(self.url("/api/tokens"))
-            .basic_auth(login, Some(password))
-            .send()
-            .await
-            .expect("request")
+        self.client.post(self.url("/api/tokens")).basic_auth(login, Some(password)).send().await.expect("request")
     }
 
     /// Registers `name` (email `<name>@example.com`, password [`PASSWORD`]) and logs in.
     pub async fn registered_user(&self, name: &str) -> String {
-        let r = self
-            .register(name, &format!("{name}@example.com"), PASSWORD)
-            .await;
-        assert_eq!(
-            r.status(),
-            201,
-            "registering {name}: {}",
-            r.text().await.unwrap_or_default()
-        );
+        let r = self.register(name, &format!("{name}@example.com"), PASSWORD).await;
+        assert_eq!(r.status(), 201, "registering {name}: {}", r.text().await.unwrap_or_default());
         self.token(name, PASSWORD).await
     }
 
     pub async fn token(&self, login: &str, password: &str) -> String {
         let r = self.login(login, password).await;
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
+        r.json::<Value>().await.unwrap()["token"].as_str().expect("token").to_owned()
     }
 
     pub async fn me(&self, token: &str) -> Response {
-        self.client
-            .get(self.url("/api/users/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url("/api/users/me")).bearer_auth(token).send().await.expect("request")
     }
 
     /// The confirmation token mailed to `email` (the newest, after `count` mails).
@@ -345,35 +236,21 @@ impl TestApp {
     }
 
     pub async fn confirm(&self, session: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(&format!("/api/confirm/{token}")))
-            .bearer_auth(session)
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(&format!("/api/confirm/{token}"))).bearer_auth(session).send().await.expect("request")
     }
 
     /// Registers and confirms `name`; returns a confirmed session token.
     pub async fn confirmed_user(&self, name: &str) -> String {
         let session = self.registered_user(name).await;
-        let token = self
-            .confirmation_token(&format!("{name}@example.com"))
-            .await;
+        let token = self.confirmation_token(&format!("{name}@example.com")).await;
         let response = self.confirm(&session, &token).await;
         assert_eq!(response.status(), 200);
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }
 
     pub async fn count_users(&self) -> i64 {
         use sqlx::Row;
-        sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(&self.state.pool)
-            .await
-            .unwrap()
-            .get::<i64, _>("n")
+        sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.state.pool).await.unwrap().get::<i64, _>("n")
     }
 }
 
@@ -382,13 +259,7 @@ pub const PASSWORD: &str = "a sturdy passphrase 42";
 /// The body of an error answer, checked for the seed's shape.
 pub async fn error_body(response: Response, status: u16) -> Value {
     assert_eq!(response.status(), status);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json"),
-        "errors are JSON"
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "errors are JSON");
     let body: Value = response.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
     body

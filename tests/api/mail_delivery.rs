@@ -4,17 +4,10 @@ use crate::helpers::{PASSWORD, SmtpSink, TestAppBuilder, free_port, test_env};
 use std::{collections::HashSet, time::Duration};
 
 fn recipients(sink: &SmtpSink) -> HashSet<String> {
-    sink.mails()
-        .iter()
-        .map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned())
-        .collect()
+    sink.mails().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned()).collect()
 }
 
-async fn wait_for_recipients(
-    sink: &SmtpSink,
-    expected: usize,
-    timeout: Duration,
-) -> HashSet<String> {
+async fn wait_for_recipients(sink: &SmtpSink, expected: usize, timeout: Duration) -> HashSet<String> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let got = recipients(sink);
@@ -33,40 +26,27 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
     let registrations = futures::stream::iter(0..50)
         .map(|i| {
             let app = &app;
-            async move {
-                app.register(
-                    &format!("down{i}"),
-                    &format!("down{i}@example.com"),
-                    PASSWORD,
-                )
-                .await
-                .status()
-            }
+            async move { app.register(&format!("down{i}"), &format!("down{i}@example.com"), PASSWORD).await.status() }
         })
         .buffer_unordered(10)
         .collect::<Vec<_>>()
         .await;
     assert!(registrations.iter().all(|s| *s == 201), "{registrations:?}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let failed_attempts: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts >= 1 AND last_error IS NOT NULL")
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
-    assert!(
-        failed_attempts > 0,
-        "the worker tried and failed while SMTP was down"
-    );
+    let failed_attempts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts >= 1 AND last_error IS NOT NULL",
+    )
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert!(failed_attempts > 0, "the worker tried and failed while SMTP was down");
     assert!(app.smtp.mails().is_empty());
 
     app.smtp.start_on(0.0).await;
 
     let delivered = wait_for_recipients(&app.smtp, 50, Duration::from_secs(60)).await;
     assert_eq!(delivered.len(), 50, "every mail arrives once SMTP is back");
-    println!(
-        "smtp down then up: 50 registrations, {} distinct mails delivered",
-        delivered.len()
-    );
+    println!("smtp down then up: 50 registrations, {} distinct mails delivered", delivered.len());
 }
 
 use futures::StreamExt;
@@ -91,12 +71,7 @@ impl Server {
         let address = format!("http://{}", env["LEPTOS_SITE_ADDR"]);
         let client = reqwest::Client::new();
         for _ in 0..200 {
-            if client
-                .get(format!("{address}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-            {
+            if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
                 return Self { child, address };
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -111,21 +86,13 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     // A slow SMTP server, so mails are still in flight when the server dies.
     let sink = SmtpSink::start(dir.path().join("smtp"), 0, 1.5).await;
     let mut env = test_env(dir.path(), &sink).await;
-    env.insert(
-        "LEPTOS_SITE_ADDR".into(),
-        format!("127.0.0.1:{}", free_port()),
-    );
+    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     env.insert("MAIL_LEASE_SECONDS".into(), "3".into());
     let mut server = Server::start(&env).await;
     let client = reqwest::Client::new();
     for i in 0..10 {
         let body = serde_json::json!({"username": format!("kill{i}"), "email": format!("kill{i}@example.com"), "password": PASSWORD});
-        let r = client
-            .post(format!("{}/api/users", server.address))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = client.post(format!("{}/api/users", server.address)).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 201);
     }
     let pool = {
@@ -133,19 +100,14 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
         sqlx::AnyPool::connect(&env["DATABASE_URL"]).await.unwrap()
     };
     let in_flight = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while in_flight().await == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the worker never claimed the mails"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "the worker never claimed the mails");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -153,10 +115,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     server.child.wait().await.unwrap();
     let claimed_at_kill = in_flight().await;
     let delivered_before = recipients(&sink).len();
-    assert!(
-        delivered_before < 10,
-        "some mail was still in flight when the server died"
-    );
+    assert!(delivered_before < 10, "some mail was still in flight when the server died");
 
     let _restarted = Server::start(&env).await;
     let delivered = wait_for_recipients(&sink, 10, Duration::from_secs(60)).await;

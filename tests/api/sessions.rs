@@ -10,10 +10,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 
 async fn assert_unauthorized(response: reqwest::Response) {
     assert_eq!(response.status(), 401);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({"error": "Unauthorized"})
-    );
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"error": "Unauthorized"}));
 }
 
 #[tokio::test]
@@ -37,48 +34,20 @@ async fn requests_without_a_valid_session_token_get_401_never_500() {
     let token = app.registered_user("hank").await;
     let payload = token.split('.').nth(1).unwrap();
     let none_token = format!("{}.{payload}.", B64.encode(r#"{"alg":"none","typ":"JWT"}"#));
-    let hs512_header = format!(
-        "{}.{payload}.{}",
-        B64.encode(r#"{"alg":"HS512","typ":"JWT"}"#),
-        token.split('.').nth(2).unwrap()
-    );
+    let hs512_header =
+        format!("{}.{payload}.{}", B64.encode(r#"{"alg":"HS512","typ":"JWT"}"#), token.split('.').nth(2).unwrap());
     let tampered = {
         let mut claims: Value = serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap();
         claims["confirmed"] = json!(true);
         let parts: Vec<&str> = token.split('.').collect();
-        format!(
-            "{}.{}.{}",
-            parts[0],
-            B64.encode(claims.to_string()),
-            parts[2]
-        )
+        format!("{}.{}.{}", parts[0], B64.encode(claims.to_string()), parts[2])
     };
 
-    for bad in [
-        "",
-        "garbage",
-        "a.b.c",
-        none_token.as_str(),
-        hs512_header.as_str(),
-        tampered.as_str(),
-    ] {
+    for bad in ["", "garbage", "a.b.c", none_token.as_str(), hs512_header.as_str(), tampered.as_str()] {
         assert_unauthorized(app.me(bad).await).await;
     }
-    assert_unauthorized(
-        app.client
-            .get(app.url("/api/users/me"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let basic = app
-        .client
-        .get(app.url("/api/users/me"))
-        .basic_auth("hank", Some("x"))
-        .send()
-        .await
-        .unwrap();
+    assert_unauthorized(app.client.get(app.url("/api/users/me")).send().await.unwrap()).await;
+    let basic = app.client.get(app.url("/api/users/me")).basic_auth("hank", Some("x")).send().await.unwrap();
     assert_unauthorized(basic).await;
 }
 
@@ -116,9 +85,7 @@ async fn a_session_token_dies_when_its_users_session_version_changes() {
     let old = app.registered_user("kate").await;
     let claims: SessionClaims = app.state.tokens.verify(Purpose::Session, &old).unwrap();
 
-    users::bump_session_version(&app.state.pool, &claims.sub)
-        .await
-        .unwrap();
+    users::bump_session_version(&app.state.pool, &claims.sub).await.unwrap();
 
     assert_unauthorized(app.me(&old).await).await;
     let fresh = app.token("kate", crate::helpers::PASSWORD).await;
@@ -130,10 +97,7 @@ async fn a_token_for_a_deleted_account_is_refused() {
     let app = spawn_app().await;
     let token = app.registered_user("leo").await;
 
-    sqlx::query("DELETE FROM users")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    sqlx::query("DELETE FROM users").execute(&app.state.pool).await.unwrap();
 
     assert_unauthorized(app.me(&token).await).await;
 }

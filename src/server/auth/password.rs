@@ -3,8 +3,7 @@
 use crate::domain::Password;
 use anyhow::Context;
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
-    password_hash::SaltString,
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version, password_hash::SaltString,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -35,10 +34,7 @@ impl PasswordHasher {
         let permits = Arc::new(Semaphore::new(permits));
         let random: String = uuid::Uuid::new_v4().to_string();
         let dummy_hash = run_limited(&permits, move || hash_blocking(&random)).await??;
-        Ok(Self {
-            permits,
-            dummy_hash: dummy_hash.into(),
-        })
+        Ok(Self { permits, dummy_hash: dummy_hash.into() })
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh random salt.
@@ -61,11 +57,7 @@ impl PasswordHasher {
         let candidate = candidate.to_owned();
         let matches = run_limited(&self.permits, move || {
             PasswordHash::new(&hash)
-                .map(|parsed| {
-                    argon2()
-                        .verify_password(candidate.as_bytes(), &parsed)
-                        .is_ok()
-                })
+                .map(|parsed| argon2().verify_password(candidate.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)
         })
         .await?;
@@ -86,11 +78,7 @@ async fn run_limited<T: Send + 'static>(
     permits: &Arc<Semaphore>,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {
-    let permit = permits
-        .clone()
-        .acquire_owned()
-        .await
-        .context("password hasher is shut down")?;
+    let permit = permits.clone().acquire_owned().await.context("password hasher is shut down")?;
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -110,38 +98,16 @@ mod tests {
         let hasher = PasswordHasher::new().await.unwrap();
         let pw = Password::parse("a long and unusual passphrase".into()).unwrap();
         let hash = hasher.hash(&pw).await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
-        assert!(
-            hasher
-                .verify("a long and unusual passphrase", Some(&hash))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !hasher
-                .verify("a long and unusual passphrasE", Some(&hash))
-                .await
-                .unwrap()
-        );
-        assert_ne!(
-            hash,
-            hasher.hash(&pw).await.unwrap(),
-            "every hash gets its own salt"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(hasher.verify("a long and unusual passphrase", Some(&hash)).await.unwrap());
+        assert!(!hasher.verify("a long and unusual passphrasE", Some(&hash)).await.unwrap());
+        assert_ne!(hash, hasher.hash(&pw).await.unwrap(), "every hash gets its own salt");
     }
 
     #[tokio::test]
     async fn unknown_users_and_broken_hashes_never_match() {
         let hasher = PasswordHasher::new().await.unwrap();
         assert!(!hasher.verify("anything at all", None).await.unwrap());
-        assert!(
-            !hasher
-                .verify("anything at all", Some("not a phc string"))
-                .await
-                .unwrap()
-        );
+        assert!(!hasher.verify("anything at all", Some("not a phc string")).await.unwrap());
     }
 }

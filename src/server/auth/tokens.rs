@@ -97,8 +97,7 @@ impl TokenKeys {
         let keys = Purpose::ALL
             .into_iter()
             .map(|purpose| {
-                let mut mac =
-                    Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+                let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
                 mac.update(format!("madblog/jwt/{}/v1", purpose.typ()).as_bytes());
                 let key = mac.finalize().into_bytes();
                 let pair = KeyPair {
@@ -112,12 +111,7 @@ impl TokenKeys {
     }
 
     fn pair(&self, purpose: Purpose) -> &KeyPair {
-        &self
-            .keys
-            .iter()
-            .find(|(p, _)| *p == purpose)
-            .expect("every purpose has a key")
-            .1
+        &self.keys.iter().find(|(p, _)| *p == purpose).expect("every purpose has a key").1
     }
 
     /// Signs `claims` with the key of `purpose`.
@@ -126,12 +120,8 @@ impl TokenKeys {
     /// Never for the claim types in this module (serialising them can't fail).
     pub fn sign<C: Claims>(&self, purpose: Purpose, claims: &C) -> String {
         debug_assert_eq!(claims.typ(), purpose.typ());
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &self.pair(purpose).encoding,
-        )
-        .expect("HS256 signing of plain claims cannot fail")
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.pair(purpose).encoding)
+            .expect("HS256 signing of plain claims cannot fail")
     }
 
     /// Verifies signature, algorithm, expiry and `typ`, and returns the claims.
@@ -145,11 +135,12 @@ impl TokenKeys {
         // One clock issues and checks these: no leeway, an expired token is expired.
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
-        let data = jsonwebtoken::decode::<C>(token, &self.pair(purpose).decoding, &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
+        let data = jsonwebtoken::decode::<C>(token, &self.pair(purpose).decoding, &validation).map_err(|e| match e
+            .kind()
+        {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })?;
         if data.claims.typ() != purpose.typ() {
             return Err(TokenError::Invalid);
         }
@@ -159,9 +150,7 @@ impl TokenKeys {
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]
@@ -190,83 +179,46 @@ mod tests {
     #[test]
     fn a_fresh_session_token_verifies() {
         let token = keys().sign(Purpose::Session, &claims(60));
-        assert_eq!(
-            keys()
-                .verify::<SessionClaims>(Purpose::Session, &token)
-                .unwrap(),
-            {
-                let mut c = claims(60);
-                c.iat = keys()
-                    .verify::<SessionClaims>(Purpose::Session, &token)
-                    .unwrap()
-                    .iat;
-                c.exp = c.iat + 60;
-                c
-            }
-        );
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &token).unwrap(), {
+            let mut c = claims(60);
+            c.iat = keys().verify::<SessionClaims>(Purpose::Session, &token).unwrap().iat;
+            c.exp = c.iat + 60;
+            c
+        });
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let token = keys().sign(Purpose::Session, &claims(-1));
-        assert_eq!(
-            keys().verify::<SessionClaims>(Purpose::Session, &token),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Expired));
     }
 
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
         let token = other.sign(Purpose::Session, &claims(60));
-        assert_eq!(
-            keys().verify::<SessionClaims>(Purpose::Session, &token),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Invalid));
     }
 
     #[test]
     fn a_token_of_another_purpose_is_refused_even_with_the_right_typ() {
         // Signed with the confirm key but claiming to be a session: the key separation catches it.
-        let token = keys().sign(
-            Purpose::Confirm,
-            &SessionClaims {
-                typ: "confirm".into(),
-                ..claims(60)
-            },
-        );
-        assert_eq!(
-            keys().verify::<SessionClaims>(Purpose::Session, &token),
-            Err(TokenError::Invalid)
-        );
+        let token = keys().sign(Purpose::Confirm, &SessionClaims { typ: "confirm".into(), ..claims(60) });
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Invalid));
         let relabelled = {
             let mut c = claims(60);
             c.typ = "confirm".into();
-            jsonwebtoken::encode(
-                &Header::new(Algorithm::HS256),
-                &c,
-                &keys().pair(Purpose::Session).encoding,
-            )
-            .unwrap()
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &keys().pair(Purpose::Session).encoding).unwrap()
         };
-        assert_eq!(
-            keys().verify::<SessionClaims>(Purpose::Session, &relabelled),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &relabelled), Err(TokenError::Invalid));
     }
 
     #[test]
     fn alg_none_is_refused() {
         let payload = B64.encode(serde_json::to_vec(&claims(60)).unwrap());
         let header = B64.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        for token in [
-            format!("{header}.{payload}."),
-            format!("{header}.{payload}"),
-        ] {
-            assert_eq!(
-                keys().verify::<SessionClaims>(Purpose::Session, &token),
-                Err(TokenError::Invalid)
-            );
+        for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+            assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Invalid));
         }
     }
 
@@ -275,10 +227,7 @@ mod tests {
         let keys = keys();
         let key = &keys.pair(Purpose::Session).encoding;
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(60), key).unwrap();
-        assert_eq!(
-            keys.verify::<SessionClaims>(Purpose::Session, &token),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(keys.verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -288,26 +237,13 @@ mod tests {
         let mut c = claims(60);
         c.confirmed = true;
         parts[1] = B64.encode(serde_json::to_vec(&c).unwrap());
-        assert_eq!(
-            keys().verify::<SessionClaims>(Purpose::Session, &parts.join(".")),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &parts.join(".")), Err(TokenError::Invalid));
     }
 
     #[test]
     fn garbage_is_refused_not_panicked_on() {
-        for junk in [
-            "",
-            "abc",
-            "a.b.c",
-            "....",
-            "eyJhbGciOiJIUzI1NiJ9.e30.",
-            &"x".repeat(10_000),
-        ] {
-            assert_eq!(
-                keys().verify::<SessionClaims>(Purpose::Session, junk),
-                Err(TokenError::Invalid)
-            );
+        for junk in ["", "abc", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9.e30.", &"x".repeat(10_000)] {
+            assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, junk), Err(TokenError::Invalid));
         }
     }
 }

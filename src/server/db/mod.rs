@@ -47,27 +47,18 @@ pub async fn connect(url: &Secret) -> anyhow::Result<Pool> {
                 if sqlite { "SQLite" } else { "configured" }
             )
         })?;
-    sqlx::migrate!("./migrations")
-        .run(&pool)
-        .await
-        .context("database migration failed")?;
+    sqlx::migrate!("./migrations").run(&pool).await.context("database migration failed")?;
     Ok(pool)
 }
 
 fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create {}", dir.display()))?;
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
     }
     Ok(())
 }
@@ -78,8 +69,7 @@ fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
 pub fn is_unique_violation(err: &sqlx::Error, key: &str) -> bool {
     match err {
         sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                && (db.constraint().is_some_and(|c| c.contains(key)) || db.message().contains(key))
+            db.is_unique_violation() && (db.constraint().is_some_and(|c| c.contains(key)) || db.message().contains(key))
         }
         _ => false,
     }

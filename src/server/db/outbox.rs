@@ -73,13 +73,7 @@ pub async fn claim(
          WHERE id IN (SELECT id FROM outbox WHERE {FREE_AND_DUE} ORDER BY next_attempt_at LIMIT $4) \
          AND {FREE_AND_DUE}"
     );
-    sqlx::query(&claim)
-        .bind(lease_token)
-        .bind(now + lease_secs)
-        .bind(now)
-        .bind(limit)
-        .execute(pool)
-        .await?;
+    sqlx::query(&claim).bind(lease_token).bind(now + lease_secs).bind(now).bind(limit).execute(pool).await?;
     let rows = sqlx::query(
         "SELECT id, kind, recipient, subject, body_text, body_html, attempts FROM outbox \
          WHERE lease_token = $1 AND sent_at IS NULL AND failed_at IS NULL",
@@ -106,12 +100,7 @@ pub async fn claim(
 ///
 /// # Errors
 /// On a database failure.
-pub async fn mark_sent(
-    pool: &Pool,
-    id: &str,
-    lease_token: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(pool: &Pool, id: &str, lease_token: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET sent_at = $1, body_text = '', body_html = '', lease_token = NULL, \
          leased_until = NULL, last_error = NULL WHERE id = $2 AND lease_token = $3",
@@ -152,13 +141,7 @@ pub async fn reschedule(
 ///
 /// # Errors
 /// On a database failure.
-pub async fn mark_failed(
-    pool: &Pool,
-    id: &str,
-    lease_token: &str,
-    now: i64,
-    error: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, error: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET failed_at = $1, last_error = $2, body_text = '', body_html = '', lease_token = NULL, \
          leased_until = NULL WHERE id = $3 AND lease_token = $4",
@@ -176,12 +159,7 @@ pub async fn mark_failed(
 ///
 /// # Errors
 /// On a database failure.
-pub async fn recent_for_user(
-    pool: &Pool,
-    user_id: &str,
-    kind: &str,
-    since: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn recent_for_user(pool: &Pool, user_id: &str, kind: &str, since: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT created_at FROM outbox WHERE user_id = $1 AND kind = $2 AND created_at > $3 ORDER BY created_at",
     )

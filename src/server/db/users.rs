@@ -16,8 +16,7 @@ pub struct UserRow {
     pub last_seen: i64,
 }
 
-const COLUMNS: &str =
-    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen";
+const COLUMNS: &str = "id, username, email, password_hash, confirmed, session_version, created_at, last_seen";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -90,13 +89,7 @@ pub async fn insert<'e>(
 /// On a database failure.
 pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    sqlx::query(&sql).bind(id).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
 }
 
 /// Looks an account up by its username key or its email key.
@@ -104,19 +97,9 @@ pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::
 /// # Errors
 /// On a database failure.
 pub async fn find_by_login(pool: &Pool, key: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let column = if key.contains('@') {
-        "email_key"
-    } else {
-        "username_key"
-    };
+    let column = if key.contains('@') { "email_key" } else { "username_key" };
     let sql = format!("SELECT {COLUMNS} FROM users WHERE {column} = $1");
-    sqlx::query(&sql)
-        .bind(key)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+    sqlx::query(&sql).bind(key).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
 }
 
 /// Records activity, at most once a minute per account: a write on every request (as the seed did)
@@ -167,12 +150,10 @@ pub async fn username_taken(pool: &Pool, username_key: &str) -> Result<bool, sql
 /// # Errors
 /// On a database failure.
 pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0",
-    )
-    .bind(id)
-    .bind(email)
-    .execute(pool)
-    .await?;
+    let done = sqlx::query("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0")
+        .bind(id)
+        .bind(email)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -38,9 +38,7 @@ pub async fn page(dir: &Path) -> Html<String> {
         ));
     }
     if mails.is_empty() {
-        body.push_str(
-            "<p>No mail yet. Register an account and its confirmation mail shows up here.</p>",
-        );
+        body.push_str("<p>No mail yet. Register an account and its confirmation mail shows up here.</p>");
     }
     Html(format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -53,8 +51,5 @@ h2{{font-size:1.1rem;margin:0}} .meta{{color:#5d6675;font-size:.9rem}} pre{{whit
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

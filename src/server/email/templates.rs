@@ -85,10 +85,7 @@ pub fn render(kind: MailKind, context: impl Serialize) -> anyhow::Result<Rendere
     let ctx = minijinja::Value::from_serialize(&context);
     let part = |file: &str| -> anyhow::Result<String> {
         let name = format!("{}/{file}", kind.name());
-        TEMPLATES
-            .get_template(&name)?
-            .render(&ctx)
-            .with_context(|| format!("rendering {name}"))
+        TEMPLATES.get_template(&name)?.render(&ctx).with_context(|| format!("rendering {name}"))
     };
     Ok(RenderedMail {
         kind,
@@ -102,11 +99,7 @@ pub fn render(kind: MailKind, context: impl Serialize) -> anyhow::Result<Rendere
 /// "24 hours", "1 hour", "30 minutes": how long a link works, for the mail's wording.
 pub fn human_duration(secs: u64) -> String {
     let plural = |n: u64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
-        }
+        if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
     };
     if secs >= 3600 && secs.is_multiple_of(3600) {
         plural(secs / 3600, "hour")
@@ -132,42 +125,24 @@ mod tests {
         assert_eq!(mail.subject, "[Madblog] Confirm Your Account");
         assert!(mail.text.starts_with("Dear ann,\n\nWelcome to Madblog!"));
         assert!(mail.text.contains("https://x.org/unconfirmed#token=abc"));
-        assert!(
-            mail.html
-                .contains(r#"<a href="https://x.org/unconfirmed#token=abc">click here</a>"#)
-        );
+        assert!(mail.html.contains(r#"<a href="https://x.org/unconfirmed#token=abc">click here</a>"#));
     }
 
     #[test]
     fn html_bodies_escape_what_users_typed() {
-        let mail = render(
-            MailKind::Confirm,
-            json!({"username": "<script>", "link": "l", "valid_for": "1 hour"}),
-        )
-        .unwrap();
+        let mail =
+            render(MailKind::Confirm, json!({"username": "<script>", "link": "l", "valid_for": "1 hour"})).unwrap();
         assert!(mail.html.contains("&lt;script&gt;") && !mail.html.contains("<script>"));
-        let quoted = render(
-            MailKind::Confirm,
-            json!({"username": "u", "link": "http://x/\"><b>", "valid_for": "1 hour"}),
-        )
-        .unwrap();
-        assert!(
-            quoted
-                .html
-                .contains(r#"href="http://x/&quot;&gt;&lt;b&gt;""#),
-            "{}",
-            quoted.html
-        );
+        let quoted =
+            render(MailKind::Confirm, json!({"username": "u", "link": "http://x/\"><b>", "valid_for": "1 hour"}))
+                .unwrap();
+        assert!(quoted.html.contains(r#"href="http://x/&quot;&gt;&lt;b&gt;""#), "{}", quoted.html);
     }
 
     #[test]
     fn every_template_renders() {
         for kind in [MailKind::Confirm, MailKind::AlreadyRegistered] {
-            let mail = render(
-                kind,
-                json!({"username": "u", "link": "l", "valid_for": "1 hour"}),
-            )
-            .unwrap();
+            let mail = render(kind, json!({"username": "u", "link": "l", "valid_for": "1 hour"})).unwrap();
             assert!(!mail.subject.is_empty() && !mail.text.is_empty() && !mail.html.is_empty());
         }
     }

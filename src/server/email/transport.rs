@@ -19,15 +19,8 @@ use lettre::{
 use std::{path::PathBuf, time::Duration};
 
 pub enum Transport {
-    Smtp {
-        mailer: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-        describe: String,
-    },
-    DevMailbox {
-        dir: PathBuf,
-        from: Mailbox,
-    },
+    Smtp { mailer: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox, describe: String },
+    DevMailbox { dir: PathBuf, from: Mailbox },
 }
 
 /// How long one SMTP conversation may take; shorter than the outbox lease, so a live worker always
@@ -41,23 +34,16 @@ impl Transport {
     /// never the app's start.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mail = &settings.mail;
-        let from: Mailbox = mail
-            .sender
-            .parse()
-            .context("MAIL_SENDER must be an address or `Name <address>`")?;
+        let from: Mailbox = mail.sender.parse().context("MAIL_SENDER must be an address or `Name <address>`")?;
         let Some(server) = mail.server.clone() else {
             if settings.app_env == AppEnv::Production {
                 bail!("MAIL_SERVER must be set in production (mail can't be delivered without it)");
             }
-            return Ok(Self::DevMailbox {
-                dir: settings.data_dir.join("mail"),
-                from,
-            });
+            return Ok(Self::DevMailbox { dir: settings.data_dir.join("mail"), from });
         };
         let (builder, security) = if mail.use_ssl {
             (
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&server)
-                    .context("MAIL_SERVER is not a valid host name")?,
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&server).context("MAIL_SERVER is not a valid host name")?,
                 "TLS",
             )
         } else if mail.use_tls {
@@ -68,36 +54,22 @@ impl Transport {
             )
         } else {
             // Plain SMTP (a local relay or a test server), but upgrade when the server offers it.
-            let tls = TlsParameters::new(server.clone())
-                .context("MAIL_SERVER is not a valid host name")?;
+            let tls = TlsParameters::new(server.clone()).context("MAIL_SERVER is not a valid host name")?;
             (
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server)
-                    .tls(Tls::Opportunistic(tls)),
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server).tls(Tls::Opportunistic(tls)),
                 "plain or opportunistic STARTTLS",
             )
         };
         let mut builder = builder
             .port(mail.port)
             .timeout(Some(SMTP_TIMEOUT))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(8)
-                    .idle_timeout(Duration::from_secs(30)),
-            );
+            .pool_config(PoolConfig::new().max_size(8).idle_timeout(Duration::from_secs(30)));
         if let Some(username) = &mail.username {
-            let password = mail
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default();
+            let password = mail.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
             builder = builder.credentials(Credentials::new(username.clone(), password));
         }
         let describe = format!("SMTP {server}:{} ({security})", mail.port);
-        Ok(Self::Smtp {
-            mailer: builder.build(),
-            from,
-            describe,
-        })
+        Ok(Self::Smtp { mailer: builder.build(), from, describe })
     }
 
     pub fn describe(&self) -> String {
@@ -116,37 +88,25 @@ impl Transport {
         match self {
             Self::Smtp { mailer, from, .. } => {
                 let message = build(mail, from)?;
-                mailer
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
+                mailer.send(message).await.map(|_| ()).map_err(|e| e.to_string())
             }
             Self::DevMailbox { dir, from } => {
                 build(mail, from)?;
-                store_in_dev_mailbox(dir, mail)
-                    .await
-                    .map_err(|e| format!("{e:#}"))
+                store_in_dev_mailbox(dir, mail).await.map_err(|e| format!("{e:#}"))
             }
         }
     }
 }
 
 fn build(mail: &OutboxMail, from: &Mailbox) -> Result<Message, String> {
-    let to: Mailbox = mail
-        .recipient
-        .parse()
-        .map_err(|e| format!("bad recipient address: {e}"))?;
+    let to: Mailbox = mail.recipient.parse().map_err(|e| format!("bad recipient address: {e}"))?;
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
         // Stable across retries, so a receiver can drop a duplicate of an at-least-once delivery.
         .message_id(Some(format!("<{}@{}>", mail.id, from.email.domain())))
-        .multipart(MultiPart::alternative_plain_html(
-            mail.body_text.clone(),
-            mail.body_html.clone(),
-        ))
+        .multipart(MultiPart::alternative_plain_html(mail.body_text.clone(), mail.body_html.clone()))
         .map_err(|e| format!("could not build the message: {e}"))
 }
 
@@ -162,9 +122,7 @@ pub struct StoredMail {
 }
 
 async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Result<()> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("could not create {}", dir.display()))?;
+    tokio::fs::create_dir_all(dir).await.with_context(|| format!("could not create {}", dir.display()))?;
     let now = time::OffsetDateTime::now_utc();
     let stored = StoredMail {
         id: mail.id.clone(),
@@ -172,16 +130,10 @@ async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Resul
         subject: mail.subject.clone(),
         text: mail.body_text.clone(),
         html: mail.body_html.clone(),
-        date: now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        date: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
     };
     // Named by time, then id: listing the folder sorts the mails by arrival.
-    let path = dir.join(format!(
-        "{:020}-{}.json",
-        now.unix_timestamp_nanos(),
-        mail.id
-    ));
+    let path = dir.join(format!("{:020}-{}.json", now.unix_timestamp_nanos(), mail.id));
     tokio::fs::write(&path, serde_json::to_vec_pretty(&stored)?)
         .await
         .with_context(|| format!("could not write {}", path.display()))?;
@@ -195,9 +147,7 @@ async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Resul
 
 /// The http(s) links in a text body.
 pub fn links_in(text: &str) -> Vec<&str> {
-    text.split_whitespace()
-        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .collect()
+    text.split_whitespace().filter(|w| w.starts_with("http://") || w.starts_with("https://")).collect()
 }
 
 /// `a***@example.com`: enough to tell mails apart in a log, not enough to harvest addresses.
@@ -220,9 +170,6 @@ mod tests {
 
     #[test]
     fn finds_links_in_text() {
-        assert_eq!(
-            links_in("go to\nhttps://x.org/a#t=1 now, or http://y"),
-            vec!["https://x.org/a#t=1", "http://y"]
-        );
+        assert_eq!(links_in("go to\nhttps://x.org/a#t=1 now, or http://y"), vec!["https://x.org/a#t=1", "http://y"]);
     }
 }

@@ -51,10 +51,7 @@ pub fn spawn(
                 // A full batch: there may be more waiting.
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => {}
-                Err(e) => tracing::warn!(
-                    error = format!("{e:#}"),
-                    "mail worker could not read the outbox; retrying"
-                ),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "mail worker could not read the outbox; retrying"),
             }
             tokio::select! {
                 () = wakeup.0.notified() => {}
@@ -68,11 +65,7 @@ pub fn spawn(
 ///
 /// # Errors
 /// When the outbox can't be read (the mails stay queued).
-pub async fn deliver_due(
-    pool: &Pool,
-    transport: &Transport,
-    config: &WorkerConfig,
-) -> anyhow::Result<usize> {
+pub async fn deliver_due(pool: &Pool, transport: &Transport, config: &WorkerConfig) -> anyhow::Result<usize> {
     let lease_token = uuid::Uuid::new_v4().to_string();
     let lease = config.lease.as_secs().max(1) as i64;
     let mails = outbox::claim(pool, &lease_token, now(), lease, BATCH).await?;
@@ -110,14 +103,7 @@ async fn deliver_one(
             let wait = backoff(mail.attempts, config.backoff_cap);
             tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts,
                 retry_in_secs = wait.as_secs(), %error, "mail not delivered; will retry");
-            outbox::reschedule(
-                pool,
-                &mail.id,
-                lease_token,
-                now + wait.as_secs() as i64,
-                error,
-            )
-            .await
+            outbox::reschedule(pool, &mail.id, lease_token, now + wait.as_secs() as i64, error).await
         }
     };
     if let Err(e) = recorded {

@@ -80,9 +80,8 @@ impl From<ResendError> for AppError {
 /// built from anything a client sends would let anyone mail a victim a live token pointing at their
 /// own site. The token goes in the fragment, which browsers never send to servers or in `Referer`.
 pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
-    let allowed = base_url.filter(|base| {
-        origin_of(base).is_some_and(|origin| state.settings.link_allowed_origins.contains(&origin))
-    });
+    let allowed = base_url
+        .filter(|base| origin_of(base).is_some_and(|origin| state.settings.link_allowed_origins.contains(&origin)));
     match allowed {
         Some(base) => format!("{base}{token}"),
         None => format!("{}/unconfirmed#token={token}", state.settings.app_url),
@@ -124,36 +123,22 @@ pub async fn queue_mail<'e>(
 /// # Errors
 /// `AlreadyConfirmed`, or `InvalidLink` for any token that isn't a live confirmation token for this
 /// account and its current address.
-pub async fn confirm(
-    state: &AppState,
-    user: &CurrentUser,
-    token: &str,
-) -> Result<String, ConfirmError> {
+pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Result<String, ConfirmError> {
     if user.confirmed() {
         return Err(ConfirmError::AlreadyConfirmed);
     }
-    let claims: ConfirmClaims = state
-        .tokens
-        .verify(Purpose::Confirm, token)
-        .map_err(|_| ConfirmError::InvalidLink)?;
+    let claims: ConfirmClaims = state.tokens.verify(Purpose::Confirm, token).map_err(|_| ConfirmError::InvalidLink)?;
     // Another account's link, even a valid one, confirms nothing here (the seed's rule).
     if claims.sub != user.row.id || claims.email != user.row.email {
         return Err(ConfirmError::InvalidLink);
     }
-    if !users::confirm(&state.pool, &user.row.id, &claims.email)
-        .await
-        .context("confirming the account")?
-    {
+    if !users::confirm(&state.pool, &user.row.id, &claims.email).await.context("confirming the account")? {
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
             .await
             .context("reloading the account")?
             .is_some_and(|row| row.confirmed);
-        return Err(if now_confirmed {
-            ConfirmError::AlreadyConfirmed
-        } else {
-            ConfirmError::InvalidLink
-        });
+        return Err(if now_confirmed { ConfirmError::AlreadyConfirmed } else { ConfirmError::InvalidLink });
     }
     let row = users::find_by_id(&state.pool, &user.row.id)
         .await
@@ -168,24 +153,15 @@ pub async fn confirm(
 ///
 /// # Errors
 /// `AlreadyConfirmed`; `Throttled` within a minute of the last mail or after five in an hour.
-pub async fn resend(
-    state: &AppState,
-    user: &CurrentUser,
-    base_url: Option<&str>,
-) -> Result<(), ResendError> {
+pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>) -> Result<(), ResendError> {
     if user.confirmed() {
         return Err(ResendError::AlreadyConfirmed);
     }
     let now = now();
     // Counted from the outbox itself: the limit survives restarts and holds across instances.
-    let recent = outbox::recent_for_user(
-        &state.pool,
-        &user.row.id,
-        MailKind::Confirm.name(),
-        now - 3600,
-    )
-    .await
-    .context("counting recent confirmation mails")?;
+    let recent = outbox::recent_for_user(&state.pool, &user.row.id, MailKind::Confirm.name(), now - 3600)
+        .await
+        .context("counting recent confirmation mails")?;
     let mut wait = 0;
     if let Some(last) = recent.last() {
         wait = wait.max(last + MIN_GAP_SECS - now);
@@ -194,20 +170,10 @@ pub async fn resend(
         wait = wait.max(recent[recent.len() - HOURLY_MAX] + 3600 - now);
     }
     if wait > 0 {
-        return Err(ResendError::Throttled {
-            retry_after: wait as u64,
-        });
+        return Err(ResendError::Throttled { retry_after: wait as u64 });
     }
     let row = &user.row;
-    queue_mail(
-        &state.pool,
-        state,
-        &row.id,
-        &row.username,
-        &row.email,
-        base_url,
-    )
-    .await?;
+    queue_mail(&state.pool, state, &row.id, &row.username, &row.email, base_url).await?;
     state.mail.wake();
     tracing::info!(user_id = %row.id, "confirmation mail queued again");
     Ok(())

@@ -51,7 +51,8 @@ impl From<RegisterError> for AppError {
 }
 
 /// What a successful registration tells the person.
-pub const REGISTERED: &str = "Thanks for registering! A link to confirm your account has been emailed to the address provided.";
+pub const REGISTERED: &str =
+    "Thanks for registering! A link to confirm your account has been emailed to the address provided.";
 
 /// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
 /// account, unconfirmed.
@@ -88,23 +89,11 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         now: now(),
     };
     let base_url = form.confirm_email_base_url.as_deref();
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .context("starting the registration")?;
+    let mut tx = state.pool.begin().await.context("starting the registration")?;
     match users::insert(&mut *tx, &new_user).await {
         Ok(()) => {
             // The account and its confirmation mail commit together, or neither does.
-            confirmation::queue_mail(
-                &mut *tx,
-                state,
-                &id,
-                username.as_ref(),
-                email.as_ref(),
-                base_url,
-            )
-            .await?;
+            confirmation::queue_mail(&mut *tx, state, &id, username.as_ref(), email.as_ref(), base_url).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();
             tracing::info!(user_id = %id, "account registered");
@@ -114,36 +103,25 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         Err(InsertUserError::EmailTaken) => {
             drop(tx);
             // A taken username is public anyway (it's a handle); a taken address must not be.
-            if users::username_taken(&state.pool, &username.key())
-                .await
-                .context("checking the username")?
-            {
+            if users::username_taken(&state.pool, &username.key()).await.context("checking the username")? {
                 return Err(username_taken());
             }
             notify_owner(state, &email).await?;
             Ok(())
         }
-        Err(InsertUserError::Database(e)) => Err(anyhow::Error::new(e)
-            .context("inserting the new account")
-            .into()),
+        Err(InsertUserError::Database(e)) => Err(anyhow::Error::new(e).context("inserting the new account").into()),
     }
 }
 
 fn username_taken() -> RegisterError {
-    RegisterError::Invalid(BTreeMap::from([(
-        "username".to_owned(),
-        "Please use a different username.".to_owned(),
-    )]))
+    RegisterError::Invalid(BTreeMap::from([("username".to_owned(), "Please use a different username.".to_owned())]))
 }
 
 /// Someone registered with an address that has an account. They get the same answer as a new
 /// registration (so the form can't be used to find out who has an account), and the owner gets a
 /// mail saying so, at most one an hour, in case it was them and they forgot they had an account.
 async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
-    let Some(owner) = users::find_by_login(&state.pool, &email.key())
-        .await
-        .context("finding the owner")?
-    else {
+    let Some(owner) = users::find_by_login(&state.pool, &email.key()).await.context("finding the owner")? else {
         // Deleted in between: nothing to say to anyone.
         return Ok(());
     };
@@ -155,8 +133,7 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         tracing::info!(user_id = %owner.id, "registration with a taken address: notice already sent this hour");
         return Ok(());
     }
-    let context =
-        json!({ "username": owner.username, "link": format!("{}/login", state.settings.app_url) });
+    let context = json!({ "username": owner.username, "link": format!("{}/login", state.settings.app_url) });
     email::queue(&state.pool, kind, Some(&owner.id), &owner.email, context).await?;
     state.mail.wake();
     tracing::info!(user_id = %owner.id, "registration with a taken address: owner notified");

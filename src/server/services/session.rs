@@ -97,23 +97,16 @@ pub async fn login(
     let key = login.trim().to_lowercase();
     let ip_key = client.map(|ip| ip.to_string());
     let limits = &state.limits;
-    let throttled = limits.login_per_name.check(&key).and(
-        ip_key
-            .as_deref()
-            .map_or(Ok(()), |ip| limits.login_per_ip.check(ip)),
-    );
+    let throttled =
+        limits.login_per_name.check(&key).and(ip_key.as_deref().map_or(Ok(()), |ip| limits.login_per_ip.check(ip)));
     if let Err(wait) = throttled {
         tracing::warn!("login refused: too many failures for this name or address");
-        return Err(LoginError::Throttled {
-            retry_after: retry_after_secs(wait),
-        });
+        return Err(LoginError::Throttled { retry_after: retry_after_secs(wait) });
     }
     let user = if key.is_empty() {
         None
     } else {
-        users::find_by_login(&state.pool, &key)
-            .await
-            .context("looking up the login")?
+        users::find_by_login(&state.pool, &key).await.context("looking up the login")?
     };
     let matches = state
         .hasher
@@ -128,9 +121,7 @@ pub async fn login(
         return Err(LoginError::InvalidCredentials);
     };
     limits.login_per_name.clear(&key);
-    users::touch_last_seen(&state.pool, &user.id, now())
-        .await
-        .context("recording the login")?;
+    users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     tracing::info!(user_id = %user.id, "logged in");
     Ok(issue_session(state, &user))
 }
@@ -154,17 +145,9 @@ pub fn issue_session(state: &AppState, user: &UserRow) -> String {
 ///
 /// # Errors
 /// `Unauthenticated` for anything but a valid, current session token of an existing account.
-pub async fn authenticate(
-    state: &AppState,
-    authorization: Option<&str>,
-) -> Result<CurrentUser, AuthError> {
-    let token = authorization
-        .and_then(bearer_token)
-        .ok_or(AuthError::Unauthenticated)?;
-    let claims: SessionClaims = state
-        .tokens
-        .verify(Purpose::Session, token)
-        .map_err(|_| AuthError::Unauthenticated)?;
+pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Result<CurrentUser, AuthError> {
+    let token = authorization.and_then(bearer_token).ok_or(AuthError::Unauthenticated)?;
+    let claims: SessionClaims = state.tokens.verify(Purpose::Session, token).map_err(|_| AuthError::Unauthenticated)?;
     let id = UserId::parse(&claims.sub).map_err(|_| AuthError::Unauthenticated)?;
     let row = users::find_by_id(&state.pool, &claims.sub)
         .await
@@ -174,9 +157,7 @@ pub async fn authenticate(
     if row.session_version != claims.ver {
         return Err(AuthError::Unauthenticated);
     }
-    users::touch_last_seen(&state.pool, &row.id, now())
-        .await
-        .context("recording activity")?;
+    users::touch_last_seen(&state.pool, &row.id, now()).await.context("recording activity")?;
     Ok(CurrentUser { id, row })
 }
 
@@ -201,10 +182,7 @@ pub fn profile(user: &CurrentUser) -> UserProfile {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
 

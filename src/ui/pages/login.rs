@@ -5,22 +5,16 @@ use crate::{
     error::AppError,
     ui::{
         components::{Notice, SubmitButton, TextField},
-        guard::safe_redirect,
         session::Session,
     },
 };
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = Session::expect();
     let query = use_query_map();
-    let navigate = use_navigate();
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let login_error = RwSignal::new(None::<String>);
@@ -33,44 +27,25 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let failure = move || match action.value().get() {
-        Some(Err(AppError::Unauthorized)) => {
-            Some("Invalid username, email or password.".to_owned())
-        }
+        Some(Err(AppError::Unauthorized)) => Some("Invalid username, email or password.".to_owned()),
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
 
+    // The guard sees the new session and moves on to `?redirect=` (or home): one place navigates.
     Effect::new(move |_| {
         if let Some(Ok(token)) = action.value().get() {
             session.log_in(&token);
-            let target = safe_redirect(query.with_untracked(|q| q.get("redirect")));
-            navigate(
-                &target,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
         }
     });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, p) = (login.get_untracked(), password.get_untracked());
-        login_error.set(
-            l.trim()
-                .is_empty()
-                .then(|| "Please enter your username or email address.".to_owned()),
-        );
-        password_error.set(
-            p.is_empty()
-                .then(|| "Please enter your password.".to_owned()),
-        );
+        login_error.set(l.trim().is_empty().then(|| "Please enter your username or email address.".to_owned()));
+        password_error.set(p.is_empty().then(|| "Please enter your password.".to_owned()));
         if !l.trim().is_empty() && !p.is_empty() {
-            action.dispatch(Login {
-                login: l,
-                password: p,
-            });
+            action.dispatch(Login { login: l, password: p });
         }
     };
 

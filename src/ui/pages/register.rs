@@ -23,12 +23,10 @@ pub fn RegisterPage() -> impl IntoView {
 
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
-            local
-                .with(|m| m.get(field).cloned())
-                .or_else(|| match action.value().get() {
-                    Some(Err(e)) => e.field_message(field),
-                    _ => None,
-                })
+            local.with(|m| m.get(field).cloned()).or_else(|| match action.value().get() {
+                Some(Err(e)) => e.field_message(field),
+                _ => None,
+            })
         })
     };
     let failure = move || match action.value().get() {

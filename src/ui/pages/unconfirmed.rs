@@ -6,7 +6,7 @@ use crate::{
     error::AppError,
     ui::{
         components::Notice,
-        guard::{encode_query_value, safe_redirect},
+        guard::encode_query_value,
         session::{AuthState, Session},
     },
 };
@@ -29,13 +29,9 @@ pub fn UnconfirmedPage() -> impl IntoView {
 
     // Take the token out of the address bar first (history keeps URLs), then use it.
     Effect::new({
-        let navigate = navigate.clone();
         move |_| {
             let hash = location.hash.get();
-            let from_hash = hash
-                .trim_start_matches('#')
-                .strip_prefix("token=")
-                .map(str::to_owned);
+            let from_hash = hash.trim_start_matches('#').strip_prefix("token=").map(str::to_owned);
             let token = from_hash.or_else(|| query.with(|q| q.get("token")));
             if let Some(token) = token.filter(|t| !t.is_empty()) {
                 let redirect = query.with_untracked(|q| q.get("redirect"));
@@ -43,29 +39,16 @@ pub fn UnconfirmedPage() -> impl IntoView {
                     Some(r) => format!("/unconfirmed?redirect={}", encode_query_value(&r)),
                     None => "/unconfirmed".to_owned(),
                 };
-                navigate(
-                    &clean,
-                    NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
+                navigate(&clean, NavigateOptions { replace: true, ..Default::default() });
                 confirm.dispatch(Confirm { token });
             }
         }
     });
 
+    // Confirmed: the guard sees the new session and moves on to `?redirect=` (or home).
     Effect::new(move |_| {
         if let Some(Ok(token)) = confirm.value().get() {
             session.log_in(&token);
-            let target = safe_redirect(query.with_untracked(|q| q.get("redirect")));
-            navigate(
-                &target,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
         }
     });
 
@@ -81,9 +64,7 @@ pub fn UnconfirmedPage() -> impl IntoView {
         _ => String::new(),
     };
     let confirm_error = move || match confirm.value().get() {
-        Some(Err(AppError::Unauthorized)) => {
-            Some("Your session has ended. Please log in again.".to_owned())
-        }
+        Some(Err(AppError::Unauthorized)) => Some("Your session has ended. Please log in again.".to_owned()),
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
