@@ -10,6 +10,7 @@ pub async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("send-test-email") => send_test_email(&args[1..]).await,
+        Some("hash-timing") => hash_timing().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -30,6 +31,7 @@ pub async fn main() -> ExitCode {
 const USAGE: &str = "usage:
   madblog [serve]                      serve the app
   madblog send-test-email --to ADDRESS send one mail with the configured MAIL_* settings, now
+  madblog hash-timing                  time the password hash on this machine (for capacity planning)
 
 Settings come from the environment and .env; see .env.example.";
 
@@ -86,4 +88,22 @@ fn hint(error: &str, settings: &Settings) -> String {
     } else {
         String::new()
     }
+}
+
+/// Times the password hash as the server runs it (argon2id, m = 19 MiB, t = 2, p = 1), one at a
+/// time: the floor under every registration, login and password change.
+async fn hash_timing() -> anyhow::Result<()> {
+    use crate::server::auth::password::PasswordHasher;
+    let hasher = PasswordHasher::new().await?;
+    let password =
+        crate::domain::Password::parse("a benchmark passphrase".into()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut samples = Vec::new();
+    for _ in 0..30 {
+        let start = std::time::Instant::now();
+        hasher.hash(&password).await?;
+        samples.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    println!("argon2id hash: p50 {:.1} ms, p90 {:.1} ms, min {:.1} ms (30 runs)", samples[15], samples[27], samples[0]);
+    Ok(())
 }

@@ -162,6 +162,36 @@ pub fn mask_address(address: &str) -> String {
 mod tests {
     use super::*;
 
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let dir = std::env::temp_dir().join(format!("madblog-transport-{}", uuid::Uuid::new_v4()));
+        let mut map: std::collections::HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("DATA_DIR".into(), dir.display().to_string());
+        Settings::from_lookup(|k| map.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn production_without_a_mail_server_refuses_to_start() {
+        let key = "k".repeat(32);
+        let prod = settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key), ("APP_URL", "https://x.org")]);
+        let err = Transport::from_settings(&prod).err().expect("an error").to_string();
+        assert!(err.contains("MAIL_SERVER"), "{err}");
+    }
+
+    // The SMTP pool spawns its reaper task, so this needs a runtime.
+    #[tokio::test]
+    async fn development_without_a_mail_server_uses_the_dev_mailbox() {
+        assert!(matches!(Transport::from_settings(&settings(&[])).unwrap(), Transport::DevMailbox { .. }));
+        let smtp = settings(&[("MAIL_SERVER", "smtp.qq.com"), ("MAIL_PORT", "465"), ("MAIL_USE_SSL", "1")]);
+        assert_eq!(Transport::from_settings(&smtp).unwrap().describe(), "SMTP smtp.qq.com:465 (TLS)");
+    }
+
+    #[test]
+    fn a_malformed_sender_names_the_setting() {
+        let err = Transport::from_settings(&settings(&[("MAIL_SENDER", "Madblog <not an address")])).err().unwrap();
+        assert!(err.to_string().contains("MAIL_SENDER"));
+    }
+
     #[test]
     fn masks_addresses_for_logs() {
         assert_eq!(mask_address("alice@example.com"), "a***@example.com");

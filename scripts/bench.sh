@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Benchmarks (figures and ratios, no pass/fail thresholds): builds the release binary and runs
+# every script in bench/ against it. Not part of the test command: these machines are shared and
+# timings are noisy, so numbers are read, not asserted.
+source "$(dirname "$0")/lib.sh"
+ensure_build_tools
+ensure_smtp_sink
+say "building the release binary"
+cargo leptos build --release
+for bench in bench/*.py; do
+  say "$bench"
+  .venv/bin/python "$bench"
+done
