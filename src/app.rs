@@ -2,7 +2,7 @@
 
 use crate::ui::{
     guard::{Decision, decide},
-    pages::{HomePage, LoginPage, NotFound, RegisterPage, UnconfirmedPage},
+    pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
 };
 use leptos::prelude::*;
@@ -59,6 +59,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/login") view=LoginPage/>
                             <Route path=path!("/register") view=RegisterPage/>
                             <Route path=path!("/unconfirmed") view=UnconfirmedPage/>
+                            <Route path=path!("/reset-password-request") view=ResetRequestPage/>
+                            <Route path=path!("/reset-password") view=ResetPage/>
+                            <Route path=path!("/settings/account") view=AccountPage/>
                         </Routes>
                     </Guard>
                 </main>
@@ -123,7 +126,10 @@ fn NavBar() -> impl IntoView {
                             <A href="/register" attr:class="button primary small">"Register"</A>
                         }.into_any(),
                         AuthState::LoggedIn(info) => view! {
-                            <span class="whoami" data-testid="whoami">{info.name}</span>
+                            <Show when=move || info.confirmed>
+                                <A href="/settings/account">"Settings"</A>
+                            </Show>
+                            <span class="whoami" data-testid="whoami">{info.name.clone()}</span>
                             <button class="link" on:click=log_out.clone()>"Log out"</button>
                         }.into_any(),
                     }}

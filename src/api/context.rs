@@ -24,6 +24,15 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
     session::authenticate(&state(), header).await.map_err(AppError::from)
 }
 
+/// The account behind the call, which must be confirmed (403 otherwise, as for the REST API).
+///
+/// # Errors
+/// `Unauthorized` without a valid session, `Forbidden` for an unconfirmed account.
+pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
+    let user = current_user().await?;
+    if user.confirmed() { Ok(user) } else { Err(AppError::Forbidden(crate::server::http::CONFIRM_FIRST.into())) }
+}
+
 /// The caller's address, for rate limits.
 pub fn client_ip() -> Option<std::net::IpAddr> {
     let parts = use_context::<axum::http::request::Parts>()?;

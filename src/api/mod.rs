@@ -6,3 +6,4 @@ pub mod client;
 pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;
+pub mod password;

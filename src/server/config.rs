@@ -54,6 +54,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// How long an emailed confirmation link works.
     pub confirm_ttl: Duration,
+    /// How long an emailed password-reset link works.
+    pub reset_ttl: Duration,
+    /// Password-reset requests accepted per client address per 15 minutes (beyond: 429).
+    pub reset_requests_per_ip: usize,
     /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
     /// original front end). Empty by default: links are then built from `APP_URL` only.
     pub link_allowed_origins: Vec<String>,
@@ -137,6 +141,8 @@ impl Settings {
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;
         let confirm_ttl = seconds(get("CONFIRM_TTL_SECONDS"), "CONFIRM_TTL_SECONDS", 24 * 3600)?;
+        let reset_ttl = seconds(get("RESET_TTL_SECONDS"), "RESET_TTL_SECONDS", 3600)?;
+        let reset_requests_per_ip = positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)? as usize;
         let link_allowed_origins = get("LINK_ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -156,6 +162,8 @@ impl Settings {
             mail,
             session_ttl,
             confirm_ttl,
+            reset_ttl,
+            reset_requests_per_ip,
             link_allowed_origins,
             mail_max_attempts,
             mail_backoff_cap,

@@ -6,7 +6,7 @@ use crate::{
         db::users,
         http::{ApiJson, Authenticated, Confirmed},
         services::{
-            confirmation,
+            confirmation, password,
             registration::{self, RegistrationForm},
             session,
         },
@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/tokens", post(create_token))
         .route("/api/confirm/{token}", get(confirm))
         .route("/api/resend-confirm", post(resend_confirm))
+        .route("/api/reset-password-request", post(reset_password_request))
+        .route("/api/reset-password/{token}", post(reset_password))
+        .route("/api/update-password", post(update_password))
+        .route("/api/logout-all", post(logout_all))
 }
 
 /// `POST /api/users {username, email, password}` → 201.
@@ -112,6 +116,67 @@ async fn user(
     Ok(Json(
         json!({ "id": row.id, "username": row.username, "created_at": session::rfc3339(row.created_at), "last_seen": session::rfc3339(row.last_seen) }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetRequestForm {
+    email: Option<String>,
+}
+
+/// `POST /api/reset-password-request {email}` → the same 200 whether or not the address has an
+/// account.
+async fn reset_password_request(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ApiJson(form): ApiJson<ResetRequestForm>,
+) -> Result<Json<Value>, AppError> {
+    password::request_reset(&state, Some(client.ip()), form.email.as_deref().unwrap_or_default())?;
+    Ok(Json(json!({ "status": "success", "message": password::RESET_REQUESTED })))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetForm {
+    password: Option<String>,
+}
+
+/// `POST /api/reset-password/<token> {password}` → 200; no login follows.
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(form): ApiJson<ResetForm>,
+) -> Result<Json<Value>, AppError> {
+    password::reset(&state, &token, form.password.unwrap_or_default()).await?;
+    Ok(Json(json!({ "status": "success", "message": password::RESET_DONE })))
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateForm {
+    old_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// `POST /api/update-password {old_password, new_password}` (Bearer, confirmed) → 200 with a fresh
+/// session token; every other session ends.
+async fn update_password(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<UpdateForm>,
+) -> Result<Json<Value>, AppError> {
+    let old = form.old_password.unwrap_or_default();
+    let token = password::update(&state, &user, &old, form.new_password.unwrap_or_default()).await?;
+    Ok(Json(json!({ "status": "success", "message": password::UPDATED, "token": token })))
+}
+
+/// `POST /api/logout-all` (Bearer) → 200; every session token of the account stops working.
+async fn logout_all(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, AppError> {
+    password::log_out_everywhere(&state, &user).await.map_err(|e| {
+        crate::server::services::log_unexpected("logging out everywhere", &e);
+        AppError::Internal
+    })?;
+    Ok(Json(json!({ "status": "success", "message": password::LOGGED_OUT_EVERYWHERE })))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -13,14 +13,14 @@ use crate::{
         },
         http::{BODY_LIMIT, json_payload_too_large, redact_path, server_fn_status},
         rest,
-        state::AppState,
+        state::{AppState, Limits},
     },
 };
 use anyhow::Context;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
-    http::{Request, StatusCode},
+    http::{HeaderValue, Request, StatusCode, header},
     middleware::{from_fn, map_response},
     routing::get,
 };
@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -64,9 +65,10 @@ impl Application {
         email::worker::spawn(pool.clone(), transport, worker, mail.clone());
         let state = AppState {
             mail,
+            mail_gate: Arc::default(),
             tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
             hasher: PasswordHasher::new().await?,
-            limits: Arc::default(),
+            limits: Arc::new(Limits::new(&settings)),
             settings: Arc::new(settings),
             pool,
             leptos_options: leptos_options.clone(),
@@ -129,6 +131,11 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
             })
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Reset and confirmation pages carry tokens in their URLs: never send them on as Referer.
+        // The others are the usual hardening for pages that embed nothing from elsewhere.
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

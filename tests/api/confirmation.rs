@@ -263,3 +263,22 @@ async fn server_functions_confirm_and_resend_like_the_rest_api() {
     let fresh: String = confirmed.json().await.unwrap();
     assert_eq!(claims_of(&fresh)["confirmed"], true);
 }
+
+#[tokio::test]
+async fn concurrent_resends_send_one_mail() {
+    let app = spawn_app().await;
+    let session = app.registered_user("quin").await;
+    app.confirmation_token("quin@example.com").await;
+    sqlx::query("UPDATE outbox SET created_at = created_at - 61").execute(&app.state.pool).await.unwrap();
+
+    let attempts = (0..5).map(|_| {
+        let (app, session) = (&app, &session);
+        async move {
+            app.client.post(app.url("/api/resend-confirm")).bearer_auth(session).send().await.unwrap().status().as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 4, "{statuses:?}");
+}

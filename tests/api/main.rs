@@ -7,6 +7,7 @@ mod confirmation;
 mod helpers;
 mod login;
 mod mail_delivery;
+mod password;
 mod registration;
 mod server_functions;
 mod sessions;

@@ -81,6 +81,24 @@ impl Claims for ConfirmClaims {
     }
 }
 
+/// The password-reset token. `pwd` is a keyed fingerprint of the account's password hash when the
+/// link was made: once the password changes (by this link, another one, or an update) no earlier
+/// link matches any more. Single use, with no token table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResetClaims {
+    pub sub: String,
+    pub pwd: String,
+    pub typ: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims for ResetClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
+}
+
 struct KeyPair {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -89,6 +107,8 @@ struct KeyPair {
 /// Signing and verification keys for every purpose.
 pub struct TokenKeys {
     keys: Vec<(Purpose, KeyPair)>,
+    /// Keys the password fingerprints in reset tokens, so a token reveals nothing about the hash.
+    fingerprint_key: Vec<u8>,
 }
 
 impl TokenKeys {
@@ -107,7 +127,18 @@ impl TokenKeys {
                 (purpose, pair)
             })
             .collect();
-        Self { keys }
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        mac.update(b"madblog/password-fingerprint/v1");
+        Self { keys, fingerprint_key: mac.finalize().into_bytes().to_vec() }
+    }
+
+    /// A short keyed fingerprint of a password hash (128 bits, base64url): enough to tell one hash
+    /// from the next, useless for anything else.
+    pub fn password_fingerprint(&self, password_hash: &str) -> String {
+        use base64::Engine;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.fingerprint_key).expect("HMAC takes keys of any length");
+        mac.update(password_hash.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
     }
 
     fn pair(&self, purpose: Purpose) -> &KeyPair {
@@ -211,6 +242,16 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &keys().pair(Purpose::Session).encoding).unwrap()
         };
         assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &relabelled), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn password_fingerprints_differ_per_hash_and_per_secret() {
+        let a = keys().password_fingerprint("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+        assert_eq!(a, keys().password_fingerprint("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
+        assert_ne!(a, keys().password_fingerprint("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaB"));
+        let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
+        assert_ne!(a, other.password_fingerprint("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
+        assert_eq!(a.len(), 22);
     }
 
     #[test]

@@ -157,3 +157,26 @@ pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<bool, sqlx::E
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session
+/// version); returns whether it did. The compare-and-swap makes a reset link single-use even
+/// when it is submitted twice at the same moment.
+///
+/// # Errors
+/// On a database failure.
+pub async fn change_password<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, session_version = session_version + 1 WHERE id = $2 AND password_hash = $3",
+    )
+    .bind(new_hash)
+    .bind(id)
+    .bind(old_hash)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 pub enum MailKind {
     Confirm,
     AlreadyRegistered,
+    ResetPassword,
+    PasswordChanged,
 }
 
 impl MailKind {
@@ -19,6 +21,8 @@ impl MailKind {
         match self {
             Self::Confirm => "confirm",
             Self::AlreadyRegistered => "already_registered",
+            Self::ResetPassword => "reset_password",
+            Self::PasswordChanged => "password_changed",
         }
     }
 }
@@ -49,7 +53,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             minijinja::escape_formatter(out, state, value)
         }
     });
-    embed!(env, "confirm", "already_registered");
+    embed!(env, "confirm", "already_registered", "reset_password", "password_changed");
     env
 });
 
@@ -141,8 +145,10 @@ mod tests {
 
     #[test]
     fn every_template_renders() {
-        for kind in [MailKind::Confirm, MailKind::AlreadyRegistered] {
-            let mail = render(kind, json!({"username": "u", "link": "l", "valid_for": "1 hour"})).unwrap();
+        for kind in [MailKind::Confirm, MailKind::AlreadyRegistered, MailKind::ResetPassword, MailKind::PasswordChanged]
+        {
+            let mail =
+                render(kind, json!({"username": "u", "link": "l", "valid_for": "1 hour", "how": "reset"})).unwrap();
             assert!(!mail.subject.is_empty() && !mail.text.is_empty() && !mail.html.is_empty());
         }
     }

@@ -157,6 +157,7 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     if user.confirmed() {
         return Err(ResendError::AlreadyConfirmed);
     }
+    let _gate = state.mail_gate.lock().await;
     let now = now();
     // Counted from the outbox itself: the limit survives restarts and holds across instances.
     let recent = outbox::recent_for_user(&state.pool, &user.row.id, MailKind::Confirm.name(), now - 3600)

@@ -2,6 +2,7 @@
 //! functions call it. Each use case has its own error enum; `server::http` maps them to `AppError`.
 
 pub mod confirmation;
+pub mod password;
 pub mod registration;
 pub mod session;
 

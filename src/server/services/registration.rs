@@ -126,6 +126,7 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         return Ok(());
     };
     let kind = MailKind::AlreadyRegistered;
+    let _gate = state.mail_gate.lock().await;
     let recent = outbox::recent_for_user(&state.pool, &owner.id, kind.name(), now() - 3600)
         .await
         .context("counting recent notices")?;
@@ -133,7 +134,8 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         tracing::info!(user_id = %owner.id, "registration with a taken address: notice already sent this hour");
         return Ok(());
     }
-    let context = json!({ "username": owner.username, "link": format!("{}/login", state.settings.app_url) });
+    let context =
+        json!({ "username": owner.username, "link": format!("{}/reset-password-request", state.settings.app_url) });
     email::queue(&state.pool, kind, Some(&owner.id), &owner.email, context).await?;
     state.mail.wake();
     tracing::info!(user_id = %owner.id, "registration with a taken address: owner notified");

@@ -21,10 +21,17 @@ pub fn LoginPage() -> impl IntoView {
     let password_error = RwSignal::new(None::<String>);
     let action = ServerAction::<Login>::new();
 
-    let registered = move || {
-        query.with(|q| q.get("registered").is_some()).then(|| {
-            "Thanks for registering! Check your inbox for the link that confirms your account, then log in.".to_owned()
+    let notice = move || {
+        query.with(|q| {
+            if q.get("registered").is_some() {
+                Some("Thanks for registering! Check your inbox for the link that confirms your account, then log in.")
+            } else if q.get("reset").is_some() {
+                Some("Your password has been reset. Please log in with the new one.")
+            } else {
+                None
+            }
         })
+        .map(str::to_owned)
     };
     let failure = move || match action.value().get() {
         Some(Err(AppError::Unauthorized)) => Some("Invalid username, email or password.".to_owned()),
@@ -52,13 +59,14 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Log in"</h1>
-            <Notice kind="success" message=Signal::derive(registered)/>
+            <Notice kind="success" message=Signal::derive(notice)/>
             <Notice kind="error" message=Signal::derive(failure)/>
             <form on:submit=on_submit novalidate>
                 <TextField name="login" label="Username or email" value=login error=login_error autocomplete="username"/>
                 <TextField name="password" label="Password" kind="password" value=password error=password_error autocomplete="current-password"/>
                 <SubmitButton label="Log in" busy_label="Logging in…" pending=action.pending()/>
             </form>
+            <p class="aside"><A href="/reset-password-request">"Forgot your password?"</A></p>
             <p class="aside">"New to Madblog? " <A href="/register">"Create an account"</A></p>
         </section>
     }

@@ -1,13 +1,19 @@
 //! One module per page.
 
+mod account;
 mod home;
 mod login;
 mod not_found;
 mod register;
+mod reset;
+mod reset_request;
 mod unconfirmed;
 
+pub use account::AccountPage;
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use register::RegisterPage;
+pub use reset::ResetPage;
+pub use reset_request::ResetRequestPage;
 pub use unconfirmed::UnconfirmedPage;

@@ -1,0 +1,43 @@
+//! Forgotten passwords (request a link, reset with it), changing the password, and logging out
+//! of every device.
+
+use crate::{api::client::AuthClient, error::AppError};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    api::context::{client_ip, current_confirmed_user, current_user, state},
+    server::services::password,
+};
+
+/// Mails a reset link if the address has an account; the answer is the same either way.
+#[server(prefix = "/api/fn", endpoint = "reset-password-request", client = AuthClient)]
+pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+    password::request_reset(&state(), client_ip(), &email)?;
+    Ok(password::RESET_REQUESTED.to_owned())
+}
+
+/// Sets a new password with the token of an emailed link.
+#[server(prefix = "/api/fn", endpoint = "reset-password", client = AuthClient)]
+pub async fn reset_password(token: String, password: String) -> Result<String, AppError> {
+    password::reset(&state(), &token, password).await?;
+    Ok(password::RESET_DONE.to_owned())
+}
+
+/// Changes the password; returns a fresh session token (every other session ends).
+#[server(prefix = "/api/fn", endpoint = "update-password", client = AuthClient)]
+pub async fn update_password(old_password: String, new_password: String) -> Result<String, AppError> {
+    let user = current_confirmed_user().await?;
+    Ok(password::update(&state(), &user, &old_password, new_password).await?)
+}
+
+/// Ends every session of the account, this one included.
+#[server(prefix = "/api/fn", endpoint = "logout-all", client = AuthClient)]
+pub async fn log_out_everywhere() -> Result<String, AppError> {
+    let user = current_user().await?;
+    password::log_out_everywhere(&state(), &user).await.map_err(|e| {
+        crate::server::services::log_unexpected("logging out everywhere", &e);
+        AppError::Internal
+    })?;
+    Ok(password::LOGGED_OUT_EVERYWHERE.to_owned())
+}

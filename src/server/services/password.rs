@@ -1,0 +1,268 @@
+//! Passwords: the emailed reset link (request, then reset) and the logged-in change, plus logging
+//! out of every device. Every change ends every session and tells the owner by mail.
+
+use crate::{
+    domain::{EmailAddress, Password},
+    error::AppError,
+    server::{
+        auth::tokens::{Purpose, ResetClaims, now},
+        db::{
+            outbox,
+            users::{self, UserRow},
+        },
+        email::{self, MailKind, templates::human_duration},
+        services::session::{CurrentUser, issue_session},
+        state::AppState,
+        throttle::retry_after_secs,
+    },
+};
+use anyhow::Context;
+use serde_json::json;
+use std::net::IpAddr;
+
+pub const RESET_REQUESTED: &str =
+    "If that address has an account, an email with instructions to reset your password has been sent.";
+pub const RESET_DONE: &str = "Your password has been reset.";
+pub const INVALID_LINK: &str = "The reset password link is invalid or has expired.";
+pub const UPDATED: &str = "Your password has been updated.";
+pub const LOGGED_OUT_EVERYWHERE: &str = "You have been logged out of every device.";
+
+/// Reset mails per account: one a minute, five an hour. Beyond that requests are silently
+/// skipped: a different answer would tell a prober the address has an account.
+const MIN_GAP_SECS: i64 = 60;
+const HOURLY_MAX: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestResetError {
+    #[error("invalid email address")]
+    InvalidEmail(String),
+    #[error("too many reset requests from this address")]
+    Throttled { retry_after: u64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// Expired, forged, of another purpose, already used, or made before a password change.
+    #[error("invalid reset link")]
+    InvalidLink,
+    #[error("weak password")]
+    WeakPassword(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error("{0}")]
+    Rejected(String),
+    #[error("too many wrong old passwords")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<RequestResetError> for AppError {
+    fn from(err: RequestResetError) -> Self {
+        match err {
+            RequestResetError::InvalidEmail(message) => AppError::field("email", message),
+            RequestResetError::Throttled { retry_after } => AppError::TooManyRequests {
+                message: format!(
+                    "Too many requests from your network. Please try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                ),
+                retry_after,
+            },
+        }
+    }
+}
+
+impl From<ResetError> for AppError {
+    fn from(err: ResetError) -> Self {
+        match err {
+            ResetError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
+            ResetError::WeakPassword(message) => AppError::BadRequest(message),
+            ResetError::Unexpected(e) => {
+                super::log_unexpected("password reset", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<UpdateError> for AppError {
+    fn from(err: UpdateError) -> Self {
+        match err {
+            UpdateError::Rejected(message) => AppError::BadRequest(message),
+            UpdateError::Throttled { retry_after } => AppError::TooManyRequests {
+                message: format!(
+                    "Too many wrong old passwords. Please try again in {} minute(s), or reset your password by email.",
+                    retry_after.div_ceil(60)
+                ),
+                retry_after,
+            },
+            UpdateError::Unexpected(e) => {
+                super::log_unexpected("password update", &e);
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Accepts a reset request. The answer never depends on whether the address has an account: the
+/// lookup and the mail happen after the answer, in a task of their own, so even the time taken
+/// can't tell. Only a malformed address (400) or a flood from one client address (429) is refused.
+///
+/// # Errors
+/// `InvalidEmail`, `Throttled`.
+pub fn request_reset(state: &AppState, client: Option<IpAddr>, raw_email: &str) -> Result<(), RequestResetError> {
+    let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.to_string()))?;
+    if let Some(ip) = client {
+        let key = ip.to_string();
+        state
+            .limits
+            .reset_request_per_ip
+            .check(&key)
+            .map_err(|wait| RequestResetError::Throttled { retry_after: retry_after_secs(wait) })?;
+        state.limits.reset_request_per_ip.record(&key);
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = queue_reset_mail(&state, &email).await {
+            super::log_unexpected("queueing a reset mail", &e);
+        }
+    });
+    Ok(())
+}
+
+async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
+    let Some(user) = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")? else {
+        tracing::info!("password reset requested for an address without an account");
+        return Ok(());
+    };
+    let kind = MailKind::ResetPassword;
+    let _gate = state.mail_gate.lock().await;
+    let now = now();
+    let recent = outbox::recent_for_user(&state.pool, &user.id, kind.name(), now - 3600)
+        .await
+        .context("counting reset mails")?;
+    let too_soon = recent.last().is_some_and(|last| last + MIN_GAP_SECS > now);
+    if too_soon || recent.len() >= HOURLY_MAX {
+        tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
+        return Ok(());
+    }
+    let ttl = state.settings.reset_ttl.as_secs();
+    let claims = ResetClaims {
+        sub: user.id.clone(),
+        pwd: state.tokens.password_fingerprint(&user.password_hash),
+        typ: Purpose::Reset.typ().to_owned(),
+        iat: now,
+        exp: now + ttl as i64,
+    };
+    let token = state.tokens.sign(Purpose::Reset, &claims);
+    let context = json!({
+        "username": user.username,
+        // From APP_URL only, token in the fragment: see `confirmation::link`.
+        "link": format!("{}/reset-password#token={token}", state.settings.app_url),
+        "valid_for": human_duration(ttl),
+    });
+    email::queue(&state.pool, kind, Some(&user.id), &user.email, context).await?;
+    state.mail.wake();
+    tracing::info!(user_id = %user.id, "password reset mail queued");
+    Ok(())
+}
+
+/// Sets a new password with an emailed reset link. Every session ends; the owner gets a mail; the
+/// link (and every other one made before) dies with the old password. No automatic login.
+///
+/// # Errors
+/// `InvalidLink` for any token that isn't a live reset token for the account's current password;
+/// `WeakPassword` with the policy's message.
+pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Result<(), ResetError> {
+    let claims: ResetClaims = state.tokens.verify(Purpose::Reset, token).map_err(|_| ResetError::InvalidLink)?;
+    let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.to_string()))?;
+    let user = users::find_by_id(&state.pool, &claims.sub)
+        .await
+        .context("loading the account")?
+        .ok_or(ResetError::InvalidLink)?;
+    if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd {
+        return Err(ResetError::InvalidLink);
+    }
+    let new_hash = state.hasher.hash(&password).await?;
+    if !replace_password(state, &user, &new_hash, "reset").await? {
+        // Another request with this link (or a change) got there first.
+        return Err(ResetError::InvalidLink);
+    }
+    // The old password is gone: earlier failed logins against it don't count any more.
+    state.limits.login_per_name.clear(&user.username.to_lowercase());
+    state.limits.login_per_name.clear(&user.email.to_lowercase());
+    tracing::info!(user_id = %user.id, "password reset; every session ended");
+    Ok(())
+}
+
+/// Changes the password of the logged-in (confirmed) account and returns a session token for the
+/// new session version, so this tab stays logged in while every other session ends.
+///
+/// # Errors
+/// `Rejected` with the seed's messages (blank, unchanged, wrong old password) or the policy's;
+/// `Throttled` after five wrong old passwords in 15 minutes.
+pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String) -> Result<String, UpdateError> {
+    let reject = |m: &str| Err(UpdateError::Rejected(m.to_owned()));
+    if old.trim().is_empty() {
+        return reject("Please provide a valid old password.");
+    }
+    if new.trim().is_empty() {
+        return reject("Please provide a valid new password.");
+    }
+    if old == new {
+        return reject("The new password is equal to the old password.");
+    }
+    let limiter = &state.limits.password_update_per_account;
+    limiter.check(&user.row.id).map_err(|wait| UpdateError::Throttled { retry_after: retry_after_secs(wait) })?;
+    if !state.hasher.verify(old, Some(&user.row.password_hash)).await? {
+        limiter.record(&user.row.id);
+        return reject("The old password is wrong.");
+    }
+    let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.to_string()))?;
+    let new_hash = state.hasher.hash(&password).await?;
+    if !replace_password(state, &user.row, &new_hash, "changed").await? {
+        return reject("Your password was changed in the meantime. Please log in again.");
+    }
+    limiter.clear(&user.row.id);
+    let row = users::find_by_id(&state.pool, &user.row.id)
+        .await
+        .context("reloading the account")?
+        .context("account vanished")?;
+    tracing::info!(user_id = %row.id, "password changed; every other session ended");
+    Ok(issue_session(state, &row))
+}
+
+/// Ends every session of the account, this one included.
+///
+/// # Errors
+/// On a database failure.
+pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> anyhow::Result<()> {
+    users::bump_session_version(&state.pool, &user.row.id).await.context("ending every session")?;
+    tracing::info!(user_id = %user.row.id, "logged out of every device");
+    Ok(())
+}
+
+/// Swaps the hash (if it is still the one `user` has), ends every session and queues the "your
+/// password was changed" mail, all in one transaction.
+async fn replace_password(state: &AppState, user: &UserRow, new_hash: &str, how: &str) -> anyhow::Result<bool> {
+    let mut tx = state.pool.begin().await.context("starting the password change")?;
+    if !users::change_password(&mut *tx, &user.id, &user.password_hash, new_hash)
+        .await
+        .context("changing the password")?
+    {
+        return Ok(false);
+    }
+    let context = json!({
+        "username": user.username,
+        "how": how,
+        "link": format!("{}/reset-password-request", state.settings.app_url),
+    });
+    email::queue(&mut *tx, MailKind::PasswordChanged, Some(&user.id), &user.email, context).await?;
+    tx.commit().await.context("committing the password change")?;
+    state.mail.wake();
+    Ok(true)
+}

@@ -1,0 +1,92 @@
+//! `/reset-password#token=…`: the page an emailed reset link opens. The token is taken out of the
+//! address bar at once; the new password is typed twice; success leads to /login (no automatic
+//! login, so the person proves the new password works).
+
+use crate::{
+    api::password::ResetPassword,
+    domain::Password,
+    error::AppError,
+    ui::components::{Notice, SubmitButton, TextField},
+};
+use leptos::prelude::*;
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_location, use_navigate, use_query_map},
+};
+
+#[component]
+pub fn ResetPage() -> impl IntoView {
+    let location = use_location();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let token = RwSignal::new(None::<String>);
+    let password = RwSignal::new(String::new());
+    let password2 = RwSignal::new(String::new());
+    let password_error = RwSignal::new(None::<String>);
+    let password2_error = RwSignal::new(None::<String>);
+    let action = ServerAction::<ResetPassword>::new();
+
+    // Keep the token in memory only: off the address bar and out of the history.
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            let hash = location.hash.get();
+            let found = hash.trim_start_matches('#').strip_prefix("token=").map(str::to_owned);
+            if let Some(t) = found.or_else(|| query.with(|q| q.get("token"))).filter(|t| !t.is_empty()) {
+                token.set(Some(t));
+                navigate("/reset-password", NavigateOptions { replace: true, ..Default::default() });
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            navigate("/login?reset=1", NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+
+    let failure = move || match action.value().get() {
+        Some(Err(AppError::BadRequest(m))) if m.contains("Password") || m.contains("password is one") => None,
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let server_password_error = move || match action.value().get() {
+        Some(Err(AppError::BadRequest(m))) if m.contains("Password") || m.contains("password is one") => Some(m),
+        _ => None,
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (p1, p2) = (password.get_untracked(), password2.get_untracked());
+        let policy = Password::parse(p1.clone()).err().map(|e| e.to_string());
+        let mismatch = (policy.is_none() && p1 != p2).then(|| "The passwords don't match.".to_owned());
+        password_error.set(policy.clone());
+        password2_error.set(mismatch.clone());
+        if let (None, None, Some(t)) = (policy, mismatch, token.get_untracked()) {
+            action.dispatch(ResetPassword { token: t, password: p1 });
+        }
+    };
+
+    view! {
+        <section class="card narrow">
+            <h1>"Set a new password"</h1>
+            <Notice kind="error" message=Signal::derive(failure)/>
+            <Show
+                when=move || token.get().is_some()
+                fallback=|| view! {
+                    <p>"This page needs the link from your password reset email."</p>
+                    <p><A href="/reset-password-request">"Ask for a new link"</A></p>
+                }
+            >
+                <form on:submit=on_submit novalidate>
+                    <TextField name="password" label="New password" kind="password" value=password
+                        error=Signal::derive(move || password_error.get().or_else(server_password_error))
+                        autocomplete="new-password" hint="At least 8 characters. Long passphrases are best."/>
+                    <TextField name="password2" label="Repeat the new password" kind="password" value=password2
+                        error=password2_error autocomplete="new-password"/>
+                    <SubmitButton label="Set the new password" busy_label="Saving…" pending=action.pending()/>
+                </form>
+                <p class="aside"><A href="/reset-password-request">"Link expired? Ask for a new one"</A></p>
+            </Show>
+        </section>
+    }
+}
