@@ -1,36 +1,6 @@
 // Email confirmation in the browser: the guard, the mailed link, resending.
-import { test, expect, type Page } from '@playwright/test';
-import { open, uniqueName, PASSWORD } from './helpers';
-
-async function register(page: Page, name: string) {
-  await open(page, '/register');
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Email').fill(`${name}@example.com`);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByLabel('Repeat the password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(/\/login\?registered=1$/);
-}
-
-async function logIn(page: Page, name: string) {
-  await page.getByLabel('Username or email').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-/** The newest confirmation link mailed to `name`, read from the dev mailbox page. */
-async function confirmationLink(page: Page, name: string): Promise<string> {
-  const mailbox = await page.context().newPage();
-  let href: string | null = null;
-  await expect(async () => {
-    await mailbox.goto('/dev/mailbox');
-    const mail = mailbox.locator('article.mail', { hasText: `${name}@example.com` }).filter({ hasText: 'Confirm Your Account' }).first();
-    href = await mail.locator('a[href*="/unconfirmed#token="]').first().getAttribute('href', { timeout: 1000 });
-    expect(href).toBeTruthy();
-  }).toPass({ timeout: 15_000 });
-  await mailbox.close();
-  return href!;
-}
+import { test, expect } from '@playwright/test';
+import { open, uniqueName, register, logIn, mailedLink } from './helpers';
 
 test('register, follow the mailed link, and the guard lets the confirmed user in', async ({ page }) => {
   const name = uniqueName('conf');
@@ -39,7 +9,7 @@ test('register, follow the mailed link, and the guard lets the confirmed user in
   await expect(page).toHaveURL(/\/unconfirmed/);
   await expect(page.getByText('You have not confirmed your account yet.')).toBeVisible();
 
-  const link = await confirmationLink(page, name);
+  const link = await mailedLink(page, name, 'Confirm Your Account', '/unconfirmed#token=');
   await page.goto(link);
 
   await expect(page).toHaveURL(/\/$/);
@@ -87,7 +57,7 @@ test('an unconfirmed user typing any address lands on /unconfirmed and sees noth
 test('a link opened while logged out goes through login and then confirms', async ({ page, browser }) => {
   const name = uniqueName('later');
   await register(page, name);
-  const link = await confirmationLink(page, name);
+  const link = await mailedLink(page, name, 'Confirm Your Account', '/unconfirmed#token=');
 
   // Another browser, nobody logged in.
   const context = await browser.newContext();
