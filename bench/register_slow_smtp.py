@@ -13,7 +13,6 @@ import argparse
 import concurrent.futures
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,19 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(samples, p):
-    ordered = sorted(samples)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from _common import ROOT, percentile, start_server, start_sink
 
 
 def rss_mb(pid):
@@ -63,33 +50,15 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--smtp-delay", type=float, default=2.0)
     args = ap.parse_args()
-    python = os.path.join(ROOT, ".venv/bin/python")
     tmp = tempfile.mkdtemp(prefix="madblog-bench-")
     mail_dir = os.path.join(tmp, "smtp")
-
-    sink = subprocess.Popen(
-        [python, os.path.join(ROOT, "tests/support/smtp_sink.py"), "--dir", mail_dir, "--delay", str(args.smtp_delay)],
-        stdout=subprocess.PIPE, text=True)
-    smtp_port = int(sink.stdout.readline().split()[1])
+    sink, smtp_port = start_sink(mail_dir, args.smtp_delay)
 
     hash_line = subprocess.run([args.bin, "hash-timing"], capture_output=True, text=True, cwd=ROOT,
                                env={**os.environ, "DATA_DIR": tmp}).stdout.strip()
     hash_p50 = float(hash_line.split("p50 ")[1].split(" ms")[0])
 
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"], "DATA_DIR": tmp, "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}",
-        "SECRET_KEY": "b" * 48, "APP_URL": f"http://127.0.0.1:{port}", "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_port), "MAIL_SENDER": "Madblog <no-reply@madblog.test>", "RUST_LOG": "warn",
-    }
-    server = subprocess.Popen([args.bin], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.05)
+    server, base = start_server(args.bin, tmp, smtp_port)
     idle_rss = rss_mb(server.pid)
 
     def register(i, tag):

@@ -11,27 +11,14 @@ be within noise, because the lookup and the mail happen after the answer.
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(samples, p):
-    ordered = sorted(samples)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
+from _common import ROOT, percentile, start_server, start_sink
 
 
 def post(url, body):
@@ -50,27 +37,10 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/madblog"))
     ap.add_argument("--n", type=int, default=200)
     args = ap.parse_args()
-    python = os.path.join(ROOT, ".venv/bin/python")
     tmp = tempfile.mkdtemp(prefix="madblog-bench-")
-    sink = subprocess.Popen([python, os.path.join(ROOT, "tests/support/smtp_sink.py"), "--dir", os.path.join(tmp, "smtp")],
-                            stdout=subprocess.PIPE, text=True)
-    smtp_port = int(sink.stdout.readline().split()[1])
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"], "DATA_DIR": tmp, "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}", "SECRET_KEY": "c" * 48,
-        "APP_URL": f"http://127.0.0.1:{port}", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
-        "MAIL_SENDER": "Madblog <no-reply@madblog.test>", "RUST_LOG": "warn",
-        # One client sends all of it: lift the per-address flood limit for the measurement.
-        "RESET_REQUESTS_PER_IP": "100000",
-    }
-    server = subprocess.Popen([args.bin], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.05)
+    sink, smtp_port = start_sink(os.path.join(tmp, "smtp"))
+    # One client sends all of it: lift the per-address flood limit for the measurement.
+    server, base = start_server(args.bin, tmp, smtp_port, {"RESET_REQUESTS_PER_IP": "100000"})
 
     for i in range(args.n):
         post(base + "/api/users", {"username": f"known{i}", "email": f"known{i}@example.com", "password": "a benchmark passphrase"})

@@ -7,7 +7,7 @@ ensure_build_tools
 ensure_smtp_sink
 say "building the release binary"
 cargo leptos build --release
-for bench in bench/*.py; do
+for bench in bench/[!_]*.py; do
   say "$bench"
   .venv/bin/python "$bench"
 done
