@@ -35,9 +35,8 @@ pub async fn update_password(old_password: String, new_password: String) -> Resu
 #[server(prefix = "/api/fn", endpoint = "logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<String, AppError> {
     let user = current_user().await?;
-    password::log_out_everywhere(&state(), &user).await.map_err(|e| {
-        crate::server::services::log_unexpected("logging out everywhere", &e);
-        AppError::Internal
-    })?;
+    password::log_out_everywhere(&state(), &user)
+        .await
+        .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
     Ok(password::LOGGED_OUT_EVERYWHERE.to_owned())
 }

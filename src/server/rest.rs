@@ -108,10 +108,9 @@ async fn user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let row = users::find_by_id(&state.pool, &id).await.map_err(|e| {
-        crate::server::services::log_unexpected("loading a profile", &e.into());
-        AppError::Internal
-    })?;
+    let row = users::find_by_id(&state.pool, &id)
+        .await
+        .map_err(|e| crate::server::services::internal_error("loading a profile", &e.into()))?;
     let row = row.ok_or(AppError::NotFound)?;
     Ok(Json(
         json!({ "id": row.id, "username": row.username, "created_at": session::rfc3339(row.created_at), "last_seen": session::rfc3339(row.last_seen) }),
@@ -172,10 +171,9 @@ async fn logout_all(
     Authenticated(user): Authenticated,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, AppError> {
-    password::log_out_everywhere(&state, &user).await.map_err(|e| {
-        crate::server::services::log_unexpected("logging out everywhere", &e);
-        AppError::Internal
-    })?;
+    password::log_out_everywhere(&state, &user)
+        .await
+        .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
     Ok(Json(json!({ "status": "success", "message": password::LOGGED_OUT_EVERYWHERE })))
 }
 

@@ -5,7 +5,7 @@ use crate::{
     server::{
         auth::tokens::{ConfirmClaims, Purpose, now},
         config::origin_of,
-        db::{outbox, users},
+        db::users,
         email::{self, MailKind, templates::human_duration},
         services::session::{CurrentUser, issue_session},
         state::AppState,
@@ -18,10 +18,6 @@ pub const CONFIRMED: &str = "You have confirmed your account. Thanks!";
 pub const ALREADY_CONFIRMED: &str = "You have already confirmed your account.";
 pub const INVALID_LINK: &str = "The confirmation link is invalid or has expired.";
 pub const RESENT: &str = "A new confirmation email has been sent to you by email.";
-
-/// At most one confirmation mail a minute, and five an hour, per account.
-const MIN_GAP_SECS: i64 = 60;
-const HOURLY_MAX: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
@@ -49,10 +45,7 @@ impl From<ConfirmError> for AppError {
         match err {
             ConfirmError::AlreadyConfirmed => AppError::BadRequest(ALREADY_CONFIRMED.into()),
             ConfirmError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
-            ConfirmError::Unexpected(e) => {
-                super::log_unexpected("confirmation", &e);
-                AppError::Internal
-            }
+            ConfirmError::Unexpected(e) => super::internal_error("confirmation", &e),
         }
     }
 }
@@ -67,10 +60,7 @@ impl From<ResendError> for AppError {
                 ),
                 retry_after,
             },
-            ResendError::Unexpected(e) => {
-                super::log_unexpected("resending the confirmation", &e);
-                AppError::Internal
-            }
+            ResendError::Unexpected(e) => super::internal_error("resending the confirmation", &e),
         }
     }
 }
@@ -158,20 +148,9 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
         return Err(ResendError::AlreadyConfirmed);
     }
     let _gate = state.mail_gate.lock().await;
-    let now = now();
-    // Counted from the outbox itself: the limit survives restarts and holds across instances.
-    let recent = outbox::recent_for_user(&state.pool, &user.row.id, MailKind::Confirm.name(), now - 3600)
-        .await
-        .context("counting recent confirmation mails")?;
-    let mut wait = 0;
-    if let Some(last) = recent.last() {
-        wait = wait.max(last + MIN_GAP_SECS - now);
-    }
-    if recent.len() >= HOURLY_MAX {
-        wait = wait.max(recent[recent.len() - HOURLY_MAX] + 3600 - now);
-    }
+    let wait = email::wait_before_next(&state.pool, &user.row.id, MailKind::Confirm).await?;
     if wait > 0 {
-        return Err(ResendError::Throttled { retry_after: wait as u64 });
+        return Err(ResendError::Throttled { retry_after: wait });
     }
     let row = &user.row;
     queue_mail(&state.pool, state, &row.id, &row.username, &row.email, base_url).await?;

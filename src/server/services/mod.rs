@@ -10,3 +10,9 @@ pub mod session;
 pub(crate) fn log_unexpected(context: &str, err: &anyhow::Error) {
     tracing::error!(error = format!("{err:#}"), "{context} failed");
 }
+
+/// The 500 for an unexpected error, logged (with its cause chain) on the way.
+pub(crate) fn internal_error(context: &str, err: &anyhow::Error) -> crate::error::AppError {
+    log_unexpected(context, err);
+    crate::error::AppError::Internal
+}

@@ -6,10 +6,7 @@ use crate::{
     error::AppError,
     server::{
         auth::tokens::{Purpose, ResetClaims, now},
-        db::{
-            outbox,
-            users::{self, UserRow},
-        },
+        db::users::{self, UserRow},
         email::{self, MailKind, templates::human_duration},
         services::session::{CurrentUser, issue_session},
         state::AppState,
@@ -26,11 +23,6 @@ pub const RESET_DONE: &str = "Your password has been reset.";
 pub const INVALID_LINK: &str = "The reset password link is invalid or has expired.";
 pub const UPDATED: &str = "Your password has been updated.";
 pub const LOGGED_OUT_EVERYWHERE: &str = "You have been logged out of every device.";
-
-/// Reset mails per account: one a minute, five an hour. Beyond that requests are silently
-/// skipped: a different answer would tell a prober the address has an account.
-const MIN_GAP_SECS: i64 = 60;
-const HOURLY_MAX: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestResetError {
@@ -81,10 +73,7 @@ impl From<ResetError> for AppError {
         match err {
             ResetError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
             ResetError::WeakPassword(message) => AppError::BadRequest(message),
-            ResetError::Unexpected(e) => {
-                super::log_unexpected("password reset", &e);
-                AppError::Internal
-            }
+            ResetError::Unexpected(e) => super::internal_error("password reset", &e),
         }
     }
 }
@@ -100,10 +89,7 @@ impl From<UpdateError> for AppError {
                 ),
                 retry_after,
             },
-            UpdateError::Unexpected(e) => {
-                super::log_unexpected("password update", &e);
-                AppError::Internal
-            }
+            UpdateError::Unexpected(e) => super::internal_error("password update", &e),
         }
     }
 }
@@ -141,15 +127,13 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
     };
     let kind = MailKind::ResetPassword;
     let _gate = state.mail_gate.lock().await;
-    let now = now();
-    let recent = outbox::recent_for_user(&state.pool, &user.id, kind.name(), now - 3600)
-        .await
-        .context("counting reset mails")?;
-    let too_soon = recent.last().is_some_and(|last| last + MIN_GAP_SECS > now);
-    if too_soon || recent.len() >= HOURLY_MAX {
+    // Over the per-account budget (email::wait_before_next): skipped silently, since a different
+    // answer would tell a prober the address has an account.
+    if email::wait_before_next(&state.pool, &user.id, kind).await? > 0 {
         tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
         return Ok(());
     }
+    let now = now();
     let ttl = state.settings.reset_ttl.as_secs();
     let claims = ResetClaims {
         sub: user.id.clone(),

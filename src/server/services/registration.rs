@@ -42,10 +42,7 @@ impl From<RegisterError> for AppError {
     fn from(err: RegisterError) -> Self {
         match err {
             RegisterError::Invalid(fields) => AppError::Validation(fields),
-            RegisterError::Unexpected(e) => {
-                super::log_unexpected("registration", &e);
-                AppError::Internal
-            }
+            RegisterError::Unexpected(e) => super::internal_error("registration", &e),
         }
     }
 }

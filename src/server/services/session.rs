@@ -59,10 +59,7 @@ impl From<LoginError> for AppError {
                 ),
                 retry_after,
             },
-            LoginError::Unexpected(e) => {
-                super::log_unexpected("login", &e);
-                AppError::Internal
-            }
+            LoginError::Unexpected(e) => super::internal_error("login", &e),
         }
     }
 }
@@ -71,10 +68,7 @@ impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Unauthenticated => AppError::Unauthorized,
-            AuthError::Unexpected(e) => {
-                super::log_unexpected("authentication", &e);
-                AppError::Internal
-            }
+            AuthError::Unexpected(e) => super::internal_error("authentication", &e),
         }
     }
 }
