@@ -2,5 +2,6 @@
 
 pub mod components;
 pub mod guard;
+pub mod link_token;
 pub mod pages;
 pub mod session;

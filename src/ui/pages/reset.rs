@@ -5,7 +5,10 @@
 use crate::{
     api::password::ResetPassword,
     domain::Password,
-    ui::components::{Notice, SubmitButton, TextField},
+    ui::{
+        components::{Notice, SubmitButton, TextField},
+        link_token,
+    },
 };
 use leptos::prelude::*;
 use leptos_router::{
@@ -30,9 +33,7 @@ pub fn ResetPage() -> impl IntoView {
     Effect::new({
         let navigate = navigate.clone();
         move |_| {
-            let hash = location.hash.get();
-            let found = hash.trim_start_matches('#').strip_prefix("token=").map(str::to_owned);
-            if let Some(t) = found.or_else(|| query.with(|q| q.get("token"))).filter(|t| !t.is_empty()) {
+            if let Some(t) = link_token::from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
                 token.set(Some(t));
                 navigate("/reset-password", NavigateOptions { replace: true, ..Default::default() });
             }

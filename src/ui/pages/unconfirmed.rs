@@ -7,6 +7,7 @@ use crate::{
     ui::{
         components::Notice,
         guard::encode_query_value,
+        link_token,
         session::{AuthState, Session},
     },
 };
@@ -30,10 +31,7 @@ pub fn UnconfirmedPage() -> impl IntoView {
     // Take the token out of the address bar first (history keeps URLs), then use it.
     Effect::new({
         move |_| {
-            let hash = location.hash.get();
-            let from_hash = hash.trim_start_matches('#').strip_prefix("token=").map(str::to_owned);
-            let token = from_hash.or_else(|| query.with(|q| q.get("token")));
-            if let Some(token) = token.filter(|t| !t.is_empty()) {
+            if let Some(token) = link_token::from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
                 let redirect = query.with_untracked(|q| q.get("redirect"));
                 let clean = match redirect {
                     Some(r) => format!("/unconfirmed?redirect={}", encode_query_value(&r)),
