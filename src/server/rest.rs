@@ -45,7 +45,7 @@ async fn create_user(
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
     registration::register(&state, form).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "status": "success", "message": registration::REGISTERED }))).into_response())
+    Ok((StatusCode::CREATED, success(registration::REGISTERED)).into_response())
 }
 
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
@@ -99,7 +99,7 @@ async fn resend_confirm(
 ) -> Result<Json<Value>, AppError> {
     let form = body.map(|ApiJson(form)| form).unwrap_or_default();
     confirmation::resend(&state, &user, form.confirm_email_base_url.as_deref()).await?;
-    Ok(Json(json!({ "status": "success", "message": confirmation::RESENT })))
+    Ok(success(confirmation::RESENT))
 }
 
 /// `GET /api/users/<id>` (Bearer, confirmed accounts only): another member's public profile.
@@ -130,7 +130,7 @@ async fn reset_password_request(
     ApiJson(form): ApiJson<ResetRequestForm>,
 ) -> Result<Json<Value>, AppError> {
     password::request_reset(&state, Some(client.ip()), form.email.as_deref().unwrap_or_default())?;
-    Ok(Json(json!({ "status": "success", "message": password::RESET_REQUESTED })))
+    Ok(success(password::RESET_REQUESTED))
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,7 +145,7 @@ async fn reset_password(
     ApiJson(form): ApiJson<ResetForm>,
 ) -> Result<Json<Value>, AppError> {
     password::reset(&state, &token, form.password.unwrap_or_default()).await?;
-    Ok(Json(json!({ "status": "success", "message": password::RESET_DONE })))
+    Ok(success(password::RESET_DONE))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,7 +174,7 @@ async fn logout_all(
     password::log_out_everywhere(&state, &user)
         .await
         .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
-    Ok(Json(json!({ "status": "success", "message": password::LOGGED_OUT_EVERYWHERE })))
+    Ok(success(password::LOGGED_OUT_EVERYWHERE))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -188,4 +188,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     // Usernames and email addresses can't contain ':', so the first one ends the login.
     let (login, password) = decoded.split_once(':')?;
     Some((login.to_owned(), password.to_owned()))
+}
+
+/// The seed's success answer: `{"status": "success", "message": …}`.
+fn success(message: &str) -> Json<Value> {
+    Json(json!({ "status": "success", "message": message }))
 }
