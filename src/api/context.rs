@@ -29,8 +29,7 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
 /// # Errors
 /// `Unauthorized` without a valid session, `Forbidden` for an unconfirmed account.
 pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
-    let user = current_user().await?;
-    if user.confirmed() { Ok(user) } else { Err(AppError::Forbidden(crate::server::http::CONFIRM_FIRST.into())) }
+    Ok(current_user().await?.require_confirmed()?)
 }
 
 /// The caller's address, for rate limits.

@@ -120,10 +120,6 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// The message every endpoint but confirm, resend, `me` and logout gives an unconfirmed account.
-pub const CONFIRM_FIRST: &str =
-    "Please confirm your account first: follow the link we emailed you, or ask for a new one.";
-
 /// The account behind the session token, which must be confirmed: 401 without a session, 403 for
 /// an unconfirmed account. This is the lock; the browser's guard is only comfort.
 pub struct Confirmed(pub CurrentUser);
@@ -133,7 +129,7 @@ impl FromRequestParts<AppState> for Confirmed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Authenticated(user) = Authenticated::from_request_parts(parts, state).await?;
-        if user.confirmed() { Ok(Self(user)) } else { Err(AppError::Forbidden(CONFIRM_FIRST.into())) }
+        Ok(Self(user.require_confirmed()?))
     }
 }
 

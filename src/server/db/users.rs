@@ -102,6 +102,9 @@ pub async fn find_by_login(pool: &Pool, key: &str) -> Result<Option<UserRow>, sq
     sqlx::query(&sql).bind(key).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
 }
 
+/// How stale `last_seen` may get before a request updates it.
+pub const LAST_SEEN_GRANULARITY_SECS: i64 = 60;
+
 /// Records activity, at most once a minute per account: a write on every request (as the seed did)
 /// would make every read a write.
 ///
@@ -111,7 +114,7 @@ pub async fn touch_last_seen(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx
     sqlx::query("UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3")
         .bind(now)
         .bind(id)
-        .bind(now - 60)
+        .bind(now - LAST_SEEN_GRANULARITY_SECS)
         .execute(pool)
         .await?;
     Ok(())

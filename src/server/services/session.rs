@@ -24,7 +24,20 @@ impl CurrentUser {
     pub fn confirmed(&self) -> bool {
         self.row.confirmed
     }
+
+    /// This account, if it is confirmed. The lock behind every endpoint but confirm, resend, `me`
+    /// and logout-all; the browser's guard is only comfort.
+    ///
+    /// # Errors
+    /// `Unconfirmed` otherwise.
+    pub fn require_confirmed(self) -> Result<Self, AuthError> {
+        if self.confirmed() { Ok(self) } else { Err(AuthError::Unconfirmed) }
+    }
 }
+
+/// What an unconfirmed account is told everywhere it may not go yet.
+pub const CONFIRM_FIRST: &str =
+    "Please confirm your account first: follow the link we emailed you, or ask for a new one.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -44,6 +57,9 @@ pub enum AuthError {
     /// account or for an old session version.
     #[error("not authenticated")]
     Unauthenticated,
+    /// A valid session of an account that hasn't confirmed its address yet.
+    #[error("account not confirmed")]
+    Unconfirmed,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -68,6 +84,7 @@ impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Unauthenticated => AppError::Unauthorized,
+            AuthError::Unconfirmed => AppError::Forbidden(CONFIRM_FIRST.into()),
             AuthError::Unexpected(e) => super::internal_error("authentication", &e),
         }
     }
@@ -151,7 +168,12 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Resu
     if row.session_version != claims.ver {
         return Err(AuthError::Unauthenticated);
     }
-    users::touch_last_seen(&state.pool, &row.id, now()).await.context("recording activity")?;
+    // The row in hand says whether last_seen is stale: most requests then issue no write at all
+    // (on SQLite even an UPDATE that matches nothing takes the write lock).
+    let now = now();
+    if row.last_seen < now - users::LAST_SEEN_GRANULARITY_SECS {
+        users::touch_last_seen(&state.pool, &row.id, now).await.context("recording activity")?;
+    }
     Ok(CurrentUser { id, row })
 }
 
