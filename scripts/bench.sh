@@ -7,6 +7,8 @@ ensure_build_tools
 ensure_smtp_sink
 say "building the release binary"
 cargo leptos build --release
+say "bench/limits_cost.rs: the database-held rate limits, per statement"
+BENCH_POSTGRES_URL="${BENCH_POSTGRES_URL:-}" cargo bench --features ssr --bench limits_cost
 for bench in bench/[!_]*.py; do
   say "$bench"
   .venv/bin/python "$bench"

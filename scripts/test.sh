@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, clippy (server and browser), unit and integration tests
-# on SQLite and on PostgreSQL, and the Playwright end-to-end tests in Chromium. One debug build is
-# shared by all of them.
+# on SQLite and on PostgreSQL, the multi-server tests (two servers, one PostgreSQL, nginx in front),
+# and the Playwright end-to-end tests in Chromium. One debug build is shared by all of them.
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
-apt_install chromium postgresql
+apt_install chromium postgresql nginx
 
 # --- PostgreSQL: a local cluster and a role that may create the per-test databases ---------------
 PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
@@ -43,6 +43,9 @@ cargo test --features ssr
 
 say "integration tests on PostgreSQL"
 TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api
+
+say "multi-server tests: two servers on one PostgreSQL behind nginx (deploy/nginx.conf)"
+TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api multi_server -- --ignored
 
 say "end-to-end tests in Chromium"
 MADBLOG_BIN="$ROOT/target/debug/madblog" npx playwright test -c end2end/playwright.config.ts

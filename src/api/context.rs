@@ -4,6 +4,7 @@
 use crate::{
     error::AppError,
     server::{
+        http::ClientIp,
         services::session::{self, CurrentUser},
         state::AppState,
     },
@@ -32,9 +33,10 @@ pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
     Ok(current_user().await?.require_confirmed()?)
 }
 
-/// The caller's address, for rate limits.
-pub fn client_ip() -> Option<std::net::IpAddr> {
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?;
-    Some(info.0.ip())
+/// The caller's address, for rate limits: the same [`ClientIp`] the REST API uses, so
+/// `TRUSTED_PROXIES` applies alike.
+pub fn client_ip() -> std::net::IpAddr {
+    use_context::<axum::http::request::Parts>()
+        .map_or(ClientIp::of(&Default::default()), |parts| ClientIp::of(&parts.extensions))
+        .0
 }

@@ -13,7 +13,7 @@ use crate::{
 /// Mails a reset link if the address has an account; the answer is the same either way.
 #[server(prefix = "/api/fn", endpoint = "reset-password-request", client = AuthClient)]
 pub async fn request_password_reset(email: String) -> Result<String, AppError> {
-    password::request_reset(&state(), client_ip(), &email)?;
+    password::request_reset(&state(), client_ip(), &email).await?;
     Ok(password::RESET_REQUESTED.to_owned())
 }
 

@@ -1,6 +1,7 @@
 //! Typed settings, read once at start-up from the environment and `.env`; secrets in a type that
 //! never prints.
 
+use crate::server::proxy::TrustedProxies;
 use anyhow::{Context, bail};
 use std::{fmt, path::PathBuf, time::Duration};
 
@@ -57,7 +58,9 @@ pub struct Settings {
     /// How long an emailed password-reset link works.
     pub reset_ttl: Duration,
     /// Password-reset requests accepted per client address per 15 minutes (beyond: 429).
-    pub reset_requests_per_ip: usize,
+    pub reset_requests_per_ip: u32,
+    /// Reverse proxies whose forwarded header names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
     /// original front end). Empty by default: links are then built from `APP_URL` only.
     pub link_allowed_origins: Vec<String>,
@@ -142,7 +145,11 @@ impl Settings {
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;
         let confirm_ttl = seconds(get("CONFIRM_TTL_SECONDS"), "CONFIRM_TTL_SECONDS", 24 * 3600)?;
         let reset_ttl = seconds(get("RESET_TTL_SECONDS"), "RESET_TTL_SECONDS", 3600)?;
-        let reset_requests_per_ip = positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)? as usize;
+        let reset_requests_per_ip = u32::try_from(positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)?)
+            .context("RESET_REQUESTS_PER_IP is too large")?;
+        let trusted_proxies =
+            TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default(), get("TRUSTED_PROXY_HEADER").as_deref())
+                .context("TRUSTED_PROXIES (or TRUSTED_PROXY_HEADER) is invalid")?;
         let link_allowed_origins = get("LINK_ALLOWED_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -164,6 +171,7 @@ impl Settings {
             confirm_ttl,
             reset_ttl,
             reset_requests_per_ip,
+            trusted_proxies,
             link_allowed_origins,
             mail_max_attempts,
             mail_backoff_cap,
@@ -312,5 +320,13 @@ mod tests {
         assert!(settings(&[("MAIL_PORT", "smtp")]).unwrap_err().to_string().contains("MAIL_PORT"));
         assert!(settings(&[("MAIL_USE_SSL", "maybe")]).unwrap_err().to_string().contains("MAIL_USE_SSL"));
         assert!(settings(&[("SESSION_TTL_SECONDS", "0")]).unwrap_err().to_string().contains("SESSION_TTL_SECONDS"));
+        let proxies = settings(&[("TRUSTED_PROXIES", "10.0.0.1,proxy.local")]).unwrap_err();
+        assert!(format!("{proxies:#}").contains("TRUSTED_PROXIES") && format!("{proxies:#}").contains("proxy.local"));
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none() {
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty());
+        assert!(!settings(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).unwrap().trusted_proxies.is_empty());
     }
 }

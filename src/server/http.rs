@@ -1,5 +1,6 @@
 //! The HTTP edge shared by the REST API and the pages: `AppError` as a JSON response, a JSON body
-//! extractor whose every rejection is a clear 4xx, the session extractor, and log-safe paths.
+//! extractor whose every rejection is a clear 4xx, the client's address, the session extractor,
+//! and log-safe paths.
 
 use crate::{
     error::AppError,
@@ -11,11 +12,12 @@ use crate::{
 use axum::{
     Json,
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequest, Request},
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
 
 /// The largest request body accepted anywhere.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -106,6 +108,45 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> 
         }
         <Self as FromRequest<S>>::from_request(req, state).await.map(Some)
     }
+}
+
+/// The client's address: the peer, or the address a trusted proxy reports for it (see
+/// `server::proxy`). Worked out once per request by [`resolve_client`]; every per-address limit
+/// and the request log use this, and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// What a request carries when the server was not given peer addresses (never the case for
+    /// `madblog serve`): one shared address, so limits still hold rather than vanish.
+    const UNKNOWN: Self = Self(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+
+    /// The address [`resolve_client`] found for a request (from its extensions).
+    pub fn of(extensions: &http::Extensions) -> Self {
+        extensions.get::<Self>().copied().unwrap_or(Self::UNKNOWN)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.extensions))
+    }
+}
+
+/// Middleware, outermost: applies `TRUSTED_PROXIES` to the peer address and stores the result as
+/// the request's [`ClientIp`].
+pub async fn resolve_client(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let client =
+        peer.map_or(ClientIp::UNKNOWN, |peer| ClientIp(state.settings.trusted_proxies.client(peer, request.headers())));
+    request.extensions_mut().insert(client);
+    next.run(request).await
 }
 
 /// The account behind the request's `Authorization: Bearer` session token; 401 otherwise.

@@ -4,7 +4,7 @@ use crate::{
     error::AppError,
     server::{
         db::users,
-        http::{ApiJson, Authenticated, Confirmed},
+        http::{ApiJson, Authenticated, ClientIp, Confirmed},
         services::{
             confirmation, password,
             registration::{self, RegistrationForm},
@@ -15,7 +15,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{ConnectInfo, Path, State},
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -23,7 +23,6 @@ use axum::{
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,7 +50,7 @@ async fn create_user(
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
 async fn create_token(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let unauthorized = || {
@@ -63,7 +62,7 @@ async fn create_token(
         response
     };
     let (login, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
-    match session::login(&state, Some(client.ip()), &login, &password).await {
+    match session::login(&state, client, &login, &password).await {
         Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
         Err(session::LoginError::InvalidCredentials) => Err(unauthorized()),
         Err(e) => Err(AppError::from(e).into_response()),
@@ -126,10 +125,10 @@ struct ResetRequestForm {
 /// account.
 async fn reset_password_request(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     ApiJson(form): ApiJson<ResetRequestForm>,
 ) -> Result<Json<Value>, AppError> {
-    password::request_reset(&state, Some(client.ip()), form.email.as_deref().unwrap_or_default())?;
+    password::request_reset(&state, client, form.email.as_deref().unwrap_or_default()).await?;
     Ok(success(password::RESET_REQUESTED))
 }
 

@@ -1,4 +1,5 @@
-//! Assembling the application: database, state, routes, middleware; serving until shutdown.
+//! Assembling the application: database, state, routes, middleware, background workers; serving
+//! until a signal, then stopping cleanly.
 
 use crate::{
     app::{App, shell},
@@ -11,9 +12,10 @@ use crate::{
             transport::Transport,
             worker::{Wakeup, WorkerConfig},
         },
-        http::{BODY_LIMIT, json_payload_too_large, redact_path, server_fn_status},
+        http::{BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, resolve_client, server_fn_status},
+        limits::Limiter,
         rest,
-        state::{AppState, Limits},
+        state::AppState,
     },
 };
 use anyhow::Context;
@@ -21,13 +23,14 @@ use axum::{
     Router,
     extract::{DefaultBodyLimit, State},
     http::{HeaderValue, Request, StatusCode, header},
-    middleware::{from_fn, map_response},
+    middleware::{from_fn, from_fn_with_state, map_response},
     routing::get,
 };
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
@@ -40,7 +43,11 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
+
+/// How long a clean stop waits for requests in flight before it lets go of them.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 impl Application {
     /// Connects and migrates the database and binds `leptos_options.site_addr` (port 0 picks a
@@ -62,22 +69,28 @@ impl Application {
             Transport::DevMailbox { dir, .. } => Some(dir.clone()),
             Transport::Smtp { .. } => None,
         };
-        email::worker::spawn(pool.clone(), transport, worker, mail.clone());
+        let shutdown = CancellationToken::new();
+        let limits = Limiter::new(pool.clone(), settings.secret_key.expose().as_bytes());
+        let workers = vec![
+            email::worker::spawn(pool.clone(), transport, worker, mail.clone(), shutdown.clone()),
+            limits.spawn_sweeper(Duration::from_secs(60), shutdown.clone()),
+        ];
         let state = AppState {
             mail,
-            mail_gate: Arc::default(),
             tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
             hasher: PasswordHasher::new().await?,
-            limits: Arc::new(Limits::new(&settings)),
+            limits,
             settings: Arc::new(settings),
             pool,
             leptos_options: leptos_options.clone(),
+            background: TaskTracker::new(),
+            shutdown,
         };
         let listener = TcpListener::bind(leptos_options.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;
         let router = router(state.clone(), dev_mailbox);
-        Ok(Self { listener, router, state })
+        Ok(Self { listener, router, state, workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -88,16 +101,43 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT/SIGTERM, then stops cleanly: no new connections, requests in flight
+    /// finish (for up to 30 s), the mail being sent goes out, claimed mails not yet tried are handed
+    /// back for other servers, and work the requests left behind (queueing a reset mail) ends.
     ///
     /// # Errors
     /// If the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.listener.local_addr()?, app_url = %self.state.settings.app_url, "listening");
-        // Connect info gives handlers the peer address, for per-address rate limits.
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let Self { listener, router, state, workers } = self;
+        tracing::info!(addr = %listener.local_addr()?, app_url = %state.settings.app_url, "listening");
+        let stop = state.shutdown.clone();
+        let signalled = {
+            let stop = stop.clone();
+            async move {
+                shutdown_signal().await;
+                tracing::info!("stopping: finishing requests in flight and the mail being sent");
+                stop.cancel();
+            }
+        };
+        // Connect info gives the client-address middleware the peer address.
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signalled);
+        let overdue = async {
+            stop.cancelled().await;
+            tokio::time::sleep(DRAIN_LIMIT).await;
+        };
+        tokio::select! {
+            served = serve => served?,
+            () = overdue => tracing::warn!("stopping: requests still running after {DRAIN_LIMIT:?}; leaving them"),
+        }
+        state.background.close();
+        state.background.wait().await;
+        for worker in workers {
+            if let Err(e) = worker.await {
+                tracing::warn!(error = %e, "a background worker ended badly");
+            }
+        }
+        state.pool.close().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -106,7 +146,7 @@ impl Application {
 fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let mut router = Router::new().route("/healthz", get(healthz));
+    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
     if let Some(dir) = dev_mailbox {
         router = router.route("/dev/mailbox", get(move || async move { email::dev_mailbox::page(&dir).await }));
     }
@@ -126,11 +166,14 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
                     .get::<RequestId>()
                     .and_then(|id| id.header_value().to_str().ok())
                     .unwrap_or_default();
+                let client = ClientIp::of(req.extensions()).0;
                 // Only the path, redacted: query strings and some paths carry tokens.
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %redact_path(req.uri().path()))
+                tracing::info_span!("request", id = %id, %client, method = %req.method(), path = %redact_path(req.uri().path()))
             })
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside the trace layer, so the request's span already knows the client.
+        .layer(from_fn_with_state(state.clone(), resolve_client))
         // Reset and confirmation pages carry tokens in their URLs: never send them on as Referer.
         // The others are the usual hardening for pages that embed nothing from elsewhere.
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
@@ -141,11 +184,21 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .with_state(state)
 }
 
-/// 200 once the database answers a query.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// Liveness: 200 while the process serves at all. It asks nothing of the database, so a database
+/// outage doesn't get every server restarted.
+async fn healthz() -> (StatusCode, &'static str) {
+    (StatusCode::OK, "ok")
+}
+
+/// Readiness, for load balancers: 200 when the database answers within 2 s; 503 when it doesn't,
+/// or once the server is stopping.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping");
+    }
     let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&state.pool)).await;
     match ping {
-        Ok(Ok(_)) => (StatusCode::OK, "ok"),
+        Ok(Ok(_)) => (StatusCode::OK, "ready"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }

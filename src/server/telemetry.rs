@@ -1,4 +1,4 @@
-//! Logging: `tracing` to stderr, filtered by `RUST_LOG`. Secrets never reach it: they live in types
+//! Logging: `tracing` to stdout, filtered by `RUST_LOG`. Secrets never reach it: they live in types
 //! that don't print, and request paths are redacted before they are recorded.
 
 use tracing_subscriber::EnvFilter;

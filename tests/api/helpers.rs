@@ -168,6 +168,75 @@ impl SmtpSink {
     }
 }
 
+/// The built `madblog` binary as a child process (to kill, signal, or run several of), with its log
+/// in a file.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub address: String,
+    pub log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts `madblog` with exactly `env` (plus `PATH`), listening on `env["LEPTOS_SITE_ADDR"]`,
+    /// and waits until it answers.
+    pub async fn start(env: &HashMap<String, String>) -> Self {
+        let server = Self::spawn(env);
+        server.wait_until_up().await;
+        server
+    }
+
+    /// Starts `madblog` without waiting for it (several at once, to race their start-up).
+    pub fn spawn(env: &HashMap<String, String>) -> Self {
+        let log = std::env::temp_dir().join(format!("madblog-server-{}.log", uuid::Uuid::new_v4()));
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .envs(env)
+            // tracing's fmt writes to stdout; panics go to stderr.
+            .stdout(std::fs::File::create(&log).expect("log file"))
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log).expect("log file"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the madblog binary");
+        let address = format!("http://{}", env["LEPTOS_SITE_ADDR"]);
+        Self { child, address, log }
+    }
+
+    pub async fn wait_until_up(&self) {
+        let client = Client::new();
+        for _ in 0..300 {
+            if client.get(format!("{}/readyz", self.address)).send().await.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not come up; its log:\n{}", self.log_text());
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends a signal by name (`TERM`, `KILL`), the way a service manager would.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill").args([&format!("-{signal}"), &self.pid().to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal} failed");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
 /// The first link in a mail's text body.
 pub fn link_in(mail: &Value) -> String {
     let text = mail["text"].as_str().expect("a text part");

@@ -1,6 +1,6 @@
 //! Reliability: mail survives an SMTP outage and a killed server.
 
-use crate::helpers::{PASSWORD, SmtpSink, TestAppBuilder, free_port, test_env};
+use crate::helpers::{PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, free_port, test_env};
 use std::{collections::HashSet, time::Duration};
 
 fn recipients(sink: &SmtpSink) -> HashSet<String> {
@@ -51,35 +51,6 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
 
 use futures::StreamExt;
 
-/// The built `madblog` binary, as a child process we can kill.
-struct Server {
-    child: tokio::process::Child,
-    address: String,
-}
-
-impl Server {
-    async fn start(env: &std::collections::HashMap<String, String>) -> Self {
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("RUST_LOG", "warn")
-            .envs(env)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the madblog binary");
-        let address = format!("http://{}", env["LEPTOS_SITE_ADDR"]);
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
-            if client.get(format!("{address}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
-                return Self { child, address };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the server did not come up");
-    }
-}
-
 #[tokio::test]
 async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -88,7 +59,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     let mut env = test_env(dir.path(), &sink).await;
     env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     env.insert("MAIL_LEASE_SECONDS".into(), "3".into());
-    let mut server = Server::start(&env).await;
+    let mut server = ServerProcess::start(&env).await;
     let client = reqwest::Client::new();
     for i in 0..10 {
         let body = serde_json::json!({"username": format!("kill{i}"), "email": format!("kill{i}@example.com"), "password": PASSWORD});
@@ -118,7 +89,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     let delivered_before = recipients(&sink).len();
     assert!(delivered_before < 10, "some mail was still in flight when the server died");
 
-    let _restarted = Server::start(&env).await;
+    let _restarted = ServerProcess::start(&env).await;
     let delivered = wait_for_recipients(&sink, 10, Duration::from_secs(60)).await;
 
     assert_eq!(delivered.len(), 10, "every mail arrives after the restart");

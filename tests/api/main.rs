@@ -4,9 +4,11 @@
 mod bad_bodies;
 mod cli;
 mod confirmation;
+mod deploy;
 mod helpers;
 mod login;
 mod mail_delivery;
+mod multi_server;
 mod password;
 mod registration;
 mod server_functions;

@@ -1,6 +1,7 @@
 //! The database: one pool for SQLite or PostgreSQL, chosen by `DATABASE_URL`, and one function per
 //! statement in the submodules.
 
+pub mod limits;
 pub mod outbox;
 pub mod users;
 
@@ -19,9 +20,12 @@ pub async fn connect(url: &Secret) -> anyhow::Result<Pool> {
     sqlx::any::install_default_drivers();
     let url = url.expose();
     let sqlite = url.starts_with("sqlite:");
-    if sqlite {
+    let url = if sqlite {
         ensure_sqlite_dir(url)?;
-    }
+        sqlite_creating(url)
+    } else {
+        url.to_owned()
+    };
     let pool = AnyPoolOptions::new()
         // SQLite serialises writers anyway; a few connections serve concurrent readers in WAL mode.
         .max_connections(if sqlite { 8 } else { 16 })
@@ -38,7 +42,7 @@ pub async fn connect(url: &Secret) -> anyhow::Result<Pool> {
                 Ok(())
             })
         })
-        .connect(url)
+        .connect(&url)
         .await
         // The URL may hold a password: say which kind of database failed, not where.
         .with_context(|| {
@@ -47,16 +51,57 @@ pub async fn connect(url: &Secret) -> anyhow::Result<Pool> {
                 if sqlite { "SQLite" } else { "configured" }
             )
         })?;
-    sqlx::migrate!("./migrations").run(&pool).await.context("database migration failed")?;
+    migrate(&pool).await?;
     Ok(pool)
 }
 
-fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+/// Applies pending migrations; safe when several servers start at once. On PostgreSQL sqlx holds an
+/// advisory lock while it migrates, so the others wait and then find nothing to do. SQLite has no
+/// such lock: a server that loses the race fails on a table the winner just made, and its retry
+/// then finds the migration recorded.
+async fn migrate(pool: &Pool) -> anyhow::Result<()> {
+    let mut attempt = 1;
+    loop {
+        match sqlx::migrate!("./migrations").run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 5 => {
+                tracing::info!(error = %e, attempt, "migration failed; another server may be migrating, retrying");
+                tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e).context("database migration failed"),
+        }
+    }
+}
+
+/// The URL with `mode=rwc` when it names no mode: sqlx opens an existing file only by default, and
+/// `sqlite:///var/lib/madblog/madblog.db` should make the file like any other first start.
+fn sqlite_creating(url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    if query.split('&').any(|pair| pair.starts_with("mode=")) || is_in_memory(url) {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    path.split('?').next().unwrap_or_default()
+}
+
+fn is_in_memory(url: &str) -> bool {
+    let path = sqlite_path(url);
+    path.is_empty() || path == ":memory:"
+}
+
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    if is_in_memory(url) {
         return Ok(());
     }
+    let path = sqlite_path(url);
     if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
     }
@@ -72,5 +117,22 @@ pub fn is_unique_violation(err: &sqlx::Error, key: &str) -> bool {
             db.is_unique_violation() && (db.constraint().is_some_and(|c| c.contains(key)) || db.message().contains(key))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_without_a_mode_create_the_file() {
+        assert_eq!(
+            sqlite_creating("sqlite:///var/lib/madblog/madblog.db"),
+            "sqlite:///var/lib/madblog/madblog.db?mode=rwc"
+        );
+        assert_eq!(sqlite_creating("sqlite://data/x.db?cache=shared"), "sqlite://data/x.db?cache=shared&mode=rwc");
+        assert_eq!(sqlite_creating("sqlite:x.db?mode=ro"), "sqlite:x.db?mode=ro", "an explicit mode stands");
+        assert_eq!(sqlite_creating("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(sqlite_path("sqlite:///var/lib/madblog/madblog.db?mode=rwc"), "/var/lib/madblog/madblog.db");
     }
 }

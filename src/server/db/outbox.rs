@@ -155,17 +155,38 @@ pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, err
     Ok(())
 }
 
+/// Hands back the mails of a claim that were never tried (a clean stop): free at once for any
+/// server, with the claim's attempt undone. Returns how many.
+///
+/// # Errors
+/// On a database failure.
+pub async fn release(pool: &Pool, lease_token: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET lease_token = NULL, leased_until = NULL, attempts = attempts - 1 \
+         WHERE lease_token = $1 AND sent_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(lease_token)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// When the account got mails of `kind` since `since` (oldest first), for per-account throttles.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn recent_for_user(pool: &Pool, user_id: &str, kind: &str, since: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn recent_for_user<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    kind: &str,
+    since: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT created_at FROM outbox WHERE user_id = $1 AND kind = $2 AND created_at > $3 ORDER BY created_at",
     )
     .bind(user_id)
     .bind(kind)
     .bind(since)
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await
 }

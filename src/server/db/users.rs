@@ -135,6 +135,17 @@ pub async fn bump_session_version<'e>(
         .try_get(0)
 }
 
+/// Locks the account's row until the caller's transaction ends, to serialise a check and the write
+/// that depends on it across every server. SQLite has no `SELECT … FOR UPDATE`; a write that
+/// changes nothing takes the row lock on PostgreSQL and the write lock on SQLite alike.
+///
+/// # Errors
+/// On a database failure.
+pub async fn lock<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET session_version = session_version WHERE id = $1").bind(id).execute(executor).await?;
+    Ok(())
+}
+
 /// Whether a username key is taken.
 ///
 /// # Errors

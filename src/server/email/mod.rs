@@ -8,7 +8,10 @@ pub mod worker;
 
 pub use templates::{MailKind, RenderedMail};
 
-use crate::server::{auth::tokens::now, db::outbox};
+use crate::server::{
+    auth::tokens::now,
+    db::{outbox, users},
+};
 use serde::Serialize;
 
 /// Renders a mail and queues it in the outbox, inside the caller's transaction (or on the pool).
@@ -43,39 +46,87 @@ pub async fn queue<'e>(
     .with_context(|| format!("queueing a {} mail", kind.name()))
 }
 
-/// Mails a person can ask for again and again (confirmation resends, reset links): at most one a
-/// minute and five an hour per account, counted from the outbox itself, so the budget survives
-/// restarts and holds across instances.
+/// How often one account may get mails of one kind, counted from the outbox itself, so the budget
+/// survives restarts and every server sees the same count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Mails a person can ask for again and again (confirmation resends, reset links): at most one
+    /// a minute and five an hour.
+    OnRequest,
+    /// A notice nobody asked for ("someone tried to register with your address"): one an hour.
+    Notice,
+}
+
 const MIN_GAP_SECS: i64 = 60;
 const HOURLY_MAX: usize = 5;
 
-/// How many seconds `user_id` must wait before another mail of `kind` (0: it may go now). Hold
-/// `AppState::mail_gate` from this check until the mail is queued.
-///
-/// # Errors
-/// When the outbox can't be read.
-pub async fn wait_before_next(pool: &crate::server::db::Pool, user_id: &str, kind: MailKind) -> anyhow::Result<u64> {
-    use anyhow::Context;
-    let now = now();
-    let recent = outbox::recent_for_user(pool, user_id, kind.name(), now - 3600)
-        .await
-        .with_context(|| format!("counting recent {} mails", kind.name()))?;
-    Ok(wait_given(&recent, now))
+impl Budget {
+    /// Seconds to wait before the next mail (0: it may go now), given the send times of the last
+    /// hour, oldest first.
+    fn wait_given(self, recent: &[i64], now: i64) -> u64 {
+        let wait = match self {
+            Budget::OnRequest => {
+                let after_last = recent.last().map_or(0, |last| last + MIN_GAP_SECS - now);
+                let hourly =
+                    if recent.len() >= HOURLY_MAX { recent[recent.len() - HOURLY_MAX] + 3600 - now } else { 0 };
+                after_last.max(hourly)
+            }
+            Budget::Notice => recent.first().map_or(0, |first| first + 3600 - now),
+        };
+        wait.max(0) as u64
+    }
 }
 
-/// The budget rule itself, over the send times of the last hour (oldest first).
-fn wait_given(recent: &[i64], now: i64) -> u64 {
-    let after_last = recent.last().map_or(0, |last| last + MIN_GAP_SECS - now);
-    let hourly = if recent.len() >= HOURLY_MAX { recent[recent.len() - HOURLY_MAX] + 3600 - now } else { 0 };
-    after_last.max(hourly).max(0) as u64
+/// What [`queue_within_budget`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budgeted {
+    Queued,
+    /// The budget is spent: nothing was queued; the next mail may go in `retry_after` seconds.
+    Spent {
+        retry_after: u64,
+    },
+}
+
+/// Queues a mail of `kind` to the account unless its budget is spent. Wake the worker after
+/// `Queued`.
+///
+/// The count and the insert run in one transaction that first locks the account's row, so two
+/// requests for the same account, on one server or on several, can't both see "none sent yet".
+///
+/// # Errors
+/// When the outbox can't be read or written, or the mail can't be rendered.
+pub async fn queue_within_budget(
+    pool: &crate::server::db::Pool,
+    budget: Budget,
+    kind: MailKind,
+    user_id: &str,
+    recipient: &str,
+    context: impl Serialize,
+) -> anyhow::Result<Budgeted> {
+    use anyhow::Context;
+    let mut tx = pool.begin().await.context("starting a mail budget check")?;
+    users::lock(&mut *tx, user_id).await.context("locking the account for its mail budget")?;
+    let now = now();
+    let recent = outbox::recent_for_user(&mut *tx, user_id, kind.name(), now - 3600)
+        .await
+        .with_context(|| format!("counting recent {} mails", kind.name()))?;
+    let wait = budget.wait_given(&recent, now);
+    if wait > 0 {
+        tx.rollback().await.context("ending a mail budget check")?;
+        return Ok(Budgeted::Spent { retry_after: wait });
+    }
+    queue(&mut *tx, kind, Some(user_id), recipient, context).await?;
+    tx.commit().await.with_context(|| format!("committing a {} mail", kind.name()))?;
+    Ok(Budgeted::Queued)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::wait_given;
+    use super::Budget;
 
     #[test]
-    fn one_a_minute_and_five_an_hour() {
+    fn on_request_one_a_minute_and_five_an_hour() {
+        let wait_given = |recent: &[i64], now| Budget::OnRequest.wait_given(recent, now);
         let now = 10_000;
         assert_eq!(wait_given(&[], now), 0);
         assert_eq!(wait_given(&[now - 10], now), 50);
@@ -83,5 +134,13 @@ mod tests {
         let five = [now - 3000, now - 2000, now - 1000, now - 500, now - 100];
         assert_eq!(wait_given(&five, now), 600, "the oldest of the five leaves the hour in 600 s");
         assert_eq!(wait_given(&five[1..], now), 0);
+    }
+
+    #[test]
+    fn notices_one_an_hour() {
+        let now = 10_000;
+        assert_eq!(Budget::Notice.wait_given(&[], now), 0);
+        assert_eq!(Budget::Notice.wait_given(&[now - 600], now), 3000);
+        assert_eq!(Budget::Notice.wait_given(&[now - 3600], now), 0);
     }
 }

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use rand::Rng;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -37,45 +38,74 @@ impl Wakeup {
 const BATCH: i64 = 32;
 const IN_FLIGHT: usize = 8;
 
-/// Runs the worker until the runtime shuts down.
+/// Runs the worker until `stop` fires; then it finishes the mails it is sending, hands back the
+/// ones it claimed but hasn't started, and returns.
 pub fn spawn(
     pool: Pool,
     transport: Arc<Transport>,
     config: WorkerConfig,
     wakeup: Wakeup,
+    stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        tracing::info!(transport = %transport.describe(), "mail worker started");
-        loop {
-            match deliver_due(&pool, &transport, &config).await {
+        let instance = instance_id();
+        tracing::info!(transport = %transport.describe(), %instance, "mail worker started");
+        while !stop.is_cancelled() {
+            match deliver_due(&pool, &transport, &config, &instance, &stop).await {
                 // A full batch: there may be more waiting.
                 Ok(n) if n as i64 == BATCH => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "mail worker could not read the outbox; retrying"),
             }
             tokio::select! {
+                () = stop.cancelled() => {}
                 () = wakeup.0.notified() => {}
                 () = tokio::time::sleep(config.poll) => {}
             }
         }
+        tracing::info!("mail worker stopped");
     })
 }
 
-/// Claims one batch of due mails and delivers it; returns how many were claimed.
+/// Names this process in its lease tokens (`host:pid/<uuid>`), so an operator looking at the
+/// outbox can tell which server holds a mail.
+fn instance_id() -> String {
+    let host = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "unknown".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Claims one batch of due mails and delivers it; returns how many were claimed. Once `stop`
+/// fires no further mail of the batch is started; the untried ones are released.
 ///
 /// # Errors
 /// When the outbox can't be read (the mails stay queued).
-pub async fn deliver_due(pool: &Pool, transport: &Transport, config: &WorkerConfig) -> anyhow::Result<usize> {
-    let lease_token = uuid::Uuid::new_v4().to_string();
+async fn deliver_due(
+    pool: &Pool,
+    transport: &Transport,
+    config: &WorkerConfig,
+    instance: &str,
+    stop: &CancellationToken,
+) -> anyhow::Result<usize> {
+    let lease_token = format!("{instance}/{}", uuid::Uuid::new_v4());
     let lease = config.lease.as_secs().max(1) as i64;
     let mails = outbox::claim(pool, &lease_token, now(), lease, BATCH).await?;
     let claimed = mails.len();
     futures::stream::iter(mails)
+        .take_until(stop.cancelled())
         .for_each_concurrent(IN_FLIGHT, |mail| {
             let lease_token = lease_token.clone();
             async move { deliver_one(pool, transport, config, &lease_token, mail).await }
         })
         .await;
+    if stop.is_cancelled() && claimed > 0 {
+        // Without this, the next server would wait out the lease before sending them.
+        match outbox::release(pool, &lease_token).await {
+            Ok(n) => tracing::info!(released = n, "stopping: handed back claimed mails not yet tried"),
+            Err(e) => {
+                tracing::warn!(error = %e, "stopping: could not hand back claimed mails; they go once their lease runs out")
+            }
+        }
+    }
     Ok(claimed)
 }
 

@@ -6,13 +6,13 @@ use crate::{
         auth::tokens::{ConfirmClaims, Purpose, now},
         config::origin_of,
         db::users,
-        email::{self, MailKind, templates::human_duration},
+        email::{self, Budget, Budgeted, MailKind, templates::human_duration},
         services::session::{CurrentUser, issue_session},
         state::AppState,
     },
 };
 use anyhow::Context;
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub const CONFIRMED: &str = "You have confirmed your account. Thanks!";
 pub const ALREADY_CONFIRMED: &str = "You have already confirmed your account.";
@@ -78,18 +78,8 @@ pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
     }
 }
 
-/// Signs a confirmation token for the account and address, and queues the mail carrying it.
-///
-/// # Errors
-/// If the mail can't be rendered or queued.
-pub async fn queue_mail<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    state: &AppState,
-    user_id: &str,
-    username: &str,
-    email: &str,
-    base_url: Option<&str>,
-) -> anyhow::Result<()> {
+/// What a confirmation mail says: a freshly signed link for the account and address.
+pub fn mail_context(state: &AppState, user_id: &str, username: &str, email: &str, base_url: Option<&str>) -> Value {
     let iat = now();
     let ttl = state.settings.confirm_ttl.as_secs();
     let claims = ConfirmClaims {
@@ -100,12 +90,11 @@ pub async fn queue_mail<'e>(
         exp: iat + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Confirm, &claims);
-    let context = json!({
+    json!({
         "username": username,
         "link": link(state, &token, base_url),
         "valid_for": human_duration(ttl),
-    });
-    email::queue(executor, MailKind::Confirm, Some(user_id), email, context).await
+    })
 }
 
 /// Confirms `user`'s account with `token` and returns a fresh session token that says so.
@@ -147,13 +136,14 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     if user.confirmed() {
         return Err(ResendError::AlreadyConfirmed);
     }
-    let _gate = state.mail_gate.lock().await;
-    let wait = email::wait_before_next(&state.pool, &user.row.id, MailKind::Confirm).await?;
-    if wait > 0 {
-        return Err(ResendError::Throttled { retry_after: wait });
-    }
     let row = &user.row;
-    queue_mail(&state.pool, state, &row.id, &row.username, &row.email, base_url).await?;
+    let context = mail_context(state, &row.id, &row.username, &row.email, base_url);
+    let queued =
+        email::queue_within_budget(&state.pool, Budget::OnRequest, MailKind::Confirm, &row.id, &row.email, context)
+            .await?;
+    if let Budgeted::Spent { retry_after } = queued {
+        return Err(ResendError::Throttled { retry_after });
+    }
     state.mail.wake();
     tracing::info!(user_id = %row.id, "confirmation mail queued again");
     Ok(())

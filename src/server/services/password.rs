@@ -7,10 +7,10 @@ use crate::{
     server::{
         auth::tokens::{Purpose, ResetClaims, now},
         db::users::{self, UserRow},
-        email::{self, MailKind, templates::human_duration},
+        email::{self, Budget, Budgeted, MailKind, templates::human_duration},
+        limits::{self, Refused},
         services::session::{CurrentUser, issue_session},
         state::AppState,
-        throttle::retry_after_secs,
     },
 };
 use anyhow::Context;
@@ -30,6 +30,8 @@ pub enum RequestResetError {
     InvalidEmail(String),
     #[error("too many reset requests from this address")]
     Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +66,7 @@ impl From<RequestResetError> for AppError {
                 ),
                 retry_after,
             },
+            RequestResetError::Unexpected(e) => super::internal_error("password reset request", &e),
         }
     }
 }
@@ -99,20 +102,16 @@ impl From<UpdateError> for AppError {
 /// can't tell. Only a malformed address (400) or a flood from one client address (429) is refused.
 ///
 /// # Errors
-/// `InvalidEmail`, `Throttled`.
-pub fn request_reset(state: &AppState, client: Option<IpAddr>, raw_email: &str) -> Result<(), RequestResetError> {
+/// `InvalidEmail`, `Throttled`; `Unexpected` when the limit can't be checked.
+pub async fn request_reset(state: &AppState, client: IpAddr, raw_email: &str) -> Result<(), RequestResetError> {
     let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.to_string()))?;
-    if let Some(ip) = client {
-        let key = ip.to_string();
-        state
-            .limits
-            .reset_request_per_ip
-            .check(&key)
-            .map_err(|wait| RequestResetError::Throttled { retry_after: retry_after_secs(wait) })?;
-        state.limits.reset_request_per_ip.record(&key);
+    let limit = limits::reset_requests_per_address(state.settings.reset_requests_per_ip);
+    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &client.to_string()).await? {
+        return Err(RequestResetError::Throttled { retry_after });
     }
     let state = state.clone();
-    tokio::spawn(async move {
+    // Tracked, so a clean stop waits for it: the answer already promised the mail.
+    state.background.clone().spawn(async move {
         if let Err(e) = queue_reset_mail(&state, &email).await {
             super::log_unexpected("queueing a reset mail", &e);
         }
@@ -125,14 +124,6 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
         tracing::info!("password reset requested for an address without an account");
         return Ok(());
     };
-    let kind = MailKind::ResetPassword;
-    let _gate = state.mail_gate.lock().await;
-    // Over the per-account budget (email::wait_before_next): skipped silently, since a different
-    // answer would tell a prober the address has an account.
-    if email::wait_before_next(&state.pool, &user.id, kind).await? > 0 {
-        tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
-        return Ok(());
-    }
     let now = now();
     let ttl = state.settings.reset_ttl.as_secs();
     let claims = ResetClaims {
@@ -149,7 +140,21 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
         "link": format!("{}/reset-password#token={token}", state.settings.app_url),
         "valid_for": human_duration(ttl),
     });
-    email::queue(&state.pool, kind, Some(&user.id), &user.email, context).await?;
+    let queued = email::queue_within_budget(
+        &state.pool,
+        Budget::OnRequest,
+        MailKind::ResetPassword,
+        &user.id,
+        &user.email,
+        context,
+    )
+    .await?;
+    // Over the per-account budget: skipped silently, since a different answer would tell a prober
+    // the address has an account.
+    if queued != Budgeted::Queued {
+        tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
+        return Ok(());
+    }
     state.mail.wake();
     tracing::info!(user_id = %user.id, "password reset mail queued");
     Ok(())
@@ -177,8 +182,8 @@ pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Resul
         return Err(ResetError::InvalidLink);
     }
     // The old password is gone: earlier failed logins against it don't count any more.
-    state.limits.login_per_name.clear(&user.username.to_lowercase());
-    state.limits.login_per_name.clear(&user.email.to_lowercase());
+    state.limits.clear(&limits::LOGIN_PER_NAME, &user.username.to_lowercase()).await?;
+    state.limits.clear(&limits::LOGIN_PER_NAME, &user.email.to_lowercase()).await?;
     tracing::info!(user_id = %user.id, "password reset; every session ended");
     Ok(())
 }
@@ -200,18 +205,21 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     if old == new {
         return reject("The new password is equal to the old password.");
     }
-    let limiter = &state.limits.password_update_per_account;
-    limiter.check(&user.row.id).map_err(|wait| UpdateError::Throttled { retry_after: retry_after_secs(wait) })?;
+    // Spent before the check, so concurrent guesses can't all slip through; a right old password
+    // gives the whole allowance back.
+    let limit = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
+    if let Err(Refused { retry_after }) = state.limits.spend(limit, &user.row.id).await? {
+        return Err(UpdateError::Throttled { retry_after });
+    }
     if !state.hasher.verify(old, Some(&user.row.password_hash)).await? {
-        limiter.record(&user.row.id);
         return reject("The old password is wrong.");
     }
+    state.limits.clear(limit, &user.row.id).await?;
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.to_string()))?;
     let new_hash = state.hasher.hash(&password).await?;
     if !replace_password(state, &user.row, &new_hash, "changed").await? {
         return reject("Your password was changed in the meantime. Please log in again.");
     }
-    limiter.clear(&user.row.id);
     let row = users::find_by_id(&state.pool, &user.row.id)
         .await
         .context("reloading the account")?

@@ -5,11 +5,8 @@ use crate::{
     error::AppError,
     server::{
         auth::tokens::now,
-        db::{
-            outbox,
-            users::{self, InsertUserError, NewUser},
-        },
-        email::{self, MailKind},
+        db::users::{self, InsertUserError, NewUser},
+        email::{self, Budget, Budgeted, MailKind},
         services::confirmation,
         state::AppState,
     },
@@ -90,7 +87,8 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
     match users::insert(&mut *tx, &new_user).await {
         Ok(()) => {
             // The account and its confirmation mail commit together, or neither does.
-            confirmation::queue_mail(&mut *tx, state, &id, username.as_ref(), email.as_ref(), base_url).await?;
+            let context = confirmation::mail_context(state, &id, username.as_ref(), email.as_ref(), base_url);
+            email::queue(&mut *tx, MailKind::Confirm, Some(&id), email.as_ref(), context).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();
             tracing::info!(user_id = %id, "account registered");
@@ -122,18 +120,21 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         // Deleted in between: nothing to say to anyone.
         return Ok(());
     };
-    let kind = MailKind::AlreadyRegistered;
-    let _gate = state.mail_gate.lock().await;
-    let recent = outbox::recent_for_user(&state.pool, &owner.id, kind.name(), now() - 3600)
-        .await
-        .context("counting recent notices")?;
-    if !recent.is_empty() {
+    let context =
+        json!({ "username": owner.username, "link": format!("{}/reset-password-request", state.settings.app_url) });
+    let queued = email::queue_within_budget(
+        &state.pool,
+        Budget::Notice,
+        MailKind::AlreadyRegistered,
+        &owner.id,
+        &owner.email,
+        context,
+    )
+    .await?;
+    if queued != Budgeted::Queued {
         tracing::info!(user_id = %owner.id, "registration with a taken address: notice already sent this hour");
         return Ok(());
     }
-    let context =
-        json!({ "username": owner.username, "link": format!("{}/reset-password-request", state.settings.app_url) });
-    email::queue(&state.pool, kind, Some(&owner.id), &owner.email, context).await?;
     state.mail.wake();
     tracing::info!(user_id = %owner.id, "registration with a taken address: owner notified");
     Ok(())

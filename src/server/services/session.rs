@@ -6,8 +6,8 @@ use crate::{
     server::{
         auth::tokens::{Purpose, SessionClaims, now},
         db::users::{self, UserRow},
+        limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Refused},
         state::AppState,
-        throttle::retry_after_secs,
     },
 };
 use anyhow::Context;
@@ -98,21 +98,27 @@ impl From<AuthError> for AppError {
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
 /// `Throttled` after too many failures for the name or the address (even with the right
 /// password, or the limit would be no limit); `Unexpected` for database or hashing failures.
-pub async fn login(
-    state: &AppState,
-    client: Option<IpAddr>,
-    login: &str,
-    password: &str,
-) -> Result<String, LoginError> {
+pub async fn login(state: &AppState, client: IpAddr, login: &str, password: &str) -> Result<String, LoginError> {
     // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
     let key = login.trim().to_lowercase();
-    let ip_key = client.map(|ip| ip.to_string());
+    let address = client.to_string();
     let limits = &state.limits;
-    let throttled =
-        limits.login_per_name.check(&key).and(ip_key.as_deref().map_or(Ok(()), |ip| limits.login_per_ip.check(ip)));
-    if let Err(wait) = throttled {
+    // Every attempt is counted before the password is checked, so concurrent guesses on any number
+    // of servers can't outrun the limit; a success gives its attempt back. The address comes
+    // first: a client spraying many names is stopped before each name gets a row.
+    let refused = match limits.spend(&LOGIN_PER_ADDRESS, &address).await? {
+        Err(refused) => Some(refused),
+        Ok(()) => match limits.spend(&LOGIN_PER_NAME, &key).await? {
+            Err(refused) => {
+                limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
+                Some(refused)
+            }
+            Ok(()) => None,
+        },
+    };
+    if let Some(Refused { retry_after }) = refused {
         tracing::warn!("login refused: too many failures for this name or address");
-        return Err(LoginError::Throttled { retry_after: retry_after_secs(wait) });
+        return Err(LoginError::Throttled { retry_after });
     }
     let user = if key.is_empty() {
         None
@@ -125,13 +131,10 @@ pub async fn login(
         .await
         .context("verifying the password")?;
     let Some(user) = user.filter(|_| matches) else {
-        limits.login_per_name.record(&key);
-        if let Some(ip) = &ip_key {
-            limits.login_per_ip.record(ip);
-        }
         return Err(LoginError::InvalidCredentials);
     };
-    limits.login_per_name.clear(&key);
+    limits.clear(&LOGIN_PER_NAME, &key).await?;
+    limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     tracing::info!(user_id = %user.id, "logged in");
     Ok(issue_session(state, &user))

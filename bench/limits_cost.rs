@@ -1,0 +1,138 @@
+//! What a database-held rate limit costs per request, on SQLite and PostgreSQL: one `spend` (the
+//! atomic upsert every limited request makes), the four statements of a successful login, and a
+//! bare `SELECT 1` round trip for scale. Figures, not assertions.
+//!
+//! `cargo bench --features ssr --bench limits_cost` measures a fresh SQLite file; with
+//! `BENCH_POSTGRES_URL` (an admin URL, as `TEST_DATABASE_URL` in the tests) it measures a fresh
+//! PostgreSQL database too.
+
+use madblog::server::{
+    config::Secret,
+    db,
+    limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Limiter},
+};
+use std::time::{Duration, Instant};
+
+const SEQUENTIAL: usize = 2_000;
+const CONCURRENT_TASKS: usize = 16;
+const PER_TASK: usize = 250;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
+    measure("SQLite (WAL, synchronous=FULL)", &sqlite).await?;
+    match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => measure("PostgreSQL", &fresh_postgres(&admin).await?).await?,
+        _ => println!("(set BENCH_POSTGRES_URL to measure PostgreSQL too)"),
+    }
+    Ok(())
+}
+
+async fn measure(label: &str, url: &str) -> anyhow::Result<()> {
+    let pool = db::connect(&Secret::new(url)).await?;
+    let limiter = Limiter::new(pool.clone(), b"bench secret bench secret bench secret");
+    println!("\n{label}");
+
+    let ping = sample(SEQUENTIAL, |_| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT 1").execute(&pool).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("SELECT 1 (round trip)", &ping);
+
+    // Distinct subjects: every call inserts, as for a flood of different names or addresses.
+    let spend = sample(SEQUENTIAL, |i| {
+        let limiter = limiter.clone();
+        async move {
+            let _ = limiter.spend(&LOGIN_PER_NAME, &format!("name{i}")).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("spend, new subject (insert)", &spend);
+
+    // One subject over and over: the update path, allowed at first and refused after 10.
+    let refused = sample(SEQUENTIAL, |_| {
+        let limiter = limiter.clone();
+        async move {
+            let _ = limiter.spend(&LOGIN_PER_NAME, "one name").await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("spend, same subject (refused: + one read)", &refused);
+
+    // What a successful login adds: spend address, spend name, clear name, give back address.
+    let login = sample(SEQUENTIAL / 2, |i| {
+        let limiter = limiter.clone();
+        async move {
+            let (address, name) = (format!("10.0.{}.{}", i / 256, i % 256), format!("user{i}"));
+            let _ = limiter.spend(&LOGIN_PER_ADDRESS, &address).await?;
+            let _ = limiter.spend(&LOGIN_PER_NAME, &name).await?;
+            limiter.clear(&LOGIN_PER_NAME, &name).await?;
+            limiter.give_back(&LOGIN_PER_ADDRESS, &address).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("successful login's four statements", &login);
+
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENT_TASKS)
+        .map(|t| {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                for i in 0..PER_TASK {
+                    let _ = limiter.spend(&LOGIN_PER_NAME, &format!("c{t}-{i}")).await?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let total = CONCURRENT_TASKS * PER_TASK;
+    println!(
+        "  {:<44} {:>9.0} spends/s ({} tasks)",
+        "spend, concurrent",
+        total as f64 / started.elapsed().as_secs_f64(),
+        CONCURRENT_TASKS
+    );
+    pool.close().await;
+    Ok(())
+}
+
+async fn sample<F, Fut>(n: usize, mut op: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        op(i).await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+fn report(what: &str, sorted: &[Duration]) {
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+    println!("  {what:<44} p50 {:>8.0} µs   p99 {:>8.0} µs", at(0.5), at(0.99));
+}
+
+async fn fresh_postgres(admin_url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("madblog_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
+    let base = &admin_url[..admin_url.rfind('/').expect("a database URL has a path")];
+    Ok(format!("{base}/{name}"))
+}

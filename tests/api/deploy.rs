@@ -1,0 +1,179 @@
+//! Running as deployed, on one server: client addresses behind a trusted proxy, limits held in
+//! the database, readiness, clean stops, start-up races and database URLs.
+
+use crate::helpers::{PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, free_port, spawn_app, test_env};
+use futures::StreamExt;
+use madblog::server::config::Secret;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::{collections::HashMap, time::Duration};
+
+async fn reset_request(app: &crate::helpers::TestApp, forwarded_for: Option<&str>) -> StatusCode {
+    let mut request = app.client.post(app.url("/api/reset-password-request")).json(&json!({"email": "x@example.com"}));
+    if let Some(address) = forwarded_for {
+        request = request.header("X-Forwarded-For", address);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app =
+        TestAppBuilder::default().var("TRUSTED_PROXIES", "127.0.0.1").var("RESET_REQUESTS_PER_IP", "2").spawn().await;
+
+    for _ in 0..2 {
+        assert_eq!(reset_request(&app, Some("198.51.100.1")).await, StatusCode::OK);
+    }
+    assert_eq!(reset_request(&app, Some("198.51.100.1")).await, StatusCode::TOO_MANY_REQUESTS);
+    // A client further left in the chain is what the client wrote itself: the right-most counts.
+    assert_eq!(reset_request(&app, Some("203.0.113.5, 198.51.100.1")).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reset_request(&app, Some("198.51.100.2")).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_headers_are_ignored() {
+    let app = TestAppBuilder::default().var("RESET_REQUESTS_PER_IP", "2").spawn().await;
+
+    assert_eq!(reset_request(&app, Some("198.51.100.1")).await, StatusCode::OK);
+    assert_eq!(reset_request(&app, Some("198.51.100.2")).await, StatusCode::OK);
+    // Every request was the peer's, whatever it claimed.
+    assert_eq!(reset_request(&app, Some("198.51.100.3")).await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_wrong_passwords_for_one_name_let_exactly_ten_through() {
+    let app = spawn_app().await;
+    app.register("quinn", "quinn@example.com", PASSWORD).await;
+
+    let statuses: Vec<u16> = futures::stream::iter(0..50)
+        .map(|_| {
+            let app = &app;
+            async move { app.login("quinn", "wrong guess").await.status().as_u16() }
+        })
+        .buffer_unordered(50)
+        .collect()
+        .await;
+
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn limits_live_in_the_database_without_names_or_addresses_in_clear() {
+    let app = spawn_app().await;
+    app.login("someone@example.com", "wrong guess").await;
+
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_limits").fetch_all(&app.state.pool).await.unwrap();
+    assert_eq!(keys.len(), 2, "one row per name and one per address: {keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("login-name:")) && keys.iter().any(|k| k.starts_with("login-address:")));
+    assert!(keys.iter().all(|k| !k.contains("someone") && !k.contains("127.0.0.1")), "{keys:?}");
+}
+
+#[tokio::test]
+async fn readiness_follows_the_database_and_the_stop() {
+    let app = spawn_app().await;
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+
+    app.state.shutdown.cancel();
+
+    let stopping = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(stopping.status(), 503);
+    assert_eq!(stopping.text().await.unwrap(), "stopping");
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200, "still alive");
+}
+
+#[tokio::test]
+async fn servers_starting_at_once_on_a_fresh_database_all_migrate_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::not_started(dir.path().join("smtp"), free_port());
+    let url = Secret::new(test_env(dir.path(), &smtp).await["DATABASE_URL"].clone());
+
+    let pools = futures::future::join_all((0..4).map(|_| madblog::server::db::connect(&url))).await;
+
+    for pool in pools {
+        let pool = pool.expect("every server migrates or finds the migrations done");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap();
+        assert_eq!(n, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_url_without_a_mode_creates_the_file_and_its_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("var/lib/madblog/madblog.db");
+    let url = format!("sqlite://{}", file.display());
+    assert!(url.starts_with("sqlite:///"), "the usual absolute form");
+
+    let pool = madblog::server::db::connect(&Secret::new(url)).await.expect("the file is created");
+
+    assert!(file.exists());
+    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn on_sigterm_a_server_finishes_the_mail_it_is_sending_hands_back_the_rest_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slow enough that eight mails are mid-send when the signal comes.
+    let smtp = SmtpSink::start(dir.path().join("smtp"), 0, 2.0).await;
+    let mut env: HashMap<String, String> = test_env(dir.path(), &smtp).await;
+    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    // Long, so a mail that waited out its lease would show.
+    env.insert("MAIL_LEASE_SECONDS".into(), "120".into());
+    let mut server = ServerProcess::start(&env).await;
+    let client = reqwest::Client::new();
+    for i in 0..12 {
+        let body =
+            json!({"username": format!("term{i}"), "email": format!("term{i}@example.com"), "password": PASSWORD});
+        let r = client.post(format!("{}/api/users", server.address)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let pool = {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&env["DATABASE_URL"]).await.unwrap()
+    };
+    let claimed = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    // The first mail goes out alone; the other eleven are claimed together once it is done, eight
+    // to send at once and three waiting in the batch.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while claimed().await < 9 {
+        assert!(tokio::time::Instant::now() < deadline, "the worker never claimed the mails");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    server.signal("TERM");
+    let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait()).await.expect("stops").unwrap();
+
+    let delivered = smtp.mails().len();
+    let (held, untouched): (i64, i64) = (
+        claimed().await,
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND lease_token IS NULL AND attempts = 0",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap(),
+    );
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetch_one(&pool).await.unwrap();
+    println!("SIGTERM with mails claimed: exit {status}, {delivered} delivered, {untouched} handed back, {held} held");
+    assert!(status.success(), "exit 0: {}", server.log_text());
+    assert_eq!(held, 0, "no lease left behind");
+    assert_eq!(recorded as usize, delivered, "every mail that was being sent finished and was recorded");
+    assert!(untouched >= 1, "claimed mails not yet tried were handed back");
+    assert_eq!(delivered + untouched as usize, 12);
+
+    // The next server sends them at once, without waiting out the 120 s lease.
+    let started = tokio::time::Instant::now();
+    let _next = ServerProcess::start(&env).await;
+    for i in 0..12 {
+        smtp.wait_for_mails_to(&format!("term{i}@example.com"), 1, Duration::from_secs(30)).await;
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(smtp.mails().len(), 12, "each mail once");
+}
