@@ -1,7 +1,9 @@
 //! Running as deployed, on one server: client addresses behind a trusted proxy, limits held in
 //! the database, readiness, clean stops, start-up races and database URLs.
 
-use crate::helpers::{PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, free_port, spawn_app, test_env};
+use crate::helpers::{
+    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, free_port, pool_for, spawn_app, test_env,
+};
 use futures::StreamExt;
 use madblog::server::config::Secret;
 use reqwest::StatusCode;
@@ -121,23 +123,11 @@ async fn on_sigterm_a_server_finishes_the_mail_it_is_sending_hands_back_the_rest
     // Long, so a mail that waited out its lease would show.
     env.insert("MAIL_LEASE_SECONDS".into(), "120".into());
     let mut server = ServerProcess::start(&env).await;
-    let client = reqwest::Client::new();
     for i in 0..12 {
-        let body =
-            json!({"username": format!("term{i}"), "email": format!("term{i}@example.com"), "password": PASSWORD});
-        let r = client.post(format!("{}/api/users", server.address)).json(&body).send().await.unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(server.register(&format!("term{i}")).await, 201);
     }
-    let pool = {
-        sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&env["DATABASE_URL"]).await.unwrap()
-    };
-    let claimed = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
+    let pool = pool_for(&env["DATABASE_URL"]).await;
+    let claimed = || count(&pool, CLAIMED_UNSENT);
     // The first mail goes out alone; the other eleven are claimed together once it is done, eight
     // to send at once and three waiting in the batch.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -176,4 +166,23 @@ async fn on_sigterm_a_server_finishes_the_mail_it_is_sending_hands_back_the_rest
     }
     assert!(started.elapsed() < Duration::from_secs(60));
     assert_eq!(smtp.mails().len(), 12, "each mail once");
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_only_rows_whose_allowance_is_full_again() {
+    let app = spawn_app().await;
+    let pool = &app.state.pool;
+    for (key, tat) in [("spent:a", 1_000), ("spent:b", 2_000), ("live:c", 10_000)] {
+        sqlx::query("INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2)")
+            .bind(key)
+            .bind(tat)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+
+    let swept = madblog::server::db::limits::sweep(pool, 5_000).await.unwrap();
+
+    let left: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_limits").fetch_all(pool).await.unwrap();
+    assert_eq!((swept, left), (2, vec!["live:c".to_owned()]));
 }

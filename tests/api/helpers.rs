@@ -163,6 +163,23 @@ impl SmtpSink {
         }
     }
 
+    /// The recipient of every mail received so far, oldest first (repeats included).
+    pub fn recipients(&self) -> Vec<String> {
+        self.mails().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// Waits (up to `timeout`) until at least `count` mails have arrived; returns their recipients.
+    pub async fn wait_for_mail_count(&self, count: usize, timeout: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.recipients();
+            if got.len() >= count || tokio::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn wait_for_mail_to(&self, recipient: &str) -> Value {
         self.wait_for_mails_to(recipient, 1, Duration::from_secs(20)).await.pop().unwrap()
     }
@@ -216,6 +233,11 @@ impl ServerProcess {
         panic!("the server did not come up; its log:\n{}", self.log_text());
     }
 
+    /// Registers `name` (`<name>@example.com`) with this server.
+    pub async fn register(&self, name: &str) -> reqwest::StatusCode {
+        register_at(&Client::new(), &self.address, name).await
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id().expect("the server is running")
     }
@@ -236,6 +258,26 @@ impl Drop for ServerProcess {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// `POST {base}/api/users` for `name` (`<name>@example.com`, [`PASSWORD`]).
+pub async fn register_at(client: &Client, base: &str, name: &str) -> reqwest::StatusCode {
+    let body = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
+    client.post(format!("{base}/api/users")).json(&body).send().await.expect("request").status()
+}
+
+/// A pool of its own on a server process's database, to look at what the server did.
+pub async fn pool_for(database_url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(database_url).await.expect("connect to the server's database")
+}
+
+/// The single number `sql` (a `SELECT COUNT(*) …`) answers.
+pub async fn count(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect("a count")
+}
+
+/// Mails claimed by a worker and not sent yet.
+pub const CLAIMED_UNSENT: &str = "SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL";
 
 /// The first link in a mail's text body.
 pub fn link_in(mail: &Value) -> String {

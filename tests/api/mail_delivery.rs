@@ -1,21 +1,12 @@
 //! Reliability: mail survives an SMTP outage and a killed server.
 
-use crate::helpers::{PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, free_port, test_env};
+use crate::helpers::{
+    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, free_port, pool_for, test_env,
+};
 use std::{collections::HashSet, time::Duration};
 
-fn recipients(sink: &SmtpSink) -> HashSet<String> {
-    sink.mails().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned()).collect()
-}
-
-async fn wait_for_recipients(sink: &SmtpSink, expected: usize, timeout: Duration) -> HashSet<String> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let got = recipients(sink);
-        if got.len() >= expected || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+fn distinct(recipients: Vec<String>) -> HashSet<String> {
+    recipients.into_iter().collect()
 }
 
 #[tokio::test]
@@ -44,7 +35,7 @@ async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
 
     app.smtp.start_on(0.0).await;
 
-    let delivered = wait_for_recipients(&app.smtp, 50, Duration::from_secs(60)).await;
+    let delivered = distinct(app.smtp.wait_for_mail_count(50, Duration::from_secs(60)).await);
     assert_eq!(delivered.len(), 50, "every mail arrives once SMTP is back");
     println!("smtp down then up: 50 registrations, {} distinct mails delivered", delivered.len());
 }
@@ -60,22 +51,11 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     env.insert("MAIL_LEASE_SECONDS".into(), "3".into());
     let mut server = ServerProcess::start(&env).await;
-    let client = reqwest::Client::new();
     for i in 0..10 {
-        let body = serde_json::json!({"username": format!("kill{i}"), "email": format!("kill{i}@example.com"), "password": PASSWORD});
-        let r = client.post(format!("{}/api/users", server.address)).json(&body).send().await.unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(server.register(&format!("kill{i}")).await, 201);
     }
-    let pool = {
-        sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&env["DATABASE_URL"]).await.unwrap()
-    };
-    let in_flight = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE lease_token IS NOT NULL AND sent_at IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
+    let pool = pool_for(&env["DATABASE_URL"]).await;
+    let in_flight = || count(&pool, CLAIMED_UNSENT);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     // Most of them claimed (the worker sends eight at a time), none delivered yet.
     while in_flight().await < 8 {
@@ -86,11 +66,11 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     server.child.start_kill().unwrap(); // SIGKILL: no graceful anything
     server.child.wait().await.unwrap();
     let claimed_at_kill = in_flight().await;
-    let delivered_before = recipients(&sink).len();
+    let delivered_before = distinct(sink.recipients()).len();
     assert!(delivered_before < 10, "some mail was still in flight when the server died");
 
     let _restarted = ServerProcess::start(&env).await;
-    let delivered = wait_for_recipients(&sink, 10, Duration::from_secs(60)).await;
+    let delivered = distinct(sink.wait_for_mail_count(10, Duration::from_secs(60)).await);
 
     assert_eq!(delivered.len(), 10, "every mail arrives after the restart");
     println!(

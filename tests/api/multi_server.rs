@@ -4,7 +4,7 @@
 //! These need PostgreSQL (`TEST_DATABASE_URL`) and nginx, so they are ignored by a plain
 //! `cargo test`; `scripts/test.sh` runs them with `--ignored`.
 
-use crate::helpers::{PASSWORD, ServerProcess, SmtpSink, free_port, test_env};
+use crate::helpers::{ServerProcess, SmtpSink, free_port, pool_for, register_at, test_env};
 use futures::StreamExt;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
@@ -66,10 +66,7 @@ impl Cluster {
         }
         let port = free_port();
         let nginx = start_nginx(dir.path(), port, &servers).await;
-        let pool = {
-            sqlx::any::install_default_drivers();
-            sqlx::AnyPool::connect(&env["DATABASE_URL"]).await.unwrap()
-        };
+        let pool = pool_for(&env["DATABASE_URL"]).await;
         Self { servers, proxy: format!("http://127.0.0.1:{port}"), pool, smtp, _nginx: nginx, _dir: dir }
     }
 
@@ -123,11 +120,6 @@ fn client_from(source: &str) -> Client {
     Client::builder().local_address(source.parse::<IpAddr>().unwrap()).build().unwrap()
 }
 
-async fn register(client: &Client, base: &str, name: &str) -> StatusCode {
-    let body = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
-    client.post(format!("{base}/api/users")).json(&body).send().await.unwrap().status()
-}
-
 async fn login(client: &Client, base: &str, name: &str, password: &str) -> StatusCode {
     client.post(format!("{base}/api/tokens")).basic_auth(name, Some(password)).send().await.unwrap().status()
 }
@@ -141,21 +133,6 @@ async fn reset_request(client: &Client, base: &str, spoofed: Option<&str>) -> St
     request.send().await.unwrap().status()
 }
 
-fn recipients(smtp: &SmtpSink) -> Vec<String> {
-    smtp.mails().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned()).collect()
-}
-
-async fn wait_for_mails(smtp: &SmtpSink, count: usize, timeout: Duration) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let got = recipients(smtp);
-        if got.len() >= count || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 #[ignore = "needs PostgreSQL and nginx: run by scripts/test.sh"]
 async fn two_hundred_registrations_through_nginx_send_exactly_two_hundred_mails() {
@@ -165,18 +142,18 @@ async fn two_hundred_registrations_through_nginx_send_exactly_two_hundred_mails(
     let statuses: Vec<StatusCode> = futures::stream::iter(0..200)
         .map(|i| {
             let (client, proxy) = (&client, &cluster.proxy);
-            async move { register(client, proxy, &format!("many{i}")).await }
+            async move { register_at(client, proxy, &format!("many{i}")).await }
         })
         .buffer_unordered(16)
         .collect()
         .await;
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
 
-    let mails = wait_for_mails(&cluster.smtp, 200, Duration::from_secs(120)).await;
+    let mails = cluster.smtp.wait_for_mail_count(200, Duration::from_secs(120)).await;
     // Anything late would be a duplicate: give it time to show up.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let mails = recipients(&cluster.smtp).len().max(mails.len());
-    let distinct: HashSet<String> = recipients(&cluster.smtp).into_iter().collect();
+    let mails = cluster.smtp.recipients().len().max(mails.len());
+    let distinct: HashSet<String> = cluster.smtp.recipients().into_iter().collect();
     let per_server = cluster.log_counts("account registered");
     println!(
         "200 registrations via nginx: per server {per_server:?}; {mails} mails, {} distinct recipients",
@@ -194,7 +171,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_by_the_other_once_the_leas
     let mut cluster = Cluster::start(1.5, &[("MAIL_LEASE_SECONDS", "4")]).await;
     let client = Client::new();
     for i in 0..20 {
-        assert_eq!(register(&client, &cluster.proxy, &format!("kill{i}")).await, StatusCode::CREATED);
+        assert_eq!(register_at(&client, &cluster.proxy, &format!("kill{i}")).await, StatusCode::CREATED);
     }
     // Wait until the first server holds claimed mails it hasn't finished (its lease tokens name it).
     let victim_pid = cluster.servers[0].pid();
@@ -215,9 +192,9 @@ async fn mail_claimed_by_a_killed_server_is_delivered_by_the_other_once_the_leas
     victim.child.start_kill().unwrap(); // SIGKILL
     victim.child.wait().await.unwrap();
     let held_at_kill = held(cluster.pool.clone()).await;
-    let delivered_at_kill = recipients(&cluster.smtp).len();
+    let delivered_at_kill = cluster.smtp.recipients().len();
 
-    let delivered = wait_for_mails(&cluster.smtp, 20, Duration::from_secs(90)).await;
+    let delivered = cluster.smtp.wait_for_mail_count(20, Duration::from_secs(90)).await;
     let distinct: HashSet<&String> = delivered.iter().collect();
     println!(
         "killed a server holding {held_at_kill} claimed, unsent mails ({delivered_at_kill} of 20 delivered by then); \
@@ -235,7 +212,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_by_the_other_once_the_leas
 async fn failed_logins_spread_over_both_servers_hit_the_per_name_limit_at_the_same_count() {
     let cluster = Cluster::start(0.0, &[]).await;
     let client = Client::new();
-    assert_eq!(register(&client, &cluster.proxy, "target").await, StatusCode::CREATED);
+    assert_eq!(register_at(&client, &cluster.proxy, "target").await, StatusCode::CREATED);
 
     let mut statuses = Vec::new();
     for _ in 0..14 {
