@@ -193,7 +193,7 @@ pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Resul
 ///
 /// # Errors
 /// `Rejected` with the seed's messages (blank, unchanged, wrong old password) or the policy's;
-/// `Throttled` after five wrong old passwords in 15 minutes.
+/// `Throttled` after five wrong old passwords (`limits::PASSWORD_CHANGE_PER_ACCOUNT`).
 pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String) -> Result<String, UpdateError> {
     let reject = |m: &str| Err(UpdateError::Rejected(m.to_owned()));
     if old.trim().is_empty() {
