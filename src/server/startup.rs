@@ -44,6 +44,9 @@ pub struct Application {
     router: Router,
     state: AppState,
     workers: Vec<tokio::task::JoinHandle<()>>,
+    /// Stops the background workers, once the requests have drained: mail queued by the last
+    /// requests still has its chance to go out before the process exits.
+    stop_workers: CancellationToken,
 }
 
 /// How long a clean stop waits for requests in flight before it lets go of them.
@@ -69,11 +72,11 @@ impl Application {
             Transport::DevMailbox { dir, .. } => Some(dir.clone()),
             Transport::Smtp { .. } => None,
         };
-        let shutdown = CancellationToken::new();
+        let stop_workers = CancellationToken::new();
         let limits = Limiter::new(pool.clone(), settings.secret_key.expose().as_bytes());
         let workers = vec![
-            email::worker::spawn(pool.clone(), transport, worker, mail.clone(), shutdown.clone()),
-            limits.spawn_sweeper(Duration::from_secs(60), shutdown.clone()),
+            email::worker::spawn(pool.clone(), transport, worker, mail.clone(), stop_workers.clone()),
+            limits.spawn_sweeper(Duration::from_secs(60), stop_workers.clone()),
         ];
         let state = AppState {
             mail,
@@ -84,13 +87,13 @@ impl Application {
             pool,
             leptos_options: leptos_options.clone(),
             background: TaskTracker::new(),
-            shutdown,
+            shutdown: CancellationToken::new(),
         };
         let listener = TcpListener::bind(leptos_options.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;
         let router = router(state.clone(), dev_mailbox);
-        Ok(Self { listener, router, state, workers })
+        Ok(Self { listener, router, state, workers, stop_workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -102,13 +105,14 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, then stops cleanly: no new connections, requests in flight
-    /// finish (for up to 30 s), the mail being sent goes out, claimed mails not yet tried are handed
-    /// back for other servers, and work the requests left behind (queueing a reset mail) ends.
+    /// finish (for up to 30 s), and so does work they left behind (queueing a reset mail); then the
+    /// mail worker finishes the mails it is sending and hands the claimed ones it hasn't started
+    /// back to the queue, for other servers or the next start.
     ///
     /// # Errors
     /// If the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { listener, router, state, workers } = self;
+        let Self { listener, router, state, workers, stop_workers } = self;
         tracing::info!(addr = %listener.local_addr()?, app_url = %state.settings.app_url, "listening");
         let stop = state.shutdown.clone();
         let signalled = {
@@ -132,6 +136,7 @@ impl Application {
         }
         state.background.close();
         state.background.wait().await;
+        stop_workers.cancel();
         for worker in workers {
             if let Err(e) = worker.await {
                 tracing::warn!(error = %e, "a background worker ended badly");

@@ -23,6 +23,6 @@ pub struct AppState {
     /// Work a request starts and doesn't wait for (queueing a reset mail after the answer): a
     /// clean stop waits for it, so an answered request never loses its mail to a SIGTERM.
     pub background: TaskTracker,
-    /// Fired on SIGTERM/SIGINT: `/readyz` turns 503 and the background workers wind down.
+    /// Fired on SIGTERM/SIGINT: `/readyz` turns 503 while the requests in flight drain.
     pub shutdown: CancellationToken,
 }

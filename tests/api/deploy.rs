@@ -186,3 +186,40 @@ async fn the_sweep_deletes_only_rows_whose_allowance_is_full_again() {
     let left: Vec<String> = sqlx::query_scalar("SELECT key FROM rate_limits").fetch_all(pool).await.unwrap();
     assert_eq!((swept, left), (2, vec!["live:c".to_owned()]));
 }
+
+#[tokio::test]
+async fn on_sigterm_a_request_in_flight_is_still_answered() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start(dir.path().join("smtp"), 0, 0.0).await;
+    let mut env = test_env(dir.path(), &smtp).await;
+    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    let mut server = ServerProcess::start(&env).await;
+    let body = json!({"username": "inflight", "email": "inflight@example.com", "password": PASSWORD}).to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+
+    // Half a registration is on the wire when the signal comes.
+    let mut stream = tokio::net::TcpStream::connect(&env["LEPTOS_SITE_ADDR"]).await.unwrap();
+    let request = format!(
+        "POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait()).await.expect("stops").unwrap();
+    assert!(status.success(), "{}", server.log_text());
+    // Its mail is safe: sent before the worker stopped, or queued (unleased) for the next start.
+    let pool = pool_for(&env["DATABASE_URL"]).await;
+    let mails =
+        count(&pool, "SELECT COUNT(*) FROM outbox WHERE recipient = 'inflight@example.com' AND lease_token IS NULL")
+            .await;
+    assert_eq!(mails, 1);
+    println!("mail of the request answered during the stop: {} delivered before exit", smtp.mails().len());
+}
