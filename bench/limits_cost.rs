@@ -8,7 +8,7 @@
 
 use madblog::server::{
     config::Secret,
-    db,
+    db::{self, SqliteSync},
     limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Limiter},
 };
 use std::time::{Duration, Instant};
@@ -20,17 +20,23 @@ const PER_TASK: usize = 250;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
-    measure("SQLite (WAL, synchronous=FULL)", &sqlite).await?;
+    for (sync, label) in [(SqliteSync::Full, "full"), (SqliteSync::Normal, "normal")] {
+        let sqlite = format!("sqlite://{}/bench-{label}.db", dir.path().display());
+        measure(&format!("SQLite (WAL, synchronous={label})"), &db::connect_with(&Secret::new(sqlite), sync).await?)
+            .await?;
+    }
     match std::env::var("BENCH_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => measure("PostgreSQL", &fresh_postgres(&admin).await?).await?,
+        Ok(admin) if !admin.is_empty() => {
+            let url = Secret::new(fresh_postgres(&admin).await?);
+            measure("PostgreSQL", &db::connect(&url).await?).await?;
+        }
         _ => println!("(set BENCH_POSTGRES_URL to measure PostgreSQL too)"),
     }
     Ok(())
 }
 
-async fn measure(label: &str, url: &str) -> anyhow::Result<()> {
-    let pool = db::connect(&Secret::new(url)).await?;
+async fn measure(label: &str, pool: &db::Pool) -> anyhow::Result<()> {
+    let pool = pool.clone();
     let limiter = Limiter::new(pool.clone(), b"bench secret bench secret bench secret");
     println!("\n{label}");
 

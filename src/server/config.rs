@@ -1,7 +1,7 @@
 //! Typed settings, read once at start-up from the environment and `.env`; secrets in a type that
 //! never prints.
 
-use crate::server::proxy::TrustedProxies;
+use crate::server::{db::SqliteSync, proxy::TrustedProxies};
 use anyhow::{Context, bail};
 use std::{fmt, path::PathBuf, time::Duration};
 
@@ -48,6 +48,8 @@ pub struct Settings {
     pub app_env: AppEnv,
     pub secret_key: Secret,
     pub database_url: Secret,
+    /// SQLite's durability per commit (`SQLITE_SYNCHRONOUS`: normal or full).
+    pub sqlite_sync: SqliteSync,
     /// The public origin (scheme://host[:port], no trailing slash): every link in a mail starts here.
     pub app_url: String,
     pub mail: MailSettings,
@@ -68,6 +70,8 @@ pub struct Settings {
     pub mail_max_attempts: i64,
     pub mail_backoff_cap: Duration,
     pub mail_lease: Duration,
+    /// Enables `GET /metrics` for this bearer token (`METRICS_TOKEN`; unset: no metrics endpoint).
+    pub metrics_token: Option<Secret>,
     /// Where the SQLite file, the dev secret and the dev mailbox live.
     pub data_dir: PathBuf,
 }
@@ -129,6 +133,12 @@ impl Settings {
         let database_url = get("DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("madblog.db").display()));
 
+        let sqlite_sync = match get("SQLITE_SYNCHRONOUS").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("normal") => SqliteSync::Normal,
+            Some("full") => SqliteSync::Full,
+            Some(_) => bail!("SQLITE_SYNCHRONOUS must be `normal` or `full`"),
+        };
+
         let mail = MailSettings {
             server: get("MAIL_SERVER"),
             port: match get("MAIL_PORT") {
@@ -160,11 +170,17 @@ impl Settings {
         let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
         let mail_backoff_cap = seconds(get("MAIL_BACKOFF_CAP_SECONDS"), "MAIL_BACKOFF_CAP_SECONDS", 300)?;
         let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
+        let metrics_token = match get("METRICS_TOKEN") {
+            Some(token) if token.trim().len() >= 16 => Some(Secret::new(token.trim())),
+            Some(_) => bail!("METRICS_TOKEN must be at least 16 characters"),
+            None => None,
+        };
 
         Ok(Self {
             app_env,
             secret_key,
             database_url: Secret::new(database_url),
+            sqlite_sync,
             app_url,
             mail,
             session_ttl,
@@ -176,6 +192,7 @@ impl Settings {
             mail_max_attempts,
             mail_backoff_cap,
             mail_lease,
+            metrics_token,
             data_dir,
         })
     }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod email;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod proxy;
 pub mod rest;
 pub mod services;

@@ -14,7 +14,7 @@ use crate::{
         },
         http::{BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, resolve_client, server_fn_status},
         limits::Limiter,
-        rest,
+        metrics, rest,
         state::AppState,
     },
 };
@@ -59,7 +59,8 @@ impl Application {
     /// # Errors
     /// If the database is unreachable or the address can't be bound.
     pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
-        let pool = db::connect(&settings.database_url).await?;
+        metrics::init();
+        let pool = db::connect_with(&settings.database_url, settings.sqlite_sync).await?;
         let transport = Arc::new(Transport::from_settings(&settings)?);
         let mail = Wakeup::default();
         let worker = WorkerConfig {
@@ -151,16 +152,22 @@ impl Application {
 fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let mut router = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::endpoint));
     if let Some(dir) = dev_mailbox {
         router = router.route("/dev/mailbox", get(move || async move { email::dev_mailbox::page(&dir).await }));
     }
     router
         .merge(rest::router())
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        // After every route, so each of them notes its name for the request metrics.
+        .route_layer(from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(server_fn_status))
+        .layer(from_fn(metrics::track_http))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the limit layer, so its early 413 (declared length too big) is rewritten too.
         .layer(map_response(json_payload_too_large))

@@ -223,3 +223,22 @@ async fn on_sigterm_a_request_in_flight_is_still_answered() {
     assert_eq!(mails, 1);
     println!("mail of the request answered during the stop: {} delivered before exit", smtp.mails().len());
 }
+
+#[tokio::test]
+async fn sqlite_commits_skip_the_fsync_unless_full_durability_is_asked_for() {
+    use madblog::server::db::{SqliteSync, connect_with};
+    let dir = tempfile::tempdir().unwrap();
+    for (sync, expected) in [(SqliteSync::Normal, 1), (SqliteSync::Full, 2)] {
+        let url = Secret::new(format!("sqlite://{}/{expected}.db", dir.path().display()));
+        let pool = connect_with(&url, sync).await.unwrap();
+        // Every connection of the pool, not just the first.
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(pool.acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **conn).await.unwrap();
+            assert_eq!(level, expected, "{sync:?}");
+        }
+    }
+}

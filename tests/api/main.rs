@@ -8,6 +8,7 @@ mod deploy;
 mod helpers;
 mod login;
 mod mail_delivery;
+mod metrics;
 mod multi_server;
 mod password;
 mod registration;

@@ -148,7 +148,10 @@ async fn run_limited<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let _entered = span.enter();
-        work()
+        let started = std::time::Instant::now();
+        let result = work();
+        crate::server::metrics::password_hash(started.elapsed());
+        result
     })
     .await
     .context("password hashing task failed")

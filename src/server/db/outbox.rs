@@ -171,6 +171,38 @@ pub async fn release(pool: &Pool, lease_token: &str) -> Result<u64, sqlx::Error>
     Ok(done.rows_affected())
 }
 
+/// The state of the queue, for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Not sent and not given up.
+    pub pending: i64,
+    /// When the oldest pending mail was queued (Unix seconds).
+    pub oldest_pending: Option<i64>,
+    /// Given up after the last attempt.
+    pub failed: i64,
+}
+
+/// Counts the queue in one statement.
+///
+/// # Errors
+/// On a database failure.
+pub async fn stats(pool: &Pool) -> Result<Stats, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) AS pending, \
+           MIN(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN created_at END) AS oldest, \
+           COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed \
+         FROM outbox WHERE sent_at IS NULL",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Stats {
+        pending: row.try_get("pending")?,
+        oldest_pending: row.try_get("oldest")?,
+        failed: row.try_get("failed")?,
+    })
+}
+
 /// When the account got mails of `kind` since `since` (oldest first), for per-account throttles.
 ///
 /// # Errors

@@ -6,6 +6,7 @@ use super::transport::{Transport, mask_address};
 use crate::server::{
     auth::tokens::now,
     db::{Pool, outbox},
+    metrics,
 };
 use futures::StreamExt;
 use rand::Rng;
@@ -122,17 +123,20 @@ async fn deliver_one(
     let recorded = match &result {
         Ok(()) => {
             tracing::info!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts, "mail sent");
+            metrics::mail_attempt(&mail.kind, "sent");
             outbox::mark_sent(pool, &mail.id, lease_token, now).await
         }
         Err(error) if mail.attempts >= config.max_attempts => {
             tracing::error!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempts = mail.attempts, %error,
                 "GIVING UP on a mail after the last attempt; the person will have to ask for it again");
+            metrics::mail_attempt(&mail.kind, "failed");
             outbox::mark_failed(pool, &mail.id, lease_token, now, error).await
         }
         Err(error) => {
             let wait = backoff(mail.attempts, config.backoff_cap);
             tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts,
                 retry_in_secs = wait.as_secs(), %error, "mail not delivered; will retry");
+            metrics::mail_attempt(&mail.kind, "retry");
             outbox::reschedule(pool, &mail.id, lease_token, now + wait.as_secs() as i64, error).await
         }
     };
