@@ -55,3 +55,56 @@ async fn send_test_email_needs_a_valid_address() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to: Please provide a valid email address."));
 }
+
+/// Runs `madblog outbox <args>` on the test app's database.
+async fn outbox_command(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .env("SECRET_KEY", "x".repeat(40))
+        .env("DATABASE_URL", app.state.settings.database_url.expose())
+        .arg("outbox")
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn operators_list_retry_and_purge_the_outbox() {
+    use crate::helpers::{PASSWORD, TestAppBuilder, count};
+    let mut app = TestAppBuilder::default().smtp_down().var("MAIL_MAX_ATTEMPTS", "1").spawn().await;
+    app.register("gaveup", "gaveup@example.com", PASSWORD).await;
+    let pool = app.state.pool.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while count(&pool, "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").await < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the mail was never given up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (ok, listing) = outbox_command(&app, &["list"]).await;
+    assert!(ok, "{listing}");
+    assert!(listing.contains("failed") && listing.contains("g***@example.com"), "{listing}");
+    assert!(!listing.contains("gaveup@example.com"), "recipients are masked: {listing}");
+
+    app.smtp.start_on(0.0).await;
+    let (ok, said) = outbox_command(&app, &["retry", "--failed"]).await;
+    assert!(ok && said.contains("requeued 1"), "{said}");
+    app.smtp.wait_for_mails_to("gaveup@example.com", 1, Duration::from_secs(20)).await;
+    let (ok, said) = outbox_command(&app, &["retry", &uuid::Uuid::new_v4().to_string()]).await;
+    assert!(!ok && said.contains("no given-up mail"), "{said}");
+
+    let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than", "30d"]).await;
+    assert!(ok && said.contains("deleted 0"), "{said}");
+    sqlx::query("UPDATE outbox SET sent_at = sent_at - 31 * 86400").execute(&pool).await.unwrap();
+    let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than", "30d"]).await;
+    assert!(ok && said.contains("deleted 1"), "{said}");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM outbox").await, 0);
+
+    let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than", "soon"]).await;
+    assert!(!ok && said.contains("--older-than"), "{said}");
+}

@@ -137,14 +137,15 @@ pub async fn reschedule(
     Ok(())
 }
 
-/// Gives up on a mail; its body is blanked like a sent one's.
+/// Gives up on a mail. Its body stays, so an operator can requeue it (`madblog outbox retry`):
+/// it never reached anyone.
 ///
 /// # Errors
 /// On a database failure.
 pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, error: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE outbox SET failed_at = $1, last_error = $2, body_text = '', body_html = '', lease_token = NULL, \
-         leased_until = NULL WHERE id = $3 AND lease_token = $4",
+        "UPDATE outbox SET failed_at = $1, last_error = $2, lease_token = NULL, leased_until = NULL \
+         WHERE id = $3 AND lease_token = $4",
     )
     .bind(now)
     .bind(error)
@@ -201,6 +202,77 @@ pub async fn stats(pool: &Pool) -> Result<Stats, sqlx::Error> {
         oldest_pending: row.try_get("oldest")?,
         failed: row.try_get("failed")?,
     })
+}
+
+/// A mail as an operator sees it (no body).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub leased_until: Option<i64>,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Every pending and failed mail, oldest first, then the `recent` last sent ones.
+///
+/// # Errors
+/// On a database failure.
+pub async fn list(pool: &Pool, recent: i64) -> Result<Vec<Listed>, sqlx::Error> {
+    const COLUMNS: &str =
+        "id, kind, recipient, created_at, attempts, next_attempt_at, leased_until, sent_at, failed_at, last_error";
+    let unsent = format!("SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL ORDER BY created_at");
+    let sent = format!("SELECT {COLUMNS} FROM outbox WHERE sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT $1");
+    let mut rows = sqlx::query(&unsent).fetch_all(pool).await?;
+    rows.extend(sqlx::query(&sent).bind(recent).fetch_all(pool).await?);
+    rows.iter()
+        .map(|row| {
+            Ok(Listed {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                recipient: row.try_get("recipient")?,
+                created_at: row.try_get("created_at")?,
+                attempts: row.try_get("attempts")?,
+                next_attempt_at: row.try_get("next_attempt_at")?,
+                leased_until: row.try_get("leased_until")?,
+                sent_at: row.try_get("sent_at")?,
+                failed_at: row.try_get("failed_at")?,
+                last_error: row.try_get("last_error")?,
+            })
+        })
+        .collect()
+}
+
+/// Requeues given-up mails, due now with a fresh count of attempts: the one with `id`, or every
+/// one when `id` is `None`. Returns how many.
+///
+/// # Errors
+/// On a database failure.
+pub async fn requeue_failed(pool: &Pool, id: Option<&str>, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $1 \
+         WHERE failed_at IS NOT NULL AND sent_at IS NULL AND ($2 IS NULL OR id = $2)",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes mails sent before `before`. Returns how many.
+///
+/// # Errors
+/// On a database failure.
+pub async fn purge_sent(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1").bind(before).execute(pool).await?;
+    Ok(done.rows_affected())
 }
 
 /// When the account got mails of `kind` since `since` (oldest first), for per-account throttles.

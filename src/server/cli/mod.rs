@@ -1,4 +1,6 @@
-//! The `madblog` command: with no arguments it serves the app.
+//! The `madblog` command: with no arguments it serves the app; subcommands for operators.
+
+mod outbox;
 
 use crate::server::{config::Settings, email::transport::Transport, startup::Application, telemetry};
 use std::process::ExitCode;
@@ -11,6 +13,7 @@ pub async fn main() -> ExitCode {
         None | Some("serve") => serve().await,
         Some("send-test-email") => send_test_email(&args[1..]).await,
         Some("hash-timing") => hash_timing().await,
+        Some("outbox") => outbox::run(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -32,6 +35,10 @@ const USAGE: &str = "usage:
   madblog [serve]                      serve the app
   madblog send-test-email --to ADDRESS send one mail with the configured MAIL_* settings, now
   madblog hash-timing                  time the password hash on this machine (for capacity planning)
+  madblog outbox list                  the mail queue: pending, failed and the 20 latest sent (recipients masked)
+  madblog outbox retry ID|--failed     requeue one mail that was given up on, or all of them
+  madblog outbox purge-sent --older-than 30d
+                                       delete sent mails older than that (d, h or m)
 
 Settings come from the environment and .env; see .env.example.";
 
