@@ -242,3 +242,22 @@ async fn sqlite_commits_skip_the_fsync_unless_full_durability_is_asked_for() {
         }
     }
 }
+
+#[tokio::test]
+async fn server_functions_count_the_same_forwarded_client_as_the_rest_api() {
+    let app =
+        TestAppBuilder::default().var("TRUSTED_PROXIES", "127.0.0.1").var("RESET_REQUESTS_PER_IP", "2").spawn().await;
+    let through_fn = |address: &'static str| {
+        app.client
+            .post(app.url("/api/fn/reset-password-request"))
+            .header("X-Forwarded-For", address)
+            .form(&[("email", "x@example.com")])
+            .send()
+    };
+
+    // One allowance for one client, whichever door it uses.
+    assert_eq!(reset_request(&app, Some("198.51.100.9")).await, StatusCode::OK);
+    assert_eq!(through_fn("198.51.100.9").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(through_fn("198.51.100.9").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(through_fn("198.51.100.10").await.unwrap().status(), StatusCode::OK);
+}

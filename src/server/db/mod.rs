@@ -18,9 +18,10 @@ pub type Pool = sqlx::AnyPool;
 pub enum SqliteSync {
     /// `synchronous = NORMAL` in WAL mode: a commit is written to the WAL but not fsynced; the WAL
     /// is fsynced at each checkpoint. A crash of the process (even `kill -9`) loses nothing, and
-    /// the file is never corrupted; a power cut or kernel crash can roll back the commits since
-    /// the last checkpoint (at most about a second's worth under load). The default: it makes a
-    /// commit about 7× cheaper, and the common production choice for SQLite in WAL mode.
+    /// the file is never corrupted; a power cut or kernel crash can roll back the commits the
+    /// kernel had not yet written back (typically the last few seconds, at most about 30 s). The
+    /// default: it makes a commit four to five times cheaper here (`bench/limits_cost.rs`), and it
+    /// is the common production choice for SQLite in WAL mode.
     #[default]
     Normal,
     /// `synchronous = FULL`: every commit waits for an fsync, so an answered request survives a
