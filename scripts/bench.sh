@@ -5,11 +5,12 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
+apt_install wrk
 say "building the release binary"
 cargo leptos build --release
 say "bench/limits_cost.rs: the database-held rate limits, per statement"
 BENCH_POSTGRES_URL="${BENCH_POSTGRES_URL:-}" cargo bench --features ssr --bench limits_cost
 for bench in bench/[!_]*.py; do
   say "$bench"
-  .venv/bin/python "$bench"
+  BENCH_POSTGRES_URL="${BENCH_POSTGRES_URL:-}" .venv/bin/python "$bench"
 done

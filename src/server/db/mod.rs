@@ -20,7 +20,7 @@ pub enum SqliteSync {
     /// is fsynced at each checkpoint. A crash of the process (even `kill -9`) loses nothing, and
     /// the file is never corrupted; a power cut or kernel crash can roll back the commits the
     /// kernel had not yet written back (typically the last few seconds, at most about 30 s). The
-    /// default: it makes a commit four to five times cheaper here (`bench/limits_cost.rs`), and it
+    /// default: it makes a commit three to four times cheaper here (`bench/limits_cost.rs`), and it
     /// is the common production choice for SQLite in WAL mode.
     #[default]
     Normal,
