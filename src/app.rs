@@ -6,7 +6,7 @@ use crate::ui::{
     session::{AuthState, Session},
 };
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
     NavigateOptions,
     components::{A, Route, Router, Routes},
@@ -14,8 +14,12 @@ use leptos_router::{
     path,
 };
 
-/// The HTML document the server renders around the app.
+/// The HTML document the server renders around the app. Server-only: the browser hydrates `App`
+/// inside it, and the stylesheet's hashed name is read from the build's hash file.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
+    let stylesheet = crate::server::assets::stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -23,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -47,7 +52,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/madblog.css"/>
         <Title text="Madblog"/>
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>

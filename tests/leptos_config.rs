@@ -11,7 +11,7 @@ fn metadata(file: &str) -> toml::Table {
 fn leptos_toml_agrees_with_cargo_toml_on_shared_keys() {
     let cargo = metadata("Cargo.toml");
     let runtime = metadata("Leptos.toml");
-    for key in ["output-name", "site-root", "site-pkg-dir", "site-addr", "reload-port"] {
+    for key in ["output-name", "site-root", "site-pkg-dir", "site-addr", "reload-port", "hash-files"] {
         assert!(runtime.contains_key(key), "Leptos.toml lacks {key}");
         assert_eq!(cargo.get(key), runtime.get(key), "{key} differs between Cargo.toml and Leptos.toml");
     }

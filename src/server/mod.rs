@@ -1,6 +1,7 @@
 //! Everything that runs only on the server (`ssr`): configuration, the HTTP stack, the database,
 //! authentication and the use cases.
 
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -4,6 +4,7 @@
 use crate::{
     app::{App, shell},
     server::{
+        assets,
         auth::{password::PasswordHasher, tokens::TokenKeys},
         config::Settings,
         db,
@@ -161,6 +162,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     }
     router
         .merge(rest::router())
+        .merge(assets::bundle_routes(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // After every route, so each of them notes its name for the request metrics.
         .route_layer(from_fn(metrics::note_route))
@@ -171,6 +173,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the limit layer, so its early 413 (declared length too big) is rewritten too.
         .layer(map_response(json_payload_too_large))
+        .layer(map_response(assets::html_no_cache))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req

@@ -64,6 +64,9 @@ impl TestAppBuilder {
         let settings = Settings::from_lookup(|key| vars.get(key).cloned()).expect("test settings");
         let mut conf = leptos::config::get_configuration(Some("Leptos.toml")).expect("Leptos.toml").leptos_options;
         conf.site_addr = "127.0.0.1:0".parse().unwrap();
+        // The hash file sits beside the built server binary, not this test binary: ask for the
+        // plain names (no test here loads the bundle; the end-to-end tests do, from the binary).
+        conf.hash_files = false;
         let app = Application::build(settings, conf).await.expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();

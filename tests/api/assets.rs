@@ -1,0 +1,62 @@
+//! The bundle as a CDN would serve it: precompressed variants by `Accept-Encoding`, a year of
+//! caching for hashed names, and pages that are always revalidated.
+
+use crate::helpers::spawn_app;
+use axum::{body::Body, http::Request};
+use tower::ServiceExt;
+
+fn site(hash_files: bool) -> (tempfile::TempDir, leptos::config::LeptosOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("madblog.abc.wasm"), b"raw wasm").unwrap();
+    std::fs::write(pkg.join("madblog.abc.wasm.br"), b"brotli wasm").unwrap();
+    std::fs::write(pkg.join("madblog.abc.wasm.gz"), b"gzip wasm").unwrap();
+    let mut options = leptos::config::get_configuration(Some("Leptos.toml")).unwrap().leptos_options;
+    options.site_root = dir.path().display().to_string().into();
+    options.hash_files = hash_files;
+    (dir, options)
+}
+
+async fn get(options: &leptos::config::LeptosOptions, accept: &str) -> (axum::http::response::Parts, Vec<u8>) {
+    let router: axum::Router = madblog::server::assets::bundle_routes(options);
+    let request = Request::get("/pkg/madblog.abc.wasm").header("accept-encoding", accept).body(Body::empty()).unwrap();
+    let (parts, body) = router.oneshot(request).await.unwrap().into_parts();
+    (parts, axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn the_bundle_goes_out_as_brotli_then_gzip_then_raw_and_is_cached_for_a_year() {
+    let (_dir, options) = site(true);
+
+    let (br, body) = get(&options, "gzip, deflate, br").await;
+    assert_eq!((br.status.as_u16(), body.as_slice()), (200, b"brotli wasm".as_slice()));
+    assert_eq!(br.headers["content-encoding"], "br");
+    assert_eq!(br.headers["content-type"], "application/wasm");
+    assert!(br.headers["vary"].to_str().unwrap().to_ascii_lowercase().contains("accept-encoding"));
+    assert_eq!(br.headers["cache-control"], "public, max-age=31536000, immutable");
+
+    let (gz, body) = get(&options, "gzip").await;
+    assert_eq!((gz.headers["content-encoding"].to_str().unwrap(), body.as_slice()), ("gzip", b"gzip wasm".as_slice()));
+
+    let (raw, body) = get(&options, "identity").await;
+    assert!(!raw.headers.contains_key("content-encoding"));
+    assert_eq!(body, b"raw wasm");
+}
+
+#[tokio::test]
+async fn without_hashed_names_the_bundle_is_revalidated() {
+    let (_dir, options) = site(false);
+    let (parts, _) = get(&options, "br").await;
+    assert_eq!(parts.headers["cache-control"], "no-cache");
+}
+
+#[tokio::test]
+async fn pages_are_never_cached_without_asking() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/no/such/page"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+    }
+}
