@@ -7,7 +7,7 @@ ensure_build_tools
 ensure_smtp_sink
 apt_install wrk
 say "building the release binary"
-cargo leptos build --release
+cargo leptos build --release --precompress
 say "bench/limits_cost.rs: the database-held rate limits, per statement"
 BENCH_POSTGRES_URL="${BENCH_POSTGRES_URL:-}" cargo bench --features ssr --bench limits_cost
 for bench in bench/[!_]*.py; do
