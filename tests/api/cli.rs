@@ -76,15 +76,12 @@ async fn outbox_command(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, 
 
 #[tokio::test]
 async fn operators_list_retry_and_purge_the_outbox() {
-    use crate::helpers::{PASSWORD, TestAppBuilder, count};
+    use crate::helpers::{PASSWORD, TestAppBuilder, count, wait_for_count};
     let mut app = TestAppBuilder::default().smtp_down().var("MAIL_MAX_ATTEMPTS", "1").spawn().await;
     app.register("gaveup", "gaveup@example.com", PASSWORD).await;
     let pool = app.state.pool.clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while count(&pool, "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").await < 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the mail was never given up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let given_up = "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL";
+    wait_for_count(&pool, given_up, 1, Duration::from_secs(20), "the mail was never given up").await;
 
     let (ok, listing) = outbox_command(&app, &["list"]).await;
     assert!(ok, "{listing}");

@@ -2,13 +2,14 @@
 //! the database, readiness, clean stops, start-up races and database URLs.
 
 use crate::helpers::{
-    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, free_port, pool_for, spawn_app, test_env,
+    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, free_port, pool_for, process_env,
+    spawn_app, test_env, wait_for_count,
 };
 use futures::StreamExt;
 use madblog::server::config::Secret;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 async fn reset_request(app: &crate::helpers::TestApp, forwarded_for: Option<&str>) -> StatusCode {
     let mut request = app.client.post(app.url("/api/reset-password-request")).json(&json!({"email": "x@example.com"}));
@@ -118,8 +119,7 @@ async fn on_sigterm_a_server_finishes_the_mail_it_is_sending_hands_back_the_rest
     let dir = tempfile::tempdir().unwrap();
     // Slow enough that eight mails are mid-send when the signal comes.
     let smtp = SmtpSink::start(dir.path().join("smtp"), 0, 2.0).await;
-    let mut env: HashMap<String, String> = test_env(dir.path(), &smtp).await;
-    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    let mut env = process_env(dir.path(), &smtp).await;
     // Long, so a mail that waited out its lease would show.
     env.insert("MAIL_LEASE_SECONDS".into(), "120".into());
     let mut server = ServerProcess::start(&env).await;
@@ -130,11 +130,7 @@ async fn on_sigterm_a_server_finishes_the_mail_it_is_sending_hands_back_the_rest
     let claimed = || count(&pool, CLAIMED_UNSENT);
     // The first mail goes out alone; the other eleven are claimed together once it is done, eight
     // to send at once and three waiting in the batch.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while claimed().await < 9 {
-        assert!(tokio::time::Instant::now() < deadline, "the worker never claimed the mails");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_count(&pool, CLAIMED_UNSENT, 9, Duration::from_secs(10), "the worker never claimed the mails").await;
 
     server.signal("TERM");
     let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait()).await.expect("stops").unwrap();
@@ -192,8 +188,7 @@ async fn on_sigterm_a_request_in_flight_is_still_answered() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start(dir.path().join("smtp"), 0, 0.0).await;
-    let mut env = test_env(dir.path(), &smtp).await;
-    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    let env = process_env(dir.path(), &smtp).await;
     let mut server = ServerProcess::start(&env).await;
     let body = json!({"username": "inflight", "email": "inflight@example.com", "password": PASSWORD}).to_string();
     let (head, tail) = body.split_at(body.len() / 2);

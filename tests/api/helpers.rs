@@ -268,6 +268,23 @@ pub async fn register_at(client: &Client, base: &str, name: &str) -> reqwest::St
     client.post(format!("{base}/api/users")).json(&body).send().await.expect("request").status()
 }
 
+/// [`test_env`] plus a free `LEPTOS_SITE_ADDR`: the settings of one [`ServerProcess`].
+pub async fn process_env(dir: &Path, smtp: &SmtpSink) -> HashMap<String, String> {
+    let mut env = test_env(dir, smtp).await;
+    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    env
+}
+
+/// Waits (up to `timeout`) until `sql` (a `SELECT COUNT(*) …`) counts at least `at_least`; fails
+/// with `what` otherwise.
+pub async fn wait_for_count(pool: &sqlx::AnyPool, sql: &str, at_least: i64, timeout: Duration, what: &str) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while count(pool, sql).await < at_least {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A pool of its own on a server process's database, to look at what the server did.
 pub async fn pool_for(database_url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();

@@ -1,7 +1,7 @@
 //! Reliability: mail survives an SMTP outage and a killed server.
 
 use crate::helpers::{
-    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, free_port, pool_for, test_env,
+    CLAIMED_UNSENT, PASSWORD, ServerProcess, SmtpSink, TestAppBuilder, count, pool_for, process_env, wait_for_count,
 };
 use std::{collections::HashSet, time::Duration};
 
@@ -47,8 +47,7 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     // A slow SMTP server, so mails are still in flight when the server dies.
     let sink = SmtpSink::start(dir.path().join("smtp"), 0, 1.5).await;
-    let mut env = test_env(dir.path(), &sink).await;
-    env.insert("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    let mut env = process_env(dir.path(), &sink).await;
     env.insert("MAIL_LEASE_SECONDS".into(), "3".into());
     let mut server = ServerProcess::start(&env).await;
     for i in 0..10 {
@@ -56,12 +55,8 @@ async fn mail_claimed_by_a_killed_server_is_delivered_after_restart() {
     }
     let pool = pool_for(&env["DATABASE_URL"]).await;
     let in_flight = || count(&pool, CLAIMED_UNSENT);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     // Most of them claimed (the worker sends eight at a time), none delivered yet.
-    while in_flight().await < 8 {
-        assert!(tokio::time::Instant::now() < deadline, "the worker never claimed the mails");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_count(&pool, CLAIMED_UNSENT, 8, Duration::from_secs(10), "the worker never claimed the mails").await;
 
     server.child.start_kill().unwrap(); // SIGKILL: no graceful anything
     server.child.wait().await.unwrap();
