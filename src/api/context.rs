@@ -36,7 +36,5 @@ pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
 /// The caller's address, for rate limits: the same [`ClientIp`] the REST API uses, so
 /// `TRUSTED_PROXIES` applies alike.
 pub fn client_ip() -> std::net::IpAddr {
-    use_context::<axum::http::request::Parts>()
-        .map_or(ClientIp::of(&Default::default()), |parts| ClientIp::of(&parts.extensions))
-        .0
+    use_context::<axum::http::request::Parts>().map_or(ClientIp::UNKNOWN, |parts| ClientIp::of(&parts.extensions)).0
 }

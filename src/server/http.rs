@@ -119,7 +119,7 @@ pub struct ClientIp(pub IpAddr);
 impl ClientIp {
     /// What a request carries when the server was not given peer addresses (never the case for
     /// `madblog serve`): one shared address, so limits still hold rather than vanish.
-    const UNKNOWN: Self = Self(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    pub const UNKNOWN: Self = Self(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
 
     /// The address [`resolve_client`] found for a request (from its extensions).
     pub fn of(extensions: &http::Extensions) -> Self {
