@@ -17,57 +17,16 @@ Prints req/s, p50 and p99 for each, and the ratios between the settings. Figures
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
-import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
-from _common import ROOT, start_server, start_sink
+from _common import INSERT, ROOT, accounts, seed_sqlite, start_server, start_sink, wrk
 
-SECRET = "b" * 48  # what _common.start_server gives the app
 THREADS, CONNECTIONS = 2, 16
-
-
-def b64(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def jwt(typ, claims):
-    key = hmac.new(SECRET.encode(), f"madblog/jwt/{typ}/v1".encode(), hashlib.sha256).digest()
-    head = b64(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
-    body = b64(json.dumps({**claims, "typ": typ}).encode())
-    sig = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(sig)}"
-
-
-def accounts(n):
-    now = int(time.time())
-    for i in range(n):
-        uid, name = str(uuid.uuid4()), f"bench{i}"
-        email = f"{name}@example.com"
-        row = (uid, name, name, email, email, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA", 0, 1, now, now)
-        session = jwt("session", {"sub": uid, "name": name, "confirmed": False, "ver": 1, "iat": now, "exp": now + 3600})
-        confirm = jwt("confirm", {"sub": uid, "email": email, "iat": now, "exp": now + 3600})
-        yield row, session, confirm
-
-
-INSERT = ("INSERT INTO users (id, username, username_key, email, email_key, password_hash, confirmed, "
-          "session_version, created_at, last_seen) VALUES ")
-
-
-def seed_sqlite(db_file, rows):
-    con = sqlite3.connect(db_file, timeout=30)
-    con.executemany(INSERT + "(?,?,?,?,?,?,?,?,?,?)", rows)
-    con.commit()
-    con.close()
 
 
 def seed_postgres(url, rows):
@@ -126,21 +85,7 @@ end
 
 
 def run_wrk(base, seconds, mode, data_file):
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write(LUA)
-    script.close()
-    out = subprocess.run(
-        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script.name, base, "--",
-         mode, data_file or ""], capture_output=True, text=True, check=True).stdout
-    os.unlink(script.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def ms(label):
-        value, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rate": rate, "p50": ms("50"), "p99": ms("99"), "errors": int(bad.group(1)) if bad else 0}
+    return wrk(base, seconds, LUA, [mode, data_file or ""], THREADS, CONNECTIONS)
 
 
 def measure(binary, label, env, seed, seconds, n):

@@ -21,15 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
-from _common import ROOT, percentile, start_server, start_sink
-
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+from _common import ROOT, percentile, rss_mb, start_server, start_sink
 
 
 def post_json(url, body):

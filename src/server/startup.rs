@@ -76,14 +76,17 @@ impl Application {
         };
         let stop_workers = CancellationToken::new();
         let limits = Limiter::new(pool.clone(), settings.secret_key.expose().as_bytes());
+        let hasher = PasswordHasher::new().await?;
         let workers = vec![
             email::worker::spawn(pool.clone(), transport, worker, mail.clone(), stop_workers.clone()),
             limits.spawn_sweeper(Duration::from_secs(60), stop_workers.clone()),
+            // 30 s without a hash: the load has passed, give the 19 MiB areas back.
+            hasher.spawn_idle_release(Duration::from_secs(10), Duration::from_secs(30), stop_workers.clone()),
         ];
         let state = AppState {
             mail,
             tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
-            hasher: PasswordHasher::new().await?,
+            hasher,
             limits,
             settings: Arc::new(settings),
             pool,

@@ -6,7 +6,10 @@ use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier, Version,
     password_hash::{Output, ParamsString, Salt, SaltString},
 };
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 use tokio::sync::Semaphore;
 
 /// Hashes and verifies passwords with argon2id (m = 19 MiB, t = 2, p = 1: OWASP's baseline).
@@ -15,14 +18,17 @@ use tokio::sync::Semaphore;
 /// behind a semaphore of one permit per core: extra requests wait in line instead of piling threads
 /// and memory onto the blocking pool.
 ///
-/// The 19 MiB work area of each permit is allocated once and reused. Allocating it per hash made
-/// glibc's allocator raise its mmap threshold and keep every freed area: the server grew past
-/// 1 GB of RSS after a few hundred registrations (measured), and each hash paid for faulting in
-/// fresh pages. With reuse, memory stays at permits × 19 MiB.
+/// The 19 MiB work area of each permit is allocated once and reused while hashes keep coming.
+/// Allocating it per hash made glibc's allocator raise its mmap threshold and keep every freed
+/// area: the server grew past 1 GB of RSS after a few hundred registrations (measured), and each
+/// hash paid for faulting in fresh pages. With reuse, memory stays at permits × 19 MiB under load.
+/// Those areas are most of what a busy server holds beyond idle (38 of 65 MiB after a load run),
+/// so `spawn_idle_release` hands them back to the system once hashing has stopped for a while;
+/// the first hash after that pays about a millisecond to map a fresh area.
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
-    work_areas: Arc<Mutex<Vec<Vec<Block>>>>,
+    work_areas: Arc<Mutex<WorkAreas>>,
     /// A real hash of a random password: unknown users are checked against it, so a login for a
     /// name that doesn't exist costs the same as a wrong password.
     dummy_hash: Arc<str>,
@@ -48,7 +54,7 @@ impl PasswordHasher {
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         let hasher = Self {
             permits: Arc::new(Semaphore::new(permits)),
-            work_areas: Arc::new(Mutex::new(Vec::new())),
+            work_areas: Arc::new(Mutex::new(WorkAreas { free: Vec::new(), last_returned: Instant::now() })),
             dummy_hash: Arc::from(""),
         };
         let random = Password::parse(uuid::Uuid::new_v4().to_string()).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -103,6 +109,53 @@ impl PasswordHasher {
     }
 }
 
+impl PasswordHasher {
+    /// Every `every`, frees the pooled work areas if none has been used for `idle`, until `stop`
+    /// fires. Areas lent out at that moment are untouched and come back to the pool as usual.
+    pub fn spawn_idle_release(
+        &self,
+        every: Duration,
+        idle: Duration,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let areas = self.work_areas.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+                release_if_idle(&areas, idle);
+            }
+        })
+    }
+
+    #[cfg(test)]
+    fn pooled_work_areas(&self) -> usize {
+        lock(&self.work_areas).free.len()
+    }
+}
+
+/// The work areas not lent out, and when one last came back.
+struct WorkAreas {
+    free: Vec<Vec<Block>>,
+    last_returned: Instant,
+}
+
+fn lock(areas: &Mutex<WorkAreas>) -> std::sync::MutexGuard<'_, WorkAreas> {
+    // The pool holds no invariant a panicking hash could break.
+    areas.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Frees the pooled areas when none came back for `idle`; returns how many it freed.
+fn release_if_idle(areas: &Mutex<WorkAreas>, idle: Duration) -> usize {
+    let mut pool = lock(areas);
+    if pool.last_returned.elapsed() < idle {
+        return 0;
+    }
+    std::mem::take(&mut pool.free).len()
+}
+
 fn uses_current_parameters(hash: &PasswordHash<'_>) -> bool {
     hash.algorithm == Algorithm::Argon2id.ident()
         && hash.version == Some(Version::V0x13.into())
@@ -111,15 +164,14 @@ fn uses_current_parameters(hash: &PasswordHash<'_>) -> bool {
         && hash.hash.is_some_and(|h| h.len() == OUTPUT_LEN)
 }
 
-/// Lends a reusable work area (allocated on first use) to `f`.
-fn with_work_area<R>(areas: &Mutex<Vec<Vec<Block>>>, f: impl FnOnce(&mut [Block]) -> R) -> R {
-    let mut area = areas
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .unwrap_or_else(|| vec![Block::default(); M_COST_KIB as usize]);
+/// Lends a reusable work area (allocated when the pool has none) to `f`.
+fn with_work_area<R>(areas: &Mutex<WorkAreas>, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    let popped = lock(areas).free.pop();
+    let mut area = popped.unwrap_or_else(|| vec![Block::default(); M_COST_KIB as usize]);
     let result = f(&mut area);
-    areas.lock().unwrap_or_else(|p| p.into_inner()).push(area);
+    let mut pool = lock(areas);
+    pool.free.push(area);
+    pool.last_returned = Instant::now();
     result
 }
 
@@ -190,6 +242,34 @@ mod tests {
         let hasher = PasswordHasher::new().await.unwrap();
         assert!(hasher.verify("an older hash", Some(&hash)).await.unwrap());
         assert!(!hasher.verify("not it", Some(&hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn idle_work_areas_are_freed_and_hashing_goes_on_after() {
+        let hasher = PasswordHasher::new().await.unwrap();
+        assert_eq!(hasher.pooled_work_areas(), 1, "the dummy hash leaves its area in the pool");
+        assert_eq!(release_if_idle(&hasher.work_areas, Duration::from_secs(3600)), 0, "not idle long enough");
+        assert_eq!(hasher.pooled_work_areas(), 1);
+        assert_eq!(release_if_idle(&hasher.work_areas, Duration::ZERO), 1);
+        assert_eq!(hasher.pooled_work_areas(), 0);
+        let pw = Password::parse("hashed after the release".into()).unwrap();
+        let hash = hasher.hash(&pw).await.unwrap();
+        assert!(hasher.verify("hashed after the release", Some(&hash)).await.unwrap());
+        assert_eq!(hasher.pooled_work_areas(), 1, "a fresh area is made and pooled again");
+    }
+
+    #[tokio::test]
+    async fn the_release_task_frees_idle_areas_and_stops_when_told() {
+        let hasher = PasswordHasher::new().await.unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = hasher.spawn_idle_release(Duration::from_millis(10), Duration::from_millis(20), stop.clone());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while hasher.pooled_work_areas() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(hasher.pooled_work_areas(), 0);
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), task).await.unwrap().unwrap();
     }
 
     #[tokio::test]
