@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
-apt_install wrk
+apt_install wrk chromium
 say "building the release binary"
 cargo leptos build --release --precompress
 say "bench/limits_cost.rs: the database-held rate limits, per statement"
