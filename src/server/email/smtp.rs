@@ -266,11 +266,62 @@ impl AsyncWrite for ImplicitTls {
 mod tests {
     use super::*;
     use lettre::Address;
-    use tokio::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use tokio::{
+        io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+        net::TcpListener,
+    };
 
     fn connector(port: u16) -> Connector {
         let security = Security::starttls("127.0.0.1", &[], false).unwrap();
         Connector { host: "127.0.0.1".into(), port, security, credentials: None }
+    }
+
+    fn envelope() -> Envelope {
+        let address: Address = "a@example.com".parse().unwrap();
+        Envelope::new(Some(address.clone()), vec![address]).unwrap()
+    }
+
+    const MESSAGE: &[u8] = b"Subject: x\r\n\r\nx\r\n";
+
+    /// Just enough of an SMTP server to accept mail; counts connections and QUITs.
+    async fn fake_server() -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (connections, quits) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (counted, quit) = (connections.clone(), quits.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, SeqCst);
+                let quit = quit.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 fake\r\n").await.unwrap();
+                    let mut in_data = false;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let reply: &[u8] = match (in_data, line.as_str()) {
+                            (true, ".") => {
+                                in_data = false;
+                                b"250 queued\r\n"
+                            }
+                            (true, _) => continue,
+                            (false, "DATA") => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            (false, "QUIT") => {
+                                quit.fetch_add(1, SeqCst);
+                                b"221 bye\r\n"
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        write.write_all(reply).await.unwrap();
+                    }
+                });
+            }
+        });
+        (port, connections, quits)
     }
 
     #[tokio::test]
@@ -281,15 +332,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn idle_connections_are_reused_then_closed_with_quit() {
+        let (port, connections, quits) = fake_server().await;
+        let idle_timeout = Duration::from_millis(400);
+        let pool = Pool::new(connector(port), 8, Duration::from_secs(5), idle_timeout);
+        for _ in 0..3 {
+            pool.send(&envelope(), MESSAGE).await.unwrap();
+        }
+        assert_eq!(connections.load(SeqCst), 1, "one connection for mails in a row");
+
+        let idle_since = Instant::now();
+        while quits.load(SeqCst) == 0 && idle_since.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(quits.load(SeqCst), 1, "the idle connection got its QUIT");
+        assert!(idle_since.elapsed() >= idle_timeout, "not before it was idle that long");
+        pool.send(&envelope(), MESSAGE).await.unwrap();
+        assert_eq!(connections.load(SeqCst), 2, "and the next mail opened a new one");
+    }
+
+    #[tokio::test]
     async fn a_server_that_never_answers_times_out() {
         // The kernel completes the connection; nobody ever sends the greeting.
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let timeout = Duration::from_millis(300);
         let pool = Pool::new(connector(listener.local_addr().unwrap().port()), 8, timeout, timeout);
-        let address: Address = "a@example.com".parse().unwrap();
-        let envelope = Envelope::new(Some(address.clone()), vec![address]).unwrap();
         let started = Instant::now();
-        let error = pool.send(&envelope, b"Subject: x\r\n\r\nx\r\n").await.unwrap_err();
+        let error = pool.send(&envelope(), MESSAGE).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(error.to_string(), "the SMTP server did not finish within 300ms");
     }
