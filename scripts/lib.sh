@@ -88,6 +88,8 @@ ensure_build_tools() {
 # The tests' SMTP server (aiosmtpd) lives in a virtualenv of the project's own.
 ensure_smtp_sink() {
   command -v python3 >/dev/null || apt_install python3
+  # The SMTP tests make a CA and a server certificate for the sink's TLS.
+  command -v openssl >/dev/null || apt_install openssl
   if [ ! -x .venv/bin/python ]; then
     python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
     say "creating .venv for the test SMTP server"

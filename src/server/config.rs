@@ -41,6 +41,8 @@ pub struct MailSettings {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub sender: String,
+    /// PEM certificates trusted for the SMTP server's TLS besides the public roots (a private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +152,7 @@ impl Settings {
             username: get("MAIL_USERNAME"),
             password: get("MAIL_PASSWORD").map(Secret::new),
             sender: get("MAIL_SENDER").unwrap_or_else(|| "Madblog <no-reply@localhost>".into()),
+            ca_file: get("MAIL_CA_FILE").map(PathBuf::from),
         };
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;

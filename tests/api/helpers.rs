@@ -106,17 +106,24 @@ pub fn free_port() -> u16 {
 pub struct SmtpSink {
     pub port: u16,
     pub dir: PathBuf,
+    /// Its options besides the port and delay (TLS, AUTH), kept for a restart.
+    options: Vec<String>,
     /// Killed on drop.
-    _child: Option<tokio::process::Child>,
+    child: Option<tokio::process::Child>,
 }
 
 impl SmtpSink {
     pub fn not_started(dir: PathBuf, port: u16) -> Self {
         std::fs::create_dir_all(&dir).unwrap();
-        Self { port, dir, _child: None }
+        Self { port, dir, options: Vec::new(), child: None }
     }
 
     pub async fn start(dir: PathBuf, port: u16, delay: f64) -> Self {
+        Self::start_with(dir, port, delay, &[]).await
+    }
+
+    /// [`SmtpSink::start`] with more of `smtp_sink.py`'s options (`--tls`, `--auth`).
+    pub async fn start_with(dir: PathBuf, port: u16, delay: f64, options: &[&str]) -> Self {
         use tokio::io::AsyncBufReadExt;
         std::fs::create_dir_all(&dir).unwrap();
         let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
@@ -126,6 +133,7 @@ impl SmtpSink {
         let mut child = tokio::process::Command::new(python)
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py"))
             .args(["--dir", &dir.display().to_string(), "--port", &port.to_string(), "--delay", &delay.to_string()])
+            .args(options)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -134,13 +142,22 @@ impl SmtpSink {
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
         let line = ready.expect("SMTP sink ready in time").unwrap().expect("SMTP sink printed READY");
         let port = line.strip_prefix("READY ").expect("READY <port>").trim().parse().unwrap();
-        Self { port, dir, _child: Some(child) }
+        Self { port, dir, options: options.iter().map(|o| o.to_string()).collect(), child: Some(child) }
     }
 
-    /// Starts the server on this sink's port (after [`SmtpSink::not_started`]).
+    /// Starts the server on this sink's port (after [`SmtpSink::not_started`] or
+    /// [`SmtpSink::stop`]), with the options it had.
     pub async fn start_on(&mut self, delay: f64) {
-        let started = Self::start(self.dir.clone(), self.port, delay).await;
+        let options: Vec<&str> = self.options.iter().map(String::as_str).collect();
+        let started = Self::start_with(self.dir.clone(), self.port, delay, &options).await;
         *self = started;
+    }
+
+    /// Kills the server (its connections die with it); the mails it received stay.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("kill the SMTP sink");
+        }
     }
 
     /// Every mail received so far, oldest first.

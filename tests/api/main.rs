@@ -15,3 +15,4 @@ mod password;
 mod registration;
 mod server_functions;
 mod sessions;
+mod smtp;

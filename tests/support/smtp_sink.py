@@ -1,11 +1,17 @@
 """A real SMTP server for the tests (aiosmtpd), writing each mail it accepts as a JSON file.
 
     python smtp_sink.py --dir DIR [--port N] [--delay SECONDS]
+                        [--tls {starttls,require-starttls,implicit} --cert PEM --key PEM]
+                        [--auth USER:PASSWORD]
 
 Prints "READY <port>" once it listens. Each accepted message becomes DIR/<n>.json with its
-envelope, decoded headers and text/HTML parts, written atomically (tmp file, then rename), so a
-reader never sees half a mail. --delay holds every DATA command that long before accepting, like
-a slow provider.
+envelope, decoded headers and text/HTML parts, and how it came (the client's port, so mails sent
+over one connection can be told apart; the TLS version; the user it logged in as), written
+atomically (tmp file, then rename), so a reader never sees half a mail. Numbering goes on after the
+files already in DIR, so a restarted sink adds to them. --delay holds every DATA command that long
+before accepting, like a slow provider. --tls offers STARTTLS (optionally refusing mail without
+it) or speaks TLS from the first byte; --auth offers AUTH PLAIN/LOGIN (over TLS only) and accepts
+only this user and password.
 """
 
 import argparse
@@ -14,22 +20,27 @@ import email
 import email.policy
 import itertools
 import json
+import logging
 import os
 import signal
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
     def __init__(self, directory, delay):
         self.directory = directory
         self.delay = delay
-        self.counter = itertools.count(1)
+        already = [f for f in os.listdir(directory) if f.endswith(".json")]
+        self.counter = itertools.count(len(already) + 1)
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        tls = server.transport.get_extra_info("ssl_object")
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         parts = {"text/plain": None, "text/html": None}
         for part in message.walk():
@@ -47,6 +58,9 @@ class Sink:
             "multipart": message.get_content_type(),
             "text": parts["text/plain"],
             "html": parts["text/html"],
+            "peer_port": session.peer[1],
+            "tls": tls.version() if tls else None,
+            "auth_user": session.auth_data if session.authenticated else None,
         }
         n = next(self.counter)
         path = os.path.join(self.directory, f"{n:06d}.json")
@@ -57,11 +71,24 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+def authenticator(user, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data == (user.encode(), password.encode())
+        # handled=False: aiosmtpd answers a failure with 535 itself.
+        return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
+
+    return check
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--tls", choices=["starttls", "require-starttls", "implicit"])
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--auth")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
@@ -73,7 +100,25 @@ def main():
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
 
-    controller = Controller(Sink(args.dir, args.delay), hostname="127.0.0.1", port=port, ready_timeout=10)
+    options = {}
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        if args.tls == "implicit":
+            options["ssl_context"] = context
+            # aiosmtpd only counts STARTTLS as encryption; this connection is TLS throughout.
+            options["auth_require_tls"] = False
+        else:
+            options["tls_context"] = context
+            options["require_starttls"] = args.tls == "require-starttls"
+    if args.auth:
+        options["authenticator"] = authenticator(*args.auth.split(":", 1))
+        # aiosmtpd warns about its own use of a deprecated attribute after each login.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+    controller = Controller(
+        Sink(args.dir, args.delay), hostname="127.0.0.1", port=port, ready_timeout=10, **options
+    )
     controller.start()
     print(f"READY {port}", flush=True)
 

@@ -2,6 +2,7 @@
 //! development mailbox).
 
 pub mod dev_mailbox;
+pub mod smtp;
 pub mod templates;
 pub mod transport;
 pub mod worker;

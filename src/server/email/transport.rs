@@ -1,25 +1,23 @@
-//! Where mail goes: an SMTP server (pooled connections, implicit TLS or STARTTLS as configured), or,
-//! in development without `MAIL_SERVER`, the dev mailbox: JSON files under `data/mail/`, listed at
-//! `/dev/mailbox`.
+//! Where mail goes: an SMTP server (over the connection pool in `smtp`, with implicit TLS or
+//! STARTTLS as configured), or, in development without `MAIL_SERVER`, the dev mailbox: JSON files
+//! under `data/mail/`, listed at `/dev/mailbox`.
 
+use super::smtp::{Connector, Pool, Security};
 use crate::server::{
     config::{AppEnv, Settings},
     db::outbox::OutboxMail,
 };
 use anyhow::{Context, bail};
 use lettre::{
-    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    Message,
     message::{Mailbox, MultiPart},
-    transport::smtp::{
-        PoolConfig,
-        authentication::Credentials,
-        client::{Tls, TlsParameters},
-    },
+    transport::smtp::authentication::Credentials,
 };
-use std::{path::PathBuf, time::Duration};
+use rustls::pki_types::{CertificateDer, pem::PemObject};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 pub enum Transport {
-    Smtp { mailer: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox, describe: String },
+    Smtp { pool: Arc<Pool>, from: Mailbox, describe: String },
     DevMailbox { dir: PathBuf, from: Mailbox },
 }
 
@@ -27,11 +25,16 @@ pub enum Transport {
 /// finishes (or gives up on) a mail before anyone else may claim it.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Connections open at once: as many as the outbox worker sends in parallel.
+const POOL_SIZE: usize = 8;
+/// An idle connection is closed after this.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Transport {
     /// # Errors
-    /// An unparsable `MAIL_SENDER`, or no `MAIL_SERVER` in production. Never a network error: SMTP
-    /// connections are opened when the first mail goes, so a mail server that is down delays mail,
-    /// never the app's start.
+    /// An unparsable `MAIL_SENDER`, an invalid `MAIL_SERVER` name, an unreadable `MAIL_CA_FILE`, or
+    /// no `MAIL_SERVER` in production. Never a network error: SMTP connections are opened when the
+    /// first mail goes, so a mail server that is down delays mail, never the app's start.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mail = &settings.mail;
         let from: Mailbox = mail.sender.parse().context("MAIL_SENDER must be an address or `Name <address>`")?;
@@ -41,35 +44,25 @@ impl Transport {
             }
             return Ok(Self::DevMailbox { dir: settings.data_dir.join("mail"), from });
         };
-        let (builder, security) = if mail.use_ssl {
-            (
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&server).context("MAIL_SERVER is not a valid host name")?,
-                "TLS",
-            )
+        let extra_roots = match &mail.ca_file {
+            Some(path) => read_certificates(path).with_context(|| format!("MAIL_CA_FILE ({})", path.display()))?,
+            None => Vec::new(),
+        };
+        let (security, name) = if mail.use_ssl {
+            (Security::implicit(&server, &extra_roots)?, "TLS")
         } else if mail.use_tls {
-            (
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&server)
-                    .context("MAIL_SERVER is not a valid host name")?,
-                "STARTTLS",
-            )
+            (Security::starttls(&server, &extra_roots, true)?, "STARTTLS")
         } else {
             // Plain SMTP (a local relay or a test server), but upgrade when the server offers it.
-            let tls = TlsParameters::new(server.clone()).context("MAIL_SERVER is not a valid host name")?;
-            (
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server).tls(Tls::Opportunistic(tls)),
-                "plain or opportunistic STARTTLS",
-            )
+            (Security::starttls(&server, &extra_roots, false)?, "plain or opportunistic STARTTLS")
         };
-        let mut builder = builder
-            .port(mail.port)
-            .timeout(Some(SMTP_TIMEOUT))
-            .pool_config(PoolConfig::new().max_size(8).idle_timeout(Duration::from_secs(30)));
-        if let Some(username) = &mail.username {
+        let credentials = mail.username.as_ref().map(|username| {
             let password = mail.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
-            builder = builder.credentials(Credentials::new(username.clone(), password));
-        }
-        let describe = format!("SMTP {server}:{} ({security})", mail.port);
-        Ok(Self::Smtp { mailer: builder.build(), from, describe })
+            Credentials::new(username.clone(), password)
+        });
+        let describe = format!("SMTP {server}:{} ({name})", mail.port);
+        let connector = Connector { host: server, port: mail.port, security, credentials };
+        Ok(Self::Smtp { pool: Pool::new(connector, POOL_SIZE, SMTP_TIMEOUT, IDLE_TIMEOUT), from, describe })
     }
 
     pub fn describe(&self) -> String {
@@ -86,9 +79,12 @@ impl Transport {
     /// When the mail can't be built or delivered.
     pub async fn send(&self, mail: &OutboxMail) -> Result<(), String> {
         match self {
-            Self::Smtp { mailer, from, .. } => {
+            Self::Smtp { pool, from, .. } => {
                 let message = build(mail, from)?;
-                mailer.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                // One line, even if a server's reply had several.
+                pool.send(message.envelope(), &message.formatted())
+                    .await
+                    .map_err(|e| e.to_string().replace(['\r', '\n'], " "))
             }
             Self::DevMailbox { dir, from } => {
                 build(mail, from)?;
@@ -96,6 +92,18 @@ impl Transport {
             }
         }
     }
+}
+
+/// Every certificate in a PEM file (at least one).
+fn read_certificates(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .context("could not open it")?
+        .collect::<Result<Vec<_>, _>>()
+        .context("could not read its certificates")?;
+    if certificates.is_empty() {
+        bail!("it holds no PEM certificate");
+    }
+    Ok(certificates)
 }
 
 fn build(mail: &OutboxMail, from: &Mailbox) -> Result<Message, String> {
@@ -178,12 +186,24 @@ mod tests {
         assert!(err.contains("MAIL_SERVER"), "{err}");
     }
 
-    // The SMTP pool spawns its reaper task, so this needs a runtime.
-    #[tokio::test]
-    async fn development_without_a_mail_server_uses_the_dev_mailbox() {
+    // No runtime: the pool starts its reaper task with the first mail, not when it is built.
+    #[test]
+    fn development_without_a_mail_server_uses_the_dev_mailbox() {
         assert!(matches!(Transport::from_settings(&settings(&[])).unwrap(), Transport::DevMailbox { .. }));
         let smtp = settings(&[("MAIL_SERVER", "smtp.qq.com"), ("MAIL_PORT", "465"), ("MAIL_USE_SSL", "1")]);
         assert_eq!(Transport::from_settings(&smtp).unwrap().describe(), "SMTP smtp.qq.com:465 (TLS)");
+    }
+
+    #[test]
+    fn an_unusable_ca_file_names_the_setting() {
+        let not_pem = std::env::temp_dir().join(format!("madblog-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        for path in [not_pem.to_str().unwrap(), "/nonexistent/ca.pem"] {
+            let vars = settings(&[("MAIL_SERVER", "127.0.0.1"), ("MAIL_CA_FILE", path)]);
+            let err = format!("{:#}", Transport::from_settings(&vars).err().expect("an error"));
+            assert!(err.contains("MAIL_CA_FILE") && err.contains(path), "{err}");
+        }
+        std::fs::remove_file(not_pem).unwrap();
     }
 
     #[test]
