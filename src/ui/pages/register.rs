@@ -1,5 +1,5 @@
-//! `/register`: username, email and password, checked in the browser by the same `parse` functions
-//! the server runs, then by the server.
+//! `/register`: username, email and password, checked in the browser by the same rules the server
+//! runs (`parse`, and for the address `EmailAddress::check`), then by the server.
 
 use crate::{
     api::account::Register,
@@ -46,7 +46,7 @@ pub fn RegisterPage() -> impl IntoView {
         if let Err(e) = Username::parse(&username.get_untracked()) {
             errors.insert("username", e.to_string());
         }
-        if let Err(e) = EmailAddress::parse(&email.get_untracked()) {
+        if let Err(e) = EmailAddress::check(&email.get_untracked()) {
             errors.insert("email", e.to_string());
         }
         if let Err(e) = Password::parse(password.get_untracked()) {

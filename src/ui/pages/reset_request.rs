@@ -32,8 +32,8 @@ pub fn ResetRequestPage() -> impl IntoView {
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match EmailAddress::parse(&email.get_untracked()) {
-            Ok(_) => {
+        match EmailAddress::check(&email.get_untracked()) {
+            Ok(()) => {
                 local_error.set(None);
                 action.dispatch(RequestPasswordReset { email: email.get_untracked() });
             }
