@@ -1,7 +1,7 @@
 //! `/`: greets the logged-in user with their account, or invites a visitor in.
 
 use crate::{
-    api::account::me,
+    domain::UserProfile,
     error::AppError,
     ui::session::{AuthState, Session},
 };
@@ -33,8 +33,17 @@ pub fn HomePage() -> impl IntoView {
 fn Welcome(name: String) -> impl IntoView {
     let session = Session::expect();
     let navigate = use_navigate();
-    // Runs in the browser only: the token is in localStorage, which the server can't read.
-    let profile = LocalResource::new(me);
+    // Fetched in the browser only: the token is in localStorage, which the server can't read.
+    // A task and a signal rather than a `LocalResource` read under `<Suspense>`: the profile is
+    // fetched once and never refetched, and those two pulled async machinery that nothing else
+    // uses into the bundle (21 KB, 8.5 KB compressed).
+    let profile = RwSignal::new(None::<Result<UserProfile, AppError>>);
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        let answer = crate::api::account::me().await;
+        // Logged out meanwhile: the page and its signal are gone, and the answer with them.
+        let _ = profile.try_set(Some(answer));
+    });
     Effect::new(move |_| {
         if let Some(Err(AppError::Unauthorized)) = profile.get() {
             // The server no longer accepts this session (expired, or logged out elsewhere).
@@ -45,7 +54,7 @@ fn Welcome(name: String) -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Hello, " {name} "!"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
+            <Show when=move || profile.with(Option::is_some) fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
                 {move || profile.get().map(|result| match result {
                     Ok(p) => view! {
                         <dl class="profile">
@@ -56,7 +65,7 @@ fn Welcome(name: String) -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
                 })}
-            </Suspense>
+            </Show>
         </section>
     }
 }
