@@ -17,15 +17,18 @@ pub fn RegisterPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let password2 = RwSignal::new(String::new());
-    // Client-side messages, replaced by the server's when it answers.
-    let local = RwSignal::new(std::collections::BTreeMap::<&'static str, String>::new());
+    // Client-side messages, replaced by the server's when it answers. At most one per field, so a
+    // list of pairs does; a map here added 4 KB (1 KB compressed) of its own code to the bundle.
+    let local = RwSignal::new(Vec::<(&'static str, String)>::new());
     let action = ServerAction::<Register>::new();
 
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
-            local.with(|m| m.get(field).cloned()).or_else(|| match action.value().get() {
-                Some(Err(e)) => e.field_message(field),
-                _ => None,
+            local.with(|m| m.iter().find(|(f, _)| *f == field).map(|(_, message)| message.clone())).or_else(|| {
+                match action.value().get() {
+                    Some(Err(e)) => e.field_message(field),
+                    _ => None,
+                }
             })
         })
     };
@@ -42,17 +45,17 @@ pub fn RegisterPage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut errors = std::collections::BTreeMap::new();
+        let mut errors = Vec::new();
         if let Err(e) = Username::parse(&username.get_untracked()) {
-            errors.insert("username", e.to_string());
+            errors.push(("username", e.to_string()));
         }
         if let Err(e) = EmailAddress::check(&email.get_untracked()) {
-            errors.insert("email", e.to_string());
+            errors.push(("email", e.to_string()));
         }
         if let Err(e) = Password::parse(password.get_untracked()) {
-            errors.insert("password", e.to_string());
+            errors.push(("password", e.to_string()));
         } else if password.get_untracked() != password2.get_untracked() {
-            errors.insert("password2", "The passwords don't match.".to_owned());
+            errors.push(("password2", "The passwords don't match.".to_owned()));
         }
         let ok = errors.is_empty();
         local.set(errors);
