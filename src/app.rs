@@ -1,6 +1,7 @@
 //! The application shell, the router with its guard, and the navigation bar.
 
 use crate::ui::{
+    components::When,
     guard::{Decision, decide},
     pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
@@ -104,12 +105,12 @@ fn Guard(children: ChildrenFn) -> impl IntoView {
         }
     });
     view! {
-        <Show
+        <When
             when=move || decision.get() == Decision::Allow
             fallback=|| view! { <section class="card"><p class="muted">"Loading…"</p></section> }
         >
             {children()}
-        </Show>
+        </When>
     }
 }
 
@@ -133,9 +134,9 @@ fn NavBar() -> impl IntoView {
                             <A href="/register" attr:class="button primary small">"Register"</A>
                         }.into_any(),
                         AuthState::LoggedIn(info) => view! {
-                            <Show when=move || info.confirmed>
+                            <When when=move || info.confirmed>
                                 <A href="/settings/account">"Settings"</A>
-                            </Show>
+                            </When>
                             <span class="whoami" data-testid="whoami">{info.name.clone()}</span>
                             <button class="link" on:click=log_out.clone()>"Log out"</button>
                         }.into_any(),

@@ -3,7 +3,9 @@
 mod field;
 mod notice;
 mod submit;
+mod when;
 
 pub use field::TextField;
 pub use notice::Notice;
 pub use submit::SubmitButton;
+pub use when::When;

@@ -1,5 +1,6 @@
 //! A message box for a form's outcome.
 
+use super::When;
 use leptos::prelude::*;
 
 #[component]
@@ -9,10 +10,10 @@ pub fn Notice(
     #[prop(into)] message: Signal<Option<String>>,
 ) -> impl IntoView {
     view! {
-        <Show when=move || message.get().is_some()>
+        <When when=move || message.get().is_some()>
             <div class=format!("notice notice-{kind}") role=if kind == "error" { "alert" } else { "status" }>
                 {move || message.get().unwrap_or_default()}
             </div>
-        </Show>
+        </When>
     }
 }

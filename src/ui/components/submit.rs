@@ -1,5 +1,6 @@
 //! A submit button that shows progress and can't be pressed twice.
 
+use super::When;
 use leptos::prelude::*;
 
 #[component]
@@ -10,10 +11,10 @@ pub fn SubmitButton(
 ) -> impl IntoView {
     view! {
         <button type="submit" class="primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
-            <Show when=move || pending.get() fallback=move || label>
+            <When when=move || pending.get() fallback=move || label>
                 <span class="spinner" aria-hidden="true"></span>
                 {busy_label}
-            </Show>
+            </When>
         </button>
     }
 }

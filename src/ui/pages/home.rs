@@ -3,7 +3,10 @@
 use crate::{
     domain::UserProfile,
     error::AppError,
-    ui::session::{AuthState, Session},
+    ui::{
+        components::When,
+        session::{AuthState, Session},
+    },
 };
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
@@ -54,7 +57,7 @@ fn Welcome(name: String) -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Hello, " {name} "!"</h1>
-            <Show when=move || profile.with(Option::is_some) fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
+            <When when=move || profile.with(Option::is_some) fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
                 {move || profile.get().map(|result| match result {
                     Ok(p) => view! {
                         <dl class="profile">
@@ -65,7 +68,7 @@ fn Welcome(name: String) -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
                 })}
-            </Show>
+            </When>
         </section>
     }
 }

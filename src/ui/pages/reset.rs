@@ -6,7 +6,7 @@ use crate::{
     api::password::ResetPassword,
     domain::Password,
     ui::{
-        components::{Notice, SubmitButton, TextField},
+        components::{Notice, SubmitButton, TextField, When},
         link_token,
     },
 };
@@ -67,7 +67,7 @@ pub fn ResetPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Set a new password"</h1>
             <Notice kind="error" message=Signal::derive(failure)/>
-            <Show
+            <When
                 when=move || token.get().is_some()
                 fallback=|| view! {
                     <p>"This page needs the link from your password reset email."</p>
@@ -83,7 +83,7 @@ pub fn ResetPage() -> impl IntoView {
                     <SubmitButton label="Set the new password" busy_label="Saving…" pending=action.pending()/>
                 </form>
                 <p class="aside"><A href="/reset-password-request">"Link expired? Ask for a new one"</A></p>
-            </Show>
+            </When>
         </section>
     }
 }

@@ -5,7 +5,7 @@ use crate::{
     api::password::RequestPasswordReset,
     domain::EmailAddress,
     error::AppError,
-    ui::components::{Notice, SubmitButton, TextField},
+    ui::components::{Notice, SubmitButton, TextField, When},
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -46,13 +46,13 @@ pub fn ResetRequestPage() -> impl IntoView {
             <h1>"Forgot your password?"</h1>
             <Notice kind="success" message=Signal::derive(done)/>
             <Notice kind="error" message=Signal::derive(failure)/>
-            <Show when=move || done().is_none()>
+            <When when=move || done().is_none()>
                 <p class="muted">"Enter the email address of your account and we'll send you a link to set a new password."</p>
                 <form on:submit=on_submit novalidate>
                     <TextField name="email" label="Email" kind="email" value=email error=email_error autocomplete="email"/>
                     <SubmitButton label="Send the link" busy_label="Sending…" pending=action.pending()/>
                 </form>
-            </Show>
+            </When>
             <p class="aside"><A href="/login">"Back to log in"</A></p>
         </section>
     }

@@ -5,7 +5,7 @@ use crate::{
     api::confirmation::{Confirm, ResendConfirmation},
     error::AppError,
     ui::{
-        components::Notice,
+        components::{Notice, When},
         guard::encode_query_value,
         link_token,
         session::{AuthState, Session},
@@ -83,9 +83,9 @@ pub fn UnconfirmedPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Hello, " {name} "!"</h1>
-            <Show when=move || confirm.pending().get()>
+            <When when=move || confirm.pending().get()>
                 <div class="notice notice-info" role="status">"Confirming your account…"</div>
-            </Show>
+            </When>
             <Notice kind="error" message=Signal::derive(confirm_error)/>
             <p class="lead">"You have not confirmed your account yet."</p>
             <p>
