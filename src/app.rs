@@ -2,6 +2,7 @@
 
 use crate::ui::{
     components::When,
+    effect::effect,
     guard::{Decision, decide},
     pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: the first moment localStorage is readable
     // without making the hydrated page differ from the server's.
-    Effect::new(move |_| {
+    effect(move || {
         session.load();
         hydrated.set(true);
     });
@@ -99,7 +100,7 @@ fn Guard(children: ChildrenFn) -> impl IntoView {
         let redirect = query.with(|q| q.get("redirect"));
         decide(&path, &full, redirect.as_deref(), &session.state())
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Decision::Redirect(to) = decision.get() {
             navigate(&to, NavigateOptions { replace: true, ..Default::default() });
         }

@@ -1,6 +1,7 @@
 //! The pages and components the hydrated front end draws, and the browser's session state.
 
 pub mod components;
+pub mod effect;
 pub mod guard;
 pub mod link_token;
 pub mod pages;

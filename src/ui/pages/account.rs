@@ -7,6 +7,7 @@ use crate::{
     error::AppError,
     ui::{
         components::{Notice, SubmitButton, TextField},
+        effect::effect,
         session::Session,
     },
 };
@@ -26,7 +27,7 @@ pub fn AccountPage() -> impl IntoView {
     let update = ServerAction::<UpdatePassword>::new();
     let logout_all = ServerAction::<LogOutEverywhere>::new();
 
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(token)) = update.value().get() {
             session.log_in(&token);
             old.set(String::new());
@@ -34,9 +35,9 @@ pub fn AccountPage() -> impl IntoView {
             new2.set(String::new());
         }
     });
-    Effect::new({
+    effect({
         let navigate = navigate.clone();
-        move |_| {
+        move || {
             // Done, or the session had already ended: either way this tab is logged out now.
             if let Some(Ok(_) | Err(AppError::Unauthorized)) = logout_all.value().get() {
                 session.log_out();
@@ -44,7 +45,7 @@ pub fn AccountPage() -> impl IntoView {
             }
         }
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Err(AppError::Unauthorized)) = update.value().get() {
             session.log_out();
             navigate("/login?redirect=/settings/account", NavigateOptions::default());

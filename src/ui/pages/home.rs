@@ -5,6 +5,7 @@ use crate::{
     error::AppError,
     ui::{
         components::When,
+        effect::effect,
         session::{AuthState, Session},
     },
 };
@@ -47,7 +48,7 @@ fn Welcome(name: String) -> impl IntoView {
         // Logged out meanwhile: the page and its signal are gone, and the answer with them.
         let _ = profile.try_set(Some(answer));
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Err(AppError::Unauthorized)) = profile.get() {
             // The server no longer accepts this session (expired, or logged out elsewhere).
             session.log_out();

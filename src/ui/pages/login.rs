@@ -5,6 +5,7 @@ use crate::{
     error::AppError,
     ui::{
         components::{Notice, SubmitButton, TextField},
+        effect::effect,
         session::Session,
     },
 };
@@ -40,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
     };
 
     // The guard sees the new session and moves on to `?redirect=` (or home): one place navigates.
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(token)) = action.value().get() {
             session.log_in(&token);
         }

@@ -5,7 +5,10 @@ use crate::{
     api::account::Register,
     domain::{EmailAddress, Password, Username},
     error::AppError,
-    ui::components::{Notice, SubmitButton, TextField},
+    ui::{
+        components::{Notice, SubmitButton, TextField},
+        effect::effect,
+    },
 };
 use leptos::prelude::*;
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
@@ -37,7 +40,7 @@ pub fn RegisterPage() -> impl IntoView {
         Some(Err(e)) => Some(e.to_string()),
     };
 
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(_)) = action.value().get() {
             navigate("/login?registered=1", NavigateOptions::default());
         }

@@ -7,6 +7,7 @@ use crate::{
     domain::Password,
     ui::{
         components::{Notice, SubmitButton, TextField, When},
+        effect::effect,
         link_token,
     },
 };
@@ -30,16 +31,16 @@ pub fn ResetPage() -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
 
     // Keep the token in memory only: off the address bar and out of the history.
-    Effect::new({
+    effect({
         let navigate = navigate.clone();
-        move |_| {
+        move || {
             if let Some(t) = link_token::from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
                 token.set(Some(t));
                 navigate("/reset-password", NavigateOptions { replace: true, ..Default::default() });
             }
         }
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(_)) = action.value().get() {
             navigate("/login?reset=1", NavigateOptions { replace: true, ..Default::default() });
         }

@@ -6,6 +6,7 @@ use crate::{
     error::AppError,
     ui::{
         components::{Notice, When},
+        effect::effect,
         guard::encode_query_value,
         link_token,
         session::{AuthState, Session},
@@ -29,8 +30,8 @@ pub fn UnconfirmedPage() -> impl IntoView {
     let wait = RwSignal::new(0u64);
 
     // Take the token out of the address bar first (history keeps URLs), then use it.
-    Effect::new({
-        move |_| {
+    effect({
+        move || {
             if let Some(token) = link_token::from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
                 let redirect = query.with_untracked(|q| q.get("redirect"));
                 let clean = match redirect {
@@ -44,13 +45,13 @@ pub fn UnconfirmedPage() -> impl IntoView {
     });
 
     // Confirmed: the guard sees the new session and moves on to `?redirect=` (or home).
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Ok(token)) = confirm.value().get() {
             session.log_in(&token);
         }
     });
 
-    Effect::new(move |_| match resend.value().get() {
+    effect(move || match resend.value().get() {
         Some(Ok(_)) => wait.set(60),
         Some(Err(AppError::TooManyRequests { retry_after, .. })) => wait.set(retry_after),
         _ => {}
