@@ -158,18 +158,15 @@ pub async fn username_taken(pool: &Pool, username_key: &str) -> Result<bool, sql
     Ok(found.is_some())
 }
 
-/// Marks the account confirmed if it is still unconfirmed and still has `email`; returns whether
-/// it did.
+/// Marks the account confirmed if it is still unconfirmed and still has `email`; returns the
+/// updated row when it did, in the same statement (confirm is a hot path: no second read).
 ///
 /// # Errors
 /// On a database failure.
-pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0")
-        .bind(id)
-        .bind(email)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql =
+        format!("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0 RETURNING {COLUMNS}");
+    sqlx::query(&sql).bind(id).bind(email).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
 }
 
 /// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session

@@ -111,18 +111,15 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     if claims.sub != user.row.id || claims.email != user.row.email {
         return Err(ConfirmError::InvalidLink);
     }
-    if !users::confirm(&state.pool, &user.row.id, &claims.email).await.context("confirming the account")? {
+    let Some(row) = users::confirm(&state.pool, &user.row.id, &claims.email).await.context("confirming the account")?
+    else {
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
             .await
             .context("reloading the account")?
             .is_some_and(|row| row.confirmed);
         return Err(if now_confirmed { ConfirmError::AlreadyConfirmed } else { ConfirmError::InvalidLink });
-    }
-    let row = users::find_by_id(&state.pool, &user.row.id)
-        .await
-        .context("reloading the account")?
-        .context("the account vanished while being confirmed")?;
+    };
     tracing::info!(user_id = %row.id, "account confirmed");
     Ok(issue_session(state, &row))
 }
