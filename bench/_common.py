@@ -57,11 +57,11 @@ def start_server(binary, data_dir, smtp_port, extra_env=None):
     return server, base
 
 
-def rss_mb(pid):
-    """Resident memory of a process, in MiB."""
+def rss_mb(pid, field="VmRSS"):
+    """Resident memory of a process in MiB: now (VmRSS) or its highest so far (VmHWM)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 

@@ -104,14 +104,6 @@ def metrics(base):
         return r.read().decode()
 
 
-def peak_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for row in f:
-            if row.startswith("VmHWM:"):
-                return int(row.split()[1]) / 1024
-    return float("nan")
-
-
 def pending(db):
     con = sqlite3.connect(db, timeout=30)
     (n,) = con.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").fetchone()
@@ -215,7 +207,7 @@ def measure(args, tmp, db, server, base):
     for _ in range(60):
         time.sleep(1)
         later.append(rss_mb(server.pid))
-    print(f"  RSS: idle {idle:.1f} MiB, highest sampled {max(peak_during):.1f} MiB, VmHWM {peak_mb(server.pid):.1f} MiB,"
+    print(f"  RSS: idle {idle:.1f} MiB, highest sampled {max(peak_during):.1f} MiB, VmHWM {rss_mb(server.pid, 'VmHWM'):.1f} MiB,"
           f" right after {after:.1f} MiB, 10 s later {later[9]:.1f}, 30 s later {later[29]:.1f},"
           f" 60 s later {later[59]:.1f} MiB")
 

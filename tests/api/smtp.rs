@@ -170,17 +170,7 @@ async fn starttls_and_login_when_the_server_requires_them() {
 
     let transport = smtp_transport(&sink, &[settings.as_slice(), &[("MAIL_PASSWORD", PASSWORD)]].concat());
     assert_eq!(transport.describe(), format!("SMTP 127.0.0.1:{} (STARTTLS)", sink.port));
-    let sent: Vec<OutboxMail> = (0..3).map(|n| mail("secure@example.com", n)).collect();
-    for mail in &sent {
-        transport.send(mail).await.expect("sent");
-    }
-    let got = sink.mails();
-    assert_intact(&sent, &got);
-    for mail in &got {
-        assert!(mail["tls"].as_str().is_some_and(|v| v.starts_with("TLSv1.")), "{mail}");
-        assert_eq!(mail["auth_user"], "madblog");
-    }
-    assert_eq!(connections(&got).len(), 1, "one connection, logged in once");
+    send_three_over_one_secure_login(&transport, &sink, "secure@example.com").await;
 
     let wrong = smtp_transport(&sink, &[settings.as_slice(), &[("MAIL_PASSWORD", "not-the-password")]].concat());
     let error = wrong.send(&mail("secure@example.com", 9)).await.unwrap_err();
@@ -207,7 +197,13 @@ async fn implicit_tls_from_the_first_byte() {
         ],
     );
     assert_eq!(transport.describe(), format!("SMTP 127.0.0.1:{} (TLS)", sink.port));
-    let sent: Vec<OutboxMail> = (0..3).map(|n| mail("tls@example.com", n)).collect();
+    send_three_over_one_secure_login(&transport, &sink, "tls@example.com").await;
+}
+
+/// Sends three mails and checks they arrived intact, over TLS, logged in as `madblog`, on one
+/// connection (logged in once).
+async fn send_three_over_one_secure_login(transport: &Transport, sink: &SmtpSink, to: &str) {
+    let sent: Vec<OutboxMail> = (0..3).map(|n| mail(to, n)).collect();
     for mail in &sent {
         transport.send(mail).await.expect("sent");
     }
@@ -217,7 +213,7 @@ async fn implicit_tls_from_the_first_byte() {
         assert!(mail["tls"].as_str().is_some_and(|v| v.starts_with("TLSv1.")), "{mail}");
         assert_eq!(mail["auth_user"], "madblog");
     }
-    assert_eq!(connections(&got).len(), 1);
+    assert_eq!(connections(&got).len(), 1, "one connection, logged in once");
 }
 
 #[tokio::test]

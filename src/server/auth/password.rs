@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 /// hash paid for faulting in fresh pages. With reuse, memory stays at permits × 19 MiB under load.
 /// Those areas are most of what a busy server holds beyond idle (38 of 65 MiB after a load run),
 /// so `spawn_idle_release` hands them back to the system once hashing has stopped for a while;
-/// the first hash after that pays about a millisecond to map a fresh area.
+/// the first hash after that pays for faulting in a fresh area (a few ms).
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
