@@ -29,6 +29,10 @@ pub enum AppError {
     /// 429; `retry_after` in seconds, also sent as the `Retry-After` header.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    /// 503: the database could not take the work in time (a write lock held too long, every
+    /// connection busy). Nothing was changed; the same request can simply be sent again.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     /// 500. The details are in the server log under the request id, never here.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
@@ -52,6 +56,7 @@ impl AppError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::TooManyRequests { .. } => 429,
+            Self::Busy => 503,
             Self::Internal | Self::Transport(_) => 500,
         }
     }

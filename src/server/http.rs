@@ -45,6 +45,9 @@ impl IntoResponse for AppError {
                     headers.insert(header::RETRY_AFTER, v);
                 }
             }
+            AppError::Busy => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             _ => {}
         }
         response
