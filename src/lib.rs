@@ -1,11 +1,12 @@
 //! Madblog's account system: registration, email confirmation, password reset and change, as one
-//! Leptos app. `domain`, `error`, `api`, `ui` and `app` compile for both the server and the browser;
-//! `server` only for the server (`ssr`).
+//! Leptos app. `domain`, `error`, `i18n`, `api`, `ui` and `app` compile for both the server and the
+//! browser; `server` only for the server (`ssr`).
 
 pub mod api;
 pub mod app;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;
