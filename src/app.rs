@@ -23,6 +23,7 @@ use leptos_router::{
 /// for nothing. `App` is the same on both sides, as hydration needs.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use crate::i18n::Locale;
     use leptos_meta::{MetaTags, Title, provide_meta_context};
     provide_meta_context();
     let stylesheet = crate::server::assets::stylesheet_href(&options);
@@ -41,6 +42,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
+                // After the app, not before: the browser hydrates the body from its first child.
+                // Both languages, each marked, since without the app nothing can say which one
+                // the reader chose.
+                <noscript>
+                    <div class="noscript" role="alert">
+                        <p lang=Locale::En.tag()>{Locale::En.text().noscript}</p>
+                        <p lang=Locale::ZhCn.tag()>{Locale::ZhCn.text().noscript}</p>
+                    </div>
+                </noscript>
             </body>
         </html>
     }

@@ -63,3 +63,20 @@ test('unknown pages answer 404 with a page', async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
 });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a page says in both languages that it needs JavaScript', async ({ page }) => {
+    await page.goto('/register');
+    await expect(page.locator('.noscript p[lang="en"]')).toBeVisible();
+    await expect(page.locator('.noscript p[lang="en"]')).toContainText('needs JavaScript');
+    await expect(page.locator('.noscript p[lang="zh-CN"]')).toContainText('JavaScript');
+  });
+});
+
+test('with JavaScript the no-script message stays hidden', async ({ page }) => {
+  await page.goto('/register');
+  await expect(page.locator('[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('.noscript')).toHaveCount(0);
+});

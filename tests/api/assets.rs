@@ -60,3 +60,19 @@ async fn pages_are_never_cached_without_asking() {
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
     }
 }
+
+#[tokio::test]
+async fn every_page_says_in_both_languages_that_it_needs_javascript() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/register", "/reset-password-request", "/no/such/page"] {
+        let html = app.client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        let noscript = html.split("<noscript>").nth(1).and_then(|rest| rest.split("</noscript>").next());
+        let noscript = noscript.unwrap_or_else(|| panic!("{path}: no <noscript>"));
+        for locale in madblog::i18n::Locale::ALL {
+            let line = format!(r#"lang="{}">{}"#, locale.tag(), locale.text().noscript);
+            assert!(noscript.contains(&line), "{path}: {} missing from {noscript}", locale.tag());
+        }
+        // After the app's root, so hydration (which starts at the body's first child) never meets it.
+        assert!(html.find("data-hydrated").unwrap() < html.find("<noscript>").unwrap(), "{path}");
+    }
+}
