@@ -129,12 +129,9 @@ impl Limiter {
         stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let pool = self.pool.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(every) => {}
-                }
+        crate::server::spawn_every(every, stop, move || {
+            let pool = pool.clone();
+            async move {
                 match limits::sweep(&pool, now_ms()).await {
                     Ok(n) if n > 0 => tracing::debug!(rows = n, "swept spent rate limits"),
                     Ok(_) => {}

@@ -119,14 +119,9 @@ impl PasswordHasher {
         stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let areas = self.work_areas.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(every) => {}
-                }
-                release_if_idle(&areas, idle);
-            }
+        crate::server::spawn_every(every, stop, move || {
+            release_if_idle(&areas, idle);
+            std::future::ready(())
         })
     }
 
