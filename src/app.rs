@@ -1,9 +1,11 @@
 //! The application shell, the router with its guard, and the navigation bar.
 
+use crate::i18n::Locale;
 use crate::ui::{
     components::When,
     effect::effect,
     guard::{Decision, decide},
+    locale::{Lang, tr},
     pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
 };
@@ -27,9 +29,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::{MetaTags, Title, provide_meta_context};
     provide_meta_context();
     let stylesheet = crate::server::assets::stylesheet_href(&options);
+    // The browser reads this back to start in the same language (see `ui::locale`).
+    let lang = crate::server::locale::current().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -59,11 +63,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::provide();
+    let lang = Lang::provide();
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: the first moment localStorage is readable
     // without making the hydrated page differ from the server's.
     effect(move || {
         session.load();
+        lang.restore();
         hydrated.set(true);
     });
 
@@ -71,7 +77,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
                 <NavBar/>
-                <main class="container">
+                <main class="container" id="content" tabindex="-1">
                     <Guard>
                         // No route nests, so the flat router does: same matching, and a page is
                         // kept while only its query or fragment changes, as with <Routes>. The
@@ -87,7 +93,7 @@ pub fn App() -> impl IntoView {
                         </FlatRoutes>
                     </Guard>
                 </main>
-                <footer class="footer container">"Madblog"</footer>
+                <footer class="footer container">{tr(|t| t.app_name)}</footer>
             </div>
         </Router>
     }
@@ -121,7 +127,7 @@ fn Guard(children: ChildrenFn) -> impl IntoView {
     view! {
         <When
             when=move || decision.get() == Decision::Allow
-            fallback=|| view! { <section class="card"><p class="muted">"Loading…"</p></section> }
+            fallback=|| view! { <section class="card"><p class="muted">{tr(|t| t.loading)}</p></section> }
         >
             {children()}
         </When>
@@ -138,25 +144,50 @@ fn NavBar() -> impl IntoView {
     };
     view! {
         <header class="navbar">
+            <a class="skip-link" href="#content">{tr(|t| t.skip_to_content)}</a>
             <nav class="container nav-inner">
-                <A href="/" attr:class="brand">"Madblog"</A>
+                <A href="/" attr:class="brand">{tr(|t| t.app_name)}</A>
                 <div class="nav-links">
                     {move || match session.state() {
                         AuthState::Unknown => ().into_any(),
                         AuthState::Anonymous => view! {
-                            <A href="/login">"Log in"</A>
-                            <A href="/register" attr:class="button primary small">"Register"</A>
+                            <A href="/login">{tr(|t| t.nav_login)}</A>
+                            <A href="/register" attr:class="button primary small">{tr(|t| t.nav_register)}</A>
                         }.into_any(),
                         AuthState::LoggedIn(info) => view! {
                             <When when=move || info.confirmed>
-                                <A href="/settings/account">"Settings"</A>
+                                <A href="/settings/account">{tr(|t| t.nav_account)}</A>
                             </When>
                             <span class="whoami" data-testid="whoami">{info.name.clone()}</span>
-                            <button class="link" on:click=log_out.clone()>"Log out"</button>
+                            <button class="link" on:click=log_out.clone()>{tr(|t| t.nav_logout)}</button>
                         }.into_any(),
                     }}
+                    <LanguageSwitcher/>
                 </div>
             </nav>
         </header>
+    }
+}
+
+/// The languages, each named in itself (and marked so a screen reader says it right).
+#[component]
+fn LanguageSwitcher() -> impl IntoView {
+    let lang = Lang::expect();
+    let on_change = move |ev: leptos::ev::Event| {
+        if let Some(locale) = Locale::from_tag(&event_target_value(&ev)) {
+            lang.choose(locale);
+        }
+    };
+    view! {
+        <label class="language">
+            <span class="sr-only">{tr(|t| t.language_switcher_label)}</span>
+            <select data-testid="language" on:change=on_change prop:value=move || lang.get().tag()>
+                {Locale::ALL.map(|locale| view! {
+                    <option value=locale.tag() lang=locale.tag() selected=move || lang.get() == locale>
+                        {locale.text().language_name}
+                    </option>
+                })}
+            </select>
+        </label>
     }
 }

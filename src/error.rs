@@ -3,58 +3,57 @@
 //! Every variant is safe to show to the person who made the request: internals are logged on the
 //! server (see `server::http_error`) and reach the client only as the opaque `Internal`.
 
+use crate::i18n::{Catalogue, Locale, Msg, fill};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppError {
     /// 400 with a message per field, shown next to each field.
-    #[error("Please correct the highlighted fields.")]
-    Validation(BTreeMap<String, String>),
+    Validation(BTreeMap<String, Msg>),
     /// 400 with one message.
-    #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Msg),
+    /// 400 from a parser, with its own (English, technical) account of what it could not read.
+    Malformed {
+        message: Msg,
+        detail: String,
+    },
     /// 401: no valid session, or wrong credentials (deliberately not saying which).
-    #[error("Please log in again.")]
     Unauthorized,
     /// 403: logged in but not allowed.
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("Not found.")]
+    Forbidden(Msg),
     NotFound,
-    #[error("The request body is too large.")]
     PayloadTooLarge,
-    #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType,
     /// 429; `retry_after` in seconds, also sent as the `Retry-After` header.
-    #[error("{message}")]
-    TooManyRequests { message: String, retry_after: u64 },
+    TooManyRequests {
+        message: Msg,
+        retry_after: u64,
+    },
     /// 503: the database could not take the work in time (a write lock held too long, every
     /// connection busy). Nothing was changed; the same request can simply be sent again.
-    #[error("The server is busy. Please try again in a moment.")]
     Busy,
     /// 500. The details are in the server log under the request id, never here.
-    #[error("Something went wrong on our side. Please try again.")]
     Internal,
-    /// The request never got an answer from the server function (network, encoding).
-    #[error("Could not reach the server: {0}")]
+    /// The request never got an answer from the server function (network, encoding). The
+    /// transport's own words are kept for the console, not shown.
     Transport(String),
 }
 
 impl AppError {
     /// A one-field validation error.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    pub fn field(field: &str, message: Msg) -> Self {
+        Self::Validation(BTreeMap::from([(field.to_owned(), message)]))
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) => 400,
+            Self::Validation(_) | Self::BadRequest(_) | Self::Malformed { .. } => 400,
             Self::Unauthorized => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType(_) => 415,
+            Self::UnsupportedMediaType => 415,
             Self::TooManyRequests { .. } => 429,
             Self::Busy => 503,
             Self::Internal | Self::Transport(_) => 500,
@@ -62,13 +61,43 @@ impl AppError {
     }
 
     /// The message for one field, if this error has one for it.
-    pub fn field_message(&self, field: &str) -> Option<String> {
+    pub fn field_message(&self, field: &str) -> Option<Msg> {
         match self {
-            Self::Validation(fields) => fields.get(field).cloned(),
+            Self::Validation(fields) => fields.get(field).copied(),
             _ => None,
         }
     }
+
+    /// What to tell the person, in the language of `text`.
+    pub fn message(&self, text: &Catalogue) -> String {
+        let msg = match self {
+            Self::Validation(_) => Msg::Validation,
+            Self::BadRequest(msg) | Self::Forbidden(msg) => *msg,
+            Self::Malformed { message, detail } => return fill(message.text(text), &[("detail", detail)]),
+            Self::Unauthorized => Msg::Unauthorized,
+            Self::NotFound => Msg::NotFound,
+            Self::PayloadTooLarge => Msg::PayloadTooLarge,
+            Self::UnsupportedMediaType => Msg::NotJson,
+            Self::TooManyRequests { message, retry_after } => {
+                let (seconds, minutes) = (retry_after.to_string(), retry_after.div_ceil(60).to_string());
+                return fill(message.text(text), &[("seconds", &seconds), ("minutes", &minutes)]);
+            }
+            Self::Busy => Msg::Busy,
+            Self::Internal => Msg::Internal,
+            Self::Transport(_) => Msg::Offline,
+        };
+        msg.text(text).to_owned()
+    }
 }
+
+/// In English: for logs and tests. People read [`AppError::message`] in their own language.
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En.text()))
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
@@ -77,7 +106,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             // Bad arguments are the caller's fault: a 400 with the reason, as for the REST API.
-            E::Args(msg) | E::MissingArg(msg) => Self::BadRequest(format!("Invalid request: {msg}")),
+            E::Args(detail) | E::MissingArg(detail) => Self::Malformed { message: Msg::BadArguments, detail },
             E::Request(msg) | E::Deserialization(msg) | E::Serialization(msg) => Self::Transport(msg),
             _ => Self::Internal,
         }

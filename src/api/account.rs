@@ -1,6 +1,6 @@
 //! Registration, login and the current account.
 
-use crate::{api::client::AuthClient, domain::UserProfile, error::AppError};
+use crate::{api::client::AuthClient, domain::UserProfile, error::AppError, i18n::Msg};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -11,7 +11,7 @@ use crate::{
 
 /// Creates an unconfirmed account; returns the message to show.
 #[server(prefix = "/api/fn", endpoint = "register", client = AuthClient)]
-pub async fn register(username: String, email: String, password: String) -> Result<String, AppError> {
+pub async fn register(username: String, email: String, password: String) -> Result<Msg, AppError> {
     let form = registration::RegistrationForm {
         username: Some(username),
         email: Some(email),
@@ -19,7 +19,7 @@ pub async fn register(username: String, email: String, password: String) -> Resu
         confirm_email_base_url: None,
     };
     registration::register(&state(), form).await?;
-    Ok(registration::REGISTERED.to_owned())
+    Ok(Msg::Registered)
 }
 
 /// Exchanges a username-or-email and password for a session token.

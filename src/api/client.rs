@@ -2,7 +2,8 @@
 //!
 //! The token lives in localStorage (not a cookie), so the browser never attaches it by itself; this
 //! client adds `Authorization: Bearer <token>` to every server-function call, as the seed's axios
-//! interceptor did for its REST calls. No cookie means no CSRF surface.
+//! interceptor did for its REST calls. No cookie means no CSRF surface. It also says which language
+//! the reader chose.
 
 use leptos::server_fn::{
     client::{Client, browser::BrowserClient},
@@ -25,8 +26,13 @@ where
 
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         #[cfg(feature = "hydrate")]
-        if let Some(token) = crate::ui::session::stored_token() {
-            req.headers().set("Authorization", &format!("Bearer {token}"));
+        {
+            if let Some(token) = crate::ui::session::stored_token() {
+                req.headers().set("Authorization", &format!("Bearer {token}"));
+            }
+            // The reader's language, for what the server keeps or sends (an account's language,
+            // its mails); it is the one the page is drawn in.
+            req.headers().set("Accept-Language", crate::ui::locale::current_tag());
         }
         <BrowserClient as Client<E, IS, OS>>::send(req)
     }

@@ -1,6 +1,6 @@
 //! Confirming the account with the emailed link, and asking for another link.
 
-use crate::{api::client::AuthClient, error::AppError};
+use crate::{api::client::AuthClient, error::AppError, i18n::Msg};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -18,8 +18,8 @@ pub async fn confirm(token: String) -> Result<String, AppError> {
 
 /// Mails another confirmation link; returns the message to show.
 #[server(prefix = "/api/fn", endpoint = "resend-confirm", client = AuthClient)]
-pub async fn resend_confirmation() -> Result<String, AppError> {
+pub async fn resend_confirmation() -> Result<Msg, AppError> {
     let user = current_user().await?;
     confirmation::resend(&state(), &user, None).await?;
-    Ok(confirmation::RESENT.to_owned())
+    Ok(Msg::Resent)
 }

@@ -1,7 +1,7 @@
 //! Forgotten passwords (request a link, reset with it), changing the password, and logging out
 //! of every device.
 
-use crate::{api::client::AuthClient, error::AppError};
+use crate::{api::client::AuthClient, error::AppError, i18n::Msg};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -12,16 +12,16 @@ use crate::{
 
 /// Mails a reset link if the address has an account; the answer is the same either way.
 #[server(prefix = "/api/fn", endpoint = "reset-password-request", client = AuthClient)]
-pub async fn request_password_reset(email: String) -> Result<String, AppError> {
+pub async fn request_password_reset(email: String) -> Result<Msg, AppError> {
     password::request_reset(&state(), client_ip(), &email).await?;
-    Ok(password::RESET_REQUESTED.to_owned())
+    Ok(Msg::ResetRequested)
 }
 
 /// Sets a new password with the token of an emailed link.
 #[server(prefix = "/api/fn", endpoint = "reset-password", client = AuthClient)]
-pub async fn reset_password(token: String, password: String) -> Result<String, AppError> {
+pub async fn reset_password(token: String, password: String) -> Result<Msg, AppError> {
     password::reset(&state(), &token, password).await?;
-    Ok(password::RESET_DONE.to_owned())
+    Ok(Msg::ResetDone)
 }
 
 /// Changes the password; returns a fresh session token (every other session ends).
@@ -33,10 +33,10 @@ pub async fn update_password(old_password: String, new_password: String) -> Resu
 
 /// Ends every session of the account, this one included.
 #[server(prefix = "/api/fn", endpoint = "logout-all", client = AuthClient)]
-pub async fn log_out_everywhere() -> Result<String, AppError> {
+pub async fn log_out_everywhere() -> Result<Msg, AppError> {
     let user = current_user().await?;
     password::log_out_everywhere(&state(), &user)
         .await
         .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
-    Ok(password::LOGGED_OUT_EVERYWHERE.to_owned())
+    Ok(Msg::LoggedOutEverywhere)
 }

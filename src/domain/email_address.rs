@@ -1,5 +1,6 @@
 //! `EmailAddress`: where the account's mail goes, normalised so one inbox is one account.
 
+use crate::i18n::Msg;
 use std::fmt;
 
 /// A syntactically valid address: trimmed, with its domain lower-cased (domains are
@@ -7,12 +8,21 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailAddress(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.msg().text(crate::i18n::Locale::En.text()))]
 pub enum EmailAddressError {
-    #[error("Please provide a valid email address.")]
     Invalid,
-    #[error("Email addresses can have at most 254 characters.")]
     TooLong,
+}
+
+impl EmailAddressError {
+    /// What to tell the person, as a catalogue key.
+    pub fn msg(self) -> Msg {
+        match self {
+            Self::Invalid => Msg::EmailInvalid,
+            Self::TooLong => Msg::EmailTooLong,
+        }
+    }
 }
 
 impl EmailAddress {

@@ -1,5 +1,6 @@
 //! `Password`: a new password that meets the policy. Never printed, never logged.
 
+use crate::i18n::Msg;
 use std::fmt;
 
 /// A password someone chose, checked against the policy (NIST SP 800-63B): 8–128 characters, any
@@ -10,16 +11,25 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.msg().text(crate::i18n::Locale::En.text()))]
 pub enum PasswordError {
-    #[error("Please provide a valid password.")]
     Blank,
-    #[error("Passwords need at least 8 characters.")]
     TooShort,
-    #[error("Passwords can have at most 128 characters.")]
     TooLong,
-    #[error("This password is one of the most common ones; please choose another.")]
     TooCommon,
+}
+
+impl PasswordError {
+    /// What to tell the person, as a catalogue key.
+    pub fn msg(self) -> Msg {
+        match self {
+            Self::Blank => Msg::PasswordBlank,
+            Self::TooShort => Msg::PasswordTooShort,
+            Self::TooLong => Msg::PasswordTooLong,
+            Self::TooCommon => Msg::PasswordCommon,
+        }
+    }
 }
 
 impl Password {

@@ -1,5 +1,6 @@
 //! `Username`: the public handle a person registers with and may log in with.
 
+use crate::i18n::Msg;
 use std::fmt;
 
 /// A valid username: 3–32 ASCII letters, digits, `.`, `_` or `-`, starting with a letter or digit.
@@ -10,14 +11,23 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.msg().text(crate::i18n::Locale::En.text()))]
 pub enum UsernameError {
-    #[error("Please provide a valid username.")]
     Blank,
-    #[error("Usernames are 3 to 32 characters long.")]
     Length,
-    #[error("Use only letters, digits, '.', '_' or '-', starting with a letter or digit.")]
     Characters,
+}
+
+impl UsernameError {
+    /// What to tell the person, as a catalogue key.
+    pub fn msg(self) -> Msg {
+        match self {
+            Self::Blank => Msg::UsernameBlank,
+            Self::Length => Msg::UsernameLength,
+            Self::Characters => Msg::UsernameCharacters,
+        }
+    }
 }
 
 impl Username {

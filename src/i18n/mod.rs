@@ -11,6 +11,10 @@ mod zh_cn;
 
 use serde::{Deserialize, Serialize};
 
+/// Where an explicit choice of language is kept: the localStorage key in the browser, and the
+/// cookie that lets the server draw the first paint in it.
+pub const CHOICE_KEY: &str = "madblog-lang";
+
 /// A language a person can choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Locale {
@@ -112,29 +116,223 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Every string a person reads, in one language. Fields are grouped by where they appear;
-/// `{name}` marks a value filled in with [`fill`].
-#[derive(Debug)]
-pub struct Catalogue {
-    /// The language's own name, as the switcher lists it.
-    pub language_name: &'static str,
-    pub language_switcher_label: &'static str,
-    pub app_name: &'static str,
-    pub nav_home: &'static str,
-    pub nav_login: &'static str,
-    pub nav_register: &'static str,
-    pub nav_account: &'static str,
-    pub nav_logout: &'static str,
-    pub error_validation: &'static str,
-    pub error_unauthorized: &'static str,
-    pub error_not_found: &'static str,
-    pub error_payload_too_large: &'static str,
-    pub error_busy: &'static str,
-    pub error_internal: &'static str,
-    pub error_offline: &'static str,
-    /// `{seconds}`: how long until the action may be tried again.
-    pub retry_in_seconds: &'static str,
-    pub noscript: &'static str,
+macro_rules! catalogue {
+    ($($field:ident),+ $(,)?) => {
+        /// Every string a person reads, in one language. `{name}` marks a value filled in with
+        /// [`fill`]. Declared by a macro only so that [`Catalogue::entries`] lists every field and
+        /// cannot miss one.
+        #[derive(Debug)]
+        pub struct Catalogue {
+            $(pub $field: &'static str,)+
+        }
+
+        impl Catalogue {
+            /// Every string by its field name: what the completeness tests walk, and what
+            /// `madblog catalogue` prints for the browser tests.
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($field), self.$field)),+]
+            }
+        }
+    };
+}
+
+catalogue! {
+    language_name,
+    language_switcher_label,
+    app_name,
+    skip_to_content,
+    nav_home,
+    nav_login,
+    nav_register,
+    nav_account,
+    nav_logout,
+    loading,
+    sending,
+    saving,
+    try_again,
+    retry_in,
+    noscript,
+    show_password,
+    hide_password,
+    show_password_label,
+    hide_password_label,
+    field_username,
+    field_email,
+    field_password,
+    field_password_repeat,
+    field_login,
+    field_current_password,
+    field_new_password,
+    field_new_password_repeat,
+    hint_username,
+    hint_email,
+    hint_password,
+    passwords_differ,
+    enter_login,
+    enter_password,
+    login_title,
+    login_submit,
+    login_busy,
+    login_failed,
+    login_registered,
+    login_reset_done,
+    login_forgot,
+    login_new_here,
+    login_create_account,
+    register_title,
+    register_submit,
+    register_busy,
+    register_have_account,
+    unconfirmed_hello,
+    unconfirmed_confirming,
+    unconfirmed_session_ended,
+    unconfirmed_lead,
+    unconfirmed_explain,
+    unconfirmed_spam,
+    unconfirmed_expired,
+    unconfirmed_resend,
+    unconfirmed_resend_new,
+    unconfirmed_resend_wait,
+    reset_request_title,
+    reset_request_explain,
+    reset_request_submit,
+    reset_title,
+    reset_needs_link,
+    reset_ask_new_link,
+    reset_link_expired,
+    reset_submit,
+    back_to_login,
+    account_title,
+    account_change_password,
+    account_updated,
+    account_submit,
+    account_sessions,
+    account_sessions_explain,
+    account_logout_all,
+    home_welcome,
+    home_pitch,
+    home_hello,
+    home_loading_account,
+    profile_member_since,
+    not_found_title,
+    not_found_text,
+    not_found_home,
+    error_validation,
+    error_unauthorized,
+    error_not_found,
+    error_payload_too_large,
+    error_not_json,
+    error_body_unreadable,
+    error_body_empty,
+    error_json_wrong_type,
+    error_json_invalid,
+    error_bad_arguments,
+    error_busy,
+    error_internal,
+    error_offline,
+    username_blank,
+    username_length,
+    username_characters,
+    username_taken,
+    email_invalid,
+    email_too_long,
+    password_blank,
+    password_too_short,
+    password_too_long,
+    password_common,
+    registered,
+    confirmed,
+    already_confirmed,
+    confirm_link_invalid,
+    confirm_first,
+    resent,
+    resend_throttled,
+    reset_requested,
+    reset_throttled,
+    reset_done,
+    reset_link_invalid,
+    password_updated,
+    old_password_blank,
+    new_password_blank,
+    new_password_same,
+    old_password_wrong,
+    password_changed_meanwhile,
+    old_password_throttled,
+    login_throttled,
+    logged_out_everywhere,
+}
+
+/// A catalogue string picked by a page or a component, resolved in the language of the moment.
+pub type Text = fn(&'static Catalogue) -> &'static str;
+
+macro_rules! messages {
+    ($($variant:ident => $field:ident),+ $(,)?) => {
+        /// A message that travels in an answer (an error, a field error, a success notice) as a
+        /// key, not as words: the browser shows it in the reader's language and redraws it when
+        /// the language changes; the REST API writes it in the request's language.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Msg {
+            $($variant,)+
+        }
+
+        impl Msg {
+            /// The words, with `{placeholders}` still in them (see [`fill`]).
+            pub fn text(self, catalogue: &Catalogue) -> &'static str {
+                match self {
+                    $(Self::$variant => catalogue.$field,)+
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    Validation => error_validation,
+    Unauthorized => error_unauthorized,
+    NotFound => error_not_found,
+    PayloadTooLarge => error_payload_too_large,
+    NotJson => error_not_json,
+    BodyUnreadable => error_body_unreadable,
+    BodyEmpty => error_body_empty,
+    JsonWrongType => error_json_wrong_type,
+    JsonInvalid => error_json_invalid,
+    BadArguments => error_bad_arguments,
+    Busy => error_busy,
+    Internal => error_internal,
+    Offline => error_offline,
+    UsernameBlank => username_blank,
+    UsernameLength => username_length,
+    UsernameCharacters => username_characters,
+    UsernameTaken => username_taken,
+    EmailInvalid => email_invalid,
+    EmailTooLong => email_too_long,
+    PasswordBlank => password_blank,
+    PasswordTooShort => password_too_short,
+    PasswordTooLong => password_too_long,
+    PasswordCommon => password_common,
+    PasswordsDiffer => passwords_differ,
+    EnterLogin => enter_login,
+    EnterPassword => enter_password,
+    Registered => registered,
+    Confirmed => confirmed,
+    AlreadyConfirmed => already_confirmed,
+    ConfirmLinkInvalid => confirm_link_invalid,
+    ConfirmFirst => confirm_first,
+    Resent => resent,
+    ResendThrottled => resend_throttled,
+    ResetRequested => reset_requested,
+    ResetThrottled => reset_throttled,
+    ResetDone => reset_done,
+    ResetLinkInvalid => reset_link_invalid,
+    PasswordUpdated => password_updated,
+    OldPasswordBlank => old_password_blank,
+    NewPasswordBlank => new_password_blank,
+    NewPasswordSame => new_password_same,
+    OldPasswordWrong => old_password_wrong,
+    PasswordChangedMeanwhile => password_changed_meanwhile,
+    OldPasswordThrottled => old_password_throttled,
+    LoginThrottled => login_throttled,
+    LoggedOutEverywhere => logged_out_everywhere,
 }
 
 #[cfg(test)]
@@ -183,49 +381,6 @@ mod tests {
         assert_eq!(fill("no placeholders", &[]), "no placeholders");
     }
 
-    /// Every field of every catalogue, by name: what the completeness checks walk.
-    fn fields(c: &Catalogue) -> Vec<(&'static str, &'static str)> {
-        // Destructured without `..`: a new field that isn't listed here fails to compile.
-        let Catalogue {
-            language_name,
-            language_switcher_label,
-            app_name,
-            nav_home,
-            nav_login,
-            nav_register,
-            nav_account,
-            nav_logout,
-            error_validation,
-            error_unauthorized,
-            error_not_found,
-            error_payload_too_large,
-            error_busy,
-            error_internal,
-            error_offline,
-            retry_in_seconds,
-            noscript,
-        } = c;
-        vec![
-            ("language_name", language_name),
-            ("language_switcher_label", language_switcher_label),
-            ("app_name", app_name),
-            ("nav_home", nav_home),
-            ("nav_login", nav_login),
-            ("nav_register", nav_register),
-            ("nav_account", nav_account),
-            ("nav_logout", nav_logout),
-            ("error_validation", error_validation),
-            ("error_unauthorized", error_unauthorized),
-            ("error_not_found", error_not_found),
-            ("error_payload_too_large", error_payload_too_large),
-            ("error_busy", error_busy),
-            ("error_internal", error_internal),
-            ("error_offline", error_offline),
-            ("retry_in_seconds", retry_in_seconds),
-            ("noscript", noscript),
-        ]
-    }
-
     /// Placeholder names in a template, in order.
     fn placeholders(template: &str) -> Vec<&str> {
         template.split('{').skip(1).filter_map(|part| part.split_once('}').map(|(name, _)| name)).collect()
@@ -233,8 +388,8 @@ mod tests {
 
     #[test]
     fn every_string_is_translated_with_the_same_placeholders() {
-        let en = fields(Locale::En.text());
-        let zh = fields(Locale::ZhCn.text());
+        let en = Locale::En.text().entries();
+        let zh = Locale::ZhCn.text().entries();
         for ((name, english), (_, chinese)) in en.iter().zip(&zh) {
             assert!(!english.trim().is_empty() && !chinese.trim().is_empty(), "{name} is empty");
             let (mut a, mut b) = (placeholders(english), placeholders(chinese));

@@ -4,7 +4,9 @@
 
 use crate::{
     error::AppError,
+    i18n::Msg,
     server::{
+        locale,
         services::session::{self, CurrentUser},
         state::AppState,
     },
@@ -29,10 +31,14 @@ impl IntoResponse for AppError {
         let body = match &self {
             // The seed's shape: just the reason phrase, whatever was wrong.
             AppError::Unauthorized => serde_json::json!({ "error": reason }),
+            // Only `message` is translated: `error` stays the reason phrase clients match on.
             AppError::Validation(fields) => {
+                let text = locale::current().text();
+                let fields: serde_json::Map<_, _> =
+                    fields.iter().map(|(field, msg)| (field.clone(), msg.text(text).into())).collect();
                 serde_json::json!({ "error": reason, "message": fields })
             }
-            other => serde_json::json!({ "error": reason, "message": other.to_string() }),
+            other => serde_json::json!({ "error": reason, "message": other.message(locale::current().text()) }),
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
@@ -73,26 +79,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         if !json_type {
-            return Err(AppError::UnsupportedMediaType(
-                "You must post JSON data (Content-Type: application/json).".into(),
-            ));
+            return Err(AppError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::PayloadTooLarge
             } else {
-                AppError::BadRequest("Could not read the request body.".into())
+                AppError::BadRequest(Msg::BodyUnreadable)
             }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(AppError::BadRequest("You must post JSON data.".into()));
+            return Err(AppError::BadRequest(Msg::BodyEmpty));
         }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
-            let what =
-                if e.is_data() { "The JSON has a field of the wrong type" } else { "The body is not valid JSON" };
+            let message = if e.is_data() { Msg::JsonWrongType } else { Msg::JsonInvalid };
             // serde names the field and the expected type; the value itself is not echoed for
             // strings, which is where secrets would be.
-            AppError::BadRequest(format!("{what}: {e}."))
+            AppError::Malformed { message, detail: e.to_string() }
         })
     }
 }

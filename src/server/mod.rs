@@ -9,6 +9,7 @@ pub mod db;
 pub mod email;
 pub mod http;
 pub mod limits;
+pub mod locale;
 pub mod metrics;
 pub mod proxy;
 pub mod rest;

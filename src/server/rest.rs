@@ -2,9 +2,11 @@
 
 use crate::{
     error::AppError,
+    i18n::Msg,
     server::{
         db::users,
         http::{ApiJson, Authenticated, ClientIp, Confirmed},
+        locale,
         services::{
             confirmation, password,
             registration::{self, RegistrationForm},
@@ -44,7 +46,7 @@ async fn create_user(
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
     registration::register(&state, form).await?;
-    Ok((StatusCode::CREATED, success(registration::REGISTERED)).into_response())
+    Ok((StatusCode::CREATED, success(Msg::Registered)).into_response())
 }
 
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
@@ -82,7 +84,7 @@ async fn confirm(
     Path(token): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let token = confirmation::confirm(&state, &user, &token).await?;
-    Ok(Json(json!({ "status": "success", "message": confirmation::CONFIRMED, "token": token })))
+    Ok(Json(json!({ "status": "success", "message": words(Msg::Confirmed), "token": token })))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,7 +100,7 @@ async fn resend_confirm(
 ) -> Result<Json<Value>, AppError> {
     let form = body.map(|ApiJson(form)| form).unwrap_or_default();
     confirmation::resend(&state, &user, form.confirm_email_base_url.as_deref()).await?;
-    Ok(success(confirmation::RESENT))
+    Ok(success(Msg::Resent))
 }
 
 /// `GET /api/users/<id>` (Bearer, confirmed accounts only): another member's public profile.
@@ -129,7 +131,7 @@ async fn reset_password_request(
     ApiJson(form): ApiJson<ResetRequestForm>,
 ) -> Result<Json<Value>, AppError> {
     password::request_reset(&state, client, form.email.as_deref().unwrap_or_default()).await?;
-    Ok(success(password::RESET_REQUESTED))
+    Ok(success(Msg::ResetRequested))
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,7 +146,7 @@ async fn reset_password(
     ApiJson(form): ApiJson<ResetForm>,
 ) -> Result<Json<Value>, AppError> {
     password::reset(&state, &token, form.password.unwrap_or_default()).await?;
-    Ok(success(password::RESET_DONE))
+    Ok(success(Msg::ResetDone))
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,7 +164,7 @@ async fn update_password(
 ) -> Result<Json<Value>, AppError> {
     let old = form.old_password.unwrap_or_default();
     let token = password::update(&state, &user, &old, form.new_password.unwrap_or_default()).await?;
-    Ok(Json(json!({ "status": "success", "message": password::UPDATED, "token": token })))
+    Ok(Json(json!({ "status": "success", "message": words(Msg::PasswordUpdated), "token": token })))
 }
 
 /// `POST /api/logout-all` (Bearer) → 200; every session token of the account stops working.
@@ -173,7 +175,7 @@ async fn logout_all(
     password::log_out_everywhere(&state, &user)
         .await
         .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
-    Ok(success(password::LOGGED_OUT_EVERYWHERE))
+    Ok(success(Msg::LoggedOutEverywhere))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -189,7 +191,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((login.to_owned(), password.to_owned()))
 }
 
-/// The seed's success answer: `{"status": "success", "message": …}`.
-fn success(message: &str) -> Json<Value> {
-    Json(json!({ "status": "success", "message": message }))
+/// The seed's success answer: `{"status": "success", "message": …}`, in the request's language.
+fn success(message: Msg) -> Json<Value> {
+    Json(json!({ "status": "success", "message": words(message) }))
+}
+
+fn words(message: Msg) -> &'static str {
+    message.text(locale::current().text())
 }

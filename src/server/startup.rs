@@ -15,7 +15,7 @@ use crate::{
         },
         http::{BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, resolve_client, server_fn_status},
         limits::Limiter,
-        metrics, rest,
+        locale, metrics, rest,
         state::AppState,
     },
 };
@@ -190,6 +190,9 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
             })
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside every layer that may write an error, so each one writes it in the request's
+        // language.
+        .layer(from_fn(locale::negotiate))
         // Outside the trace layer, so the request's span already knows the client.
         .layer(from_fn_with_state(state.clone(), resolve_client))
         // Reset and confirmation pages carry tokens in their URLs: never send them on as Referer.

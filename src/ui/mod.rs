@@ -4,5 +4,6 @@ pub mod components;
 pub mod effect;
 pub mod guard;
 pub mod link_token;
+pub mod locale;
 pub mod pages;
 pub mod session;

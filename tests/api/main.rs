@@ -7,6 +7,7 @@ mod cli;
 mod confirmation;
 mod deploy;
 mod helpers;
+mod languages;
 mod login;
 mod mail_delivery;
 mod metrics;

@@ -2,6 +2,7 @@
 
 use crate::{
     error::AppError,
+    i18n::Msg,
     server::{
         auth::tokens::{ConfirmClaims, Purpose, now},
         config::origin_of,
@@ -13,11 +14,6 @@ use crate::{
 };
 use anyhow::Context;
 use serde_json::{Value, json};
-
-pub const CONFIRMED: &str = "You have confirmed your account. Thanks!";
-pub const ALREADY_CONFIRMED: &str = "You have already confirmed your account.";
-pub const INVALID_LINK: &str = "The confirmation link is invalid or has expired.";
-pub const RESENT: &str = "A new confirmation email has been sent to you by email.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
@@ -43,8 +39,8 @@ pub enum ResendError {
 impl From<ConfirmError> for AppError {
     fn from(err: ConfirmError) -> Self {
         match err {
-            ConfirmError::AlreadyConfirmed => AppError::BadRequest(ALREADY_CONFIRMED.into()),
-            ConfirmError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
+            ConfirmError::AlreadyConfirmed => AppError::BadRequest(Msg::AlreadyConfirmed),
+            ConfirmError::InvalidLink => AppError::BadRequest(Msg::ConfirmLinkInvalid),
             ConfirmError::Unexpected(e) => super::internal_error("confirmation", &e),
         }
     }
@@ -53,13 +49,10 @@ impl From<ConfirmError> for AppError {
 impl From<ResendError> for AppError {
     fn from(err: ResendError) -> Self {
         match err {
-            ResendError::AlreadyConfirmed => AppError::BadRequest(ALREADY_CONFIRMED.into()),
-            ResendError::Throttled { retry_after } => AppError::TooManyRequests {
-                message: format!(
-                    "A confirmation email was sent recently. Please wait {retry_after} seconds before asking for another one."
-                ),
-                retry_after,
-            },
+            ResendError::AlreadyConfirmed => AppError::BadRequest(Msg::AlreadyConfirmed),
+            ResendError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::ResendThrottled, retry_after }
+            }
             ResendError::Unexpected(e) => super::internal_error("resending the confirmation", &e),
         }
     }

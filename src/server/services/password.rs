@@ -4,6 +4,7 @@
 use crate::{
     domain::{EmailAddress, Password},
     error::AppError,
+    i18n::Msg,
     server::{
         auth::tokens::{Purpose, ResetClaims, now},
         db::users::{self, UserRow},
@@ -17,17 +18,10 @@ use anyhow::Context;
 use serde_json::json;
 use std::net::IpAddr;
 
-pub const RESET_REQUESTED: &str =
-    "If that address has an account, an email with instructions to reset your password has been sent.";
-pub const RESET_DONE: &str = "Your password has been reset.";
-pub const INVALID_LINK: &str = "The reset password link is invalid or has expired.";
-pub const UPDATED: &str = "Your password has been updated.";
-pub const LOGGED_OUT_EVERYWHERE: &str = "You have been logged out of every device.";
-
 #[derive(Debug, thiserror::Error)]
 pub enum RequestResetError {
     #[error("invalid email address")]
-    InvalidEmail(String),
+    InvalidEmail(Msg),
     #[error("too many reset requests from this address")]
     Throttled { retry_after: u64 },
     #[error(transparent)]
@@ -40,15 +34,15 @@ pub enum ResetError {
     #[error("invalid reset link")]
     InvalidLink,
     #[error("weak password")]
-    WeakPassword(String),
+    WeakPassword(Msg),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
-    #[error("{0}")]
-    Rejected(String),
+    #[error("rejected: {0:?}")]
+    Rejected(Msg),
     #[error("too many wrong old passwords")]
     Throttled { retry_after: u64 },
     #[error(transparent)]
@@ -59,13 +53,9 @@ impl From<RequestResetError> for AppError {
     fn from(err: RequestResetError) -> Self {
         match err {
             RequestResetError::InvalidEmail(message) => AppError::field("email", message),
-            RequestResetError::Throttled { retry_after } => AppError::TooManyRequests {
-                message: format!(
-                    "Too many requests from your network. Please try again in {} minute(s).",
-                    retry_after.div_ceil(60)
-                ),
-                retry_after,
-            },
+            RequestResetError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::ResetThrottled, retry_after }
+            }
             RequestResetError::Unexpected(e) => super::internal_error("password reset request", &e),
         }
     }
@@ -74,7 +64,7 @@ impl From<RequestResetError> for AppError {
 impl From<ResetError> for AppError {
     fn from(err: ResetError) -> Self {
         match err {
-            ResetError::InvalidLink => AppError::BadRequest(INVALID_LINK.into()),
+            ResetError::InvalidLink => AppError::BadRequest(Msg::ResetLinkInvalid),
             ResetError::WeakPassword(message) => AppError::BadRequest(message),
             ResetError::Unexpected(e) => super::internal_error("password reset", &e),
         }
@@ -85,13 +75,9 @@ impl From<UpdateError> for AppError {
     fn from(err: UpdateError) -> Self {
         match err {
             UpdateError::Rejected(message) => AppError::BadRequest(message),
-            UpdateError::Throttled { retry_after } => AppError::TooManyRequests {
-                message: format!(
-                    "Too many wrong old passwords. Please try again in {} minute(s), or reset your password by email.",
-                    retry_after.div_ceil(60)
-                ),
-                retry_after,
-            },
+            UpdateError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
+            }
             UpdateError::Unexpected(e) => super::internal_error("password update", &e),
         }
     }
@@ -104,7 +90,7 @@ impl From<UpdateError> for AppError {
 /// # Errors
 /// `InvalidEmail`, `Throttled`; `Unexpected` when the limit can't be checked.
 pub async fn request_reset(state: &AppState, client: IpAddr, raw_email: &str) -> Result<(), RequestResetError> {
-    let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.to_string()))?;
+    let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.msg()))?;
     let limit = limits::reset_requests_per_address(state.settings.reset_requests_per_ip);
     if let Err(Refused { retry_after }) = state.limits.spend(&limit, &client.to_string()).await? {
         return Err(RequestResetError::Throttled { retry_after });
@@ -168,7 +154,7 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
 /// `WeakPassword` with the policy's message.
 pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Result<(), ResetError> {
     let claims: ResetClaims = state.tokens.verify(Purpose::Reset, token).map_err(|_| ResetError::InvalidLink)?;
-    let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.to_string()))?;
+    let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.msg()))?;
     let user = users::find_by_id(&state.pool, &claims.sub)
         .await
         .context("loading the account")?
@@ -195,15 +181,15 @@ pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Resul
 /// `Rejected` with the seed's messages (blank, unchanged, wrong old password) or the policy's;
 /// `Throttled` after five wrong old passwords (`limits::PASSWORD_CHANGE_PER_ACCOUNT`).
 pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String) -> Result<String, UpdateError> {
-    let reject = |m: &str| Err(UpdateError::Rejected(m.to_owned()));
+    let reject = |m: Msg| Err(UpdateError::Rejected(m));
     if old.trim().is_empty() {
-        return reject("Please provide a valid old password.");
+        return reject(Msg::OldPasswordBlank);
     }
     if new.trim().is_empty() {
-        return reject("Please provide a valid new password.");
+        return reject(Msg::NewPasswordBlank);
     }
     if old == new {
-        return reject("The new password is equal to the old password.");
+        return reject(Msg::NewPasswordSame);
     }
     // Spent before the check, so concurrent guesses can't all slip through; a right old password
     // gives the whole allowance back.
@@ -212,13 +198,13 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
         return Err(UpdateError::Throttled { retry_after });
     }
     if !state.hasher.verify(old, Some(&user.row.password_hash)).await? {
-        return reject("The old password is wrong.");
+        return reject(Msg::OldPasswordWrong);
     }
     state.limits.clear(limit, &user.row.id).await?;
-    let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.to_string()))?;
+    let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
     let new_hash = state.hasher.hash(&password).await?;
     if !replace_password(state, &user.row, &new_hash, "changed").await? {
-        return reject("Your password was changed in the meantime. Please log in again.");
+        return reject(Msg::PasswordChangedMeanwhile);
     }
     let row = users::find_by_id(&state.pool, &user.row.id)
         .await

@@ -3,6 +3,7 @@
 use crate::{
     domain::{EmailAddress, Password, Username},
     error::AppError,
+    i18n::Msg,
     server::{
         auth::tokens::now,
         db::users::{self, InsertUserError, NewUser},
@@ -30,7 +31,7 @@ pub struct RegistrationForm {
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     #[error("invalid registration input")]
-    Invalid(BTreeMap<String, String>),
+    Invalid(BTreeMap<String, Msg>),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -44,10 +45,6 @@ impl From<RegisterError> for AppError {
     }
 }
 
-/// What a successful registration tells the person.
-pub const REGISTERED: &str =
-    "Thanks for registering! A link to confirm your account has been emailed to the address provided.";
-
 /// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
 /// account, unconfirmed.
 ///
@@ -57,13 +54,13 @@ pub const REGISTERED: &str =
 pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), RegisterError> {
     let mut fields = BTreeMap::new();
     let username = Username::parse(form.username.as_deref().unwrap_or_default())
-        .map_err(|e| fields.insert("username".to_owned(), e.to_string()))
+        .map_err(|e| fields.insert("username".to_owned(), e.msg()))
         .ok();
     let email = EmailAddress::parse(form.email.as_deref().unwrap_or_default())
-        .map_err(|e| fields.insert("email".to_owned(), e.to_string()))
+        .map_err(|e| fields.insert("email".to_owned(), e.msg()))
         .ok();
     let password = Password::parse(form.password.unwrap_or_default())
-        .map_err(|e| fields.insert("password".to_owned(), e.to_string()))
+        .map_err(|e| fields.insert("password".to_owned(), e.msg()))
         .ok();
     let (Some(username), Some(email), Some(password)) = (username, email, password) else {
         return Err(RegisterError::Invalid(fields));
@@ -109,7 +106,7 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
 }
 
 fn username_taken() -> RegisterError {
-    RegisterError::Invalid(BTreeMap::from([("username".to_owned(), "Please use a different username.".to_owned())]))
+    RegisterError::Invalid(BTreeMap::from([("username".to_owned(), Msg::UsernameTaken)]))
 }
 
 /// Someone registered with an address that has an account. They get the same answer as a new

@@ -3,6 +3,7 @@
 use crate::{
     domain::{UserId, UserProfile},
     error::AppError,
+    i18n::Msg,
     server::{
         auth::tokens::{Purpose, SessionClaims, now},
         db::users::{self, UserRow},
@@ -35,10 +36,6 @@ impl CurrentUser {
     }
 }
 
-/// What an unconfirmed account is told everywhere it may not go yet.
-pub const CONFIRM_FIRST: &str =
-    "Please confirm your account first: follow the link we emailed you, or ask for a new one.";
-
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown login or wrong password: one error, so the answer doesn't tell which.
@@ -68,13 +65,9 @@ impl From<LoginError> for AppError {
     fn from(err: LoginError) -> Self {
         match err {
             LoginError::InvalidCredentials => AppError::Unauthorized,
-            LoginError::Throttled { retry_after } => AppError::TooManyRequests {
-                message: format!(
-                    "Too many failed login attempts. Please try again in {} minute(s).",
-                    retry_after.div_ceil(60)
-                ),
-                retry_after,
-            },
+            LoginError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::LoginThrottled, retry_after }
+            }
             LoginError::Unexpected(e) => super::internal_error("login", &e),
         }
     }
@@ -84,7 +77,7 @@ impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
         match err {
             AuthError::Unauthenticated => AppError::Unauthorized,
-            AuthError::Unconfirmed => AppError::Forbidden(CONFIRM_FIRST.into()),
+            AuthError::Unconfirmed => AppError::Forbidden(Msg::ConfirmFirst),
             AuthError::Unexpected(e) => super::internal_error("authentication", &e),
         }
     }

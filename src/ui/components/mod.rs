@@ -2,10 +2,12 @@
 
 mod field;
 mod notice;
+mod problem;
 mod submit;
 mod when;
 
 pub use field::TextField;
 pub use notice::Notice;
+pub use problem::{Problem, clock, countdown};
 pub use submit::SubmitButton;
 pub use when::When;

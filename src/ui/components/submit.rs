@@ -1,19 +1,27 @@
 //! A submit button that shows progress and can't be pressed twice.
 
 use super::When;
+use crate::{i18n::Text, ui::locale::tr};
 use leptos::prelude::*;
 
+/// `blocked` keeps it disabled without the spinner: while a throttled action's countdown runs.
 #[component]
 pub fn SubmitButton(
-    label: &'static str,
-    busy_label: &'static str,
+    label: Text,
+    busy_label: Text,
     #[prop(into)] pending: Signal<bool>,
+    #[prop(optional, into)] blocked: MaybeProp<bool>,
 ) -> impl IntoView {
     view! {
-        <button type="submit" class="primary" disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
-            <When when=move || pending.get() fallback=move || label>
+        <button
+            type="submit"
+            class="primary"
+            disabled=move || pending.get() || blocked.get().unwrap_or(false)
+            aria-busy=move || pending.get().to_string()
+        >
+            <When when=move || pending.get() fallback=tr(label)>
                 <span class="spinner" aria-hidden="true"></span>
-                {busy_label}
+                {tr(busy_label)}
             </When>
         </button>
     }

@@ -5,9 +5,11 @@ use crate::{
     api::password::{LogOutEverywhere, UpdatePassword},
     domain::Password,
     error::AppError,
+    i18n::Msg,
     ui::{
-        components::{Notice, SubmitButton, TextField},
+        components::{Notice, Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        locale::{Lang, tr},
         session::Session,
     },
 };
@@ -21,9 +23,10 @@ pub fn AccountPage() -> impl IntoView {
     let old = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let new2 = RwSignal::new(String::new());
-    let old_error = RwSignal::new(None::<String>);
-    let new_error = RwSignal::new(None::<String>);
-    let new2_error = RwSignal::new(None::<String>);
+    let old_error = RwSignal::new(None::<Msg>);
+    let new_error = RwSignal::new(None::<Msg>);
+    let new2_error = RwSignal::new(None::<Msg>);
+    let lang = Lang::expect();
     let update = ServerAction::<UpdatePassword>::new();
     let logout_all = ServerAction::<LogOutEverywhere>::new();
 
@@ -53,26 +56,22 @@ pub fn AccountPage() -> impl IntoView {
     });
 
     let updated = move || match update.value().get() {
-        Some(Ok(_)) => Some("Your password has been updated. Every other device has been logged out.".to_owned()),
+        Some(Ok(_)) => Some(lang.text().account_updated.to_owned()),
         _ => None,
     };
-    let failure = move || match update.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
+    let failure = Signal::derive(move || update.value().get().and_then(Result::err));
+    let wait = countdown();
+    let logout_failure = Signal::derive(move || match logout_all.value().get() {
+        Some(Err(e)) if !matches!(e, AppError::Unauthorized) => Some(e),
         _ => None,
-    };
-    let logout_failure = move || match logout_all.value().get() {
-        Some(Err(e)) if !matches!(e, AppError::Unauthorized) => Some(e.to_string()),
-        _ => None,
-    };
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (o, n, n2) = (old.get_untracked(), new.get_untracked(), new2.get_untracked());
-        let o_err = o.trim().is_empty().then(|| "Please provide a valid old password.".to_owned());
-        let n_err = Password::parse(n.clone())
-            .err()
-            .map(|e| e.to_string())
-            .or_else(|| (n == o).then(|| "The new password is equal to the old password.".to_owned()));
-        let n2_err = (n_err.is_none() && n != n2).then(|| "The passwords don't match.".to_owned());
+        let o_err = o.trim().is_empty().then_some(Msg::OldPasswordBlank);
+        let n_err =
+            Password::parse(n.clone()).err().map(|e| e.msg()).or_else(|| (n == o).then_some(Msg::NewPasswordSame));
+        let n2_err = (n_err.is_none() && n != n2).then_some(Msg::PasswordsDiffer);
         let ok = o_err.is_none() && n_err.is_none() && n2_err.is_none();
         old_error.set(o_err);
         new_error.set(n_err);
@@ -84,23 +83,23 @@ pub fn AccountPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Account settings"</h1>
-            <h2>"Change your password"</h2>
+            <h1>{tr(|t| t.account_title)}</h1>
+            <h2>{tr(|t| t.account_change_password)}</h2>
             <Notice kind="success" message=Signal::derive(updated)/>
-            <Notice kind="error" message=Signal::derive(failure)/>
-            <form on:submit=on_submit novalidate>
-                <TextField name="old_password" label="Current password" kind="password" value=old error=old_error autocomplete="current-password"/>
-                <TextField name="new_password" label="New password" kind="password" value=new error=new_error autocomplete="new-password"
-                    hint="At least 8 characters. Long passphrases are best."/>
-                <TextField name="new_password2" label="Repeat the new password" kind="password" value=new2 error=new2_error autocomplete="new-password"/>
-                <SubmitButton label="Change password" busy_label="Saving…" pending=update.pending()/>
+            <Problem error=failure form="password-form" wait/>
+            <form id="password-form" on:submit=on_submit novalidate>
+                <TextField name="old_password" label=|t| t.field_current_password kind="password" value=old error=old_error autocomplete="current-password"/>
+                <TextField name="new_password" label=|t| t.field_new_password kind="password" value=new error=new_error autocomplete="new-password"
+                    hint=|t| t.hint_password/>
+                <TextField name="new_password2" label=|t| t.field_new_password_repeat kind="password" value=new2 error=new2_error autocomplete="new-password"/>
+                <SubmitButton label=|t| t.account_submit busy_label=|t| t.saving pending=update.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
             <hr/>
-            <h2>"Sessions"</h2>
-            <p class="muted">"Lost a device, or logged in somewhere you shouldn't have? End every session, this one included."</p>
-            <Notice kind="error" message=Signal::derive(logout_failure)/>
+            <h2>{tr(|t| t.account_sessions)}</h2>
+            <p class="muted">{tr(|t| t.account_sessions_explain)}</p>
+            <Problem error=logout_failure/>
             <button class="button danger" on:click=move |_| { logout_all.dispatch(LogOutEverywhere {}); } disabled=move || logout_all.pending().get()>
-                "Log out of all devices"
+                {tr(|t| t.account_logout_all)}
             </button>
         </section>
     }

@@ -3,9 +3,11 @@
 use crate::{
     domain::UserProfile,
     error::AppError,
+    i18n::fill,
     ui::{
         components::When,
         effect::effect,
+        locale::{Lang, tr},
         session::{AuthState, Session},
     },
 };
@@ -17,14 +19,14 @@ pub fn HomePage() -> impl IntoView {
     let session = Session::expect();
     view! {
         {move || match session.state() {
-            AuthState::Unknown => view! { <section class="card"><p class="muted">"Loading…"</p></section> }.into_any(),
+            AuthState::Unknown => view! { <section class="card"><p class="muted">{tr(|t| t.loading)}</p></section> }.into_any(),
             AuthState::Anonymous => view! {
                 <section class="card hero">
-                    <h1>"Welcome to Madblog"</h1>
-                    <p>"A small blog for people who like to write. Create an account to get started."</p>
+                    <h1>{tr(|t| t.home_welcome)}</h1>
+                    <p>{tr(|t| t.home_pitch)}</p>
                     <p class="actions">
-                        <A href="/register" attr:class="button primary">"Create an account"</A>
-                        <A href="/login" attr:class="button">"Log in"</A>
+                        <A href="/register" attr:class="button primary">{tr(|t| t.login_create_account)}</A>
+                        <A href="/login" attr:class="button">{tr(|t| t.nav_login)}</A>
                     </p>
                 </section>
             }.into_any(),
@@ -36,6 +38,7 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn Welcome(name: String) -> impl IntoView {
     let session = Session::expect();
+    let lang = Lang::expect();
     let navigate = use_navigate();
     // Fetched in the browser only: the token is in localStorage, which the server can't read.
     // A task and a signal rather than a `LocalResource` read under `<Suspense>`: the profile is
@@ -57,17 +60,17 @@ fn Welcome(name: String) -> impl IntoView {
     });
     view! {
         <section class="card">
-            <h1>"Hello, " {name} "!"</h1>
-            <When when=move || profile.with(Option::is_some) fallback=|| view! { <p class="muted">"Loading your account…"</p> }>
+            <h1>{move || fill(lang.text().home_hello, &[("name", &name)])}</h1>
+            <When when=move || profile.with(Option::is_some) fallback=|| view! { <p class="muted">{tr(|t| t.home_loading_account)}</p> }>
                 {move || profile.get().map(|result| match result {
                     Ok(p) => view! {
                         <dl class="profile">
-                            <dt>"Username"</dt><dd data-testid="profile-username">{p.username}</dd>
-                            <dt>"Email"</dt><dd>{p.email}</dd>
-                            <dt>"Member since"</dt><dd>{p.created_at}</dd>
+                            <dt>{tr(|t| t.field_username)}</dt><dd data-testid="profile-username">{p.username}</dd>
+                            <dt>{tr(|t| t.field_email)}</dt><dd>{p.email}</dd>
+                            <dt>{tr(|t| t.profile_member_since)}</dt><dd>{p.created_at}</dd>
                         </dl>
                     }.into_any(),
-                    Err(e) => view! { <p class="notice notice-error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="notice notice-error">{move || e.message(lang.text())}</p> }.into_any(),
                 })}
             </When>
         </section>

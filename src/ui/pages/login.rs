@@ -2,10 +2,11 @@
 
 use crate::{
     api::account::Login,
-    error::AppError,
+    i18n::Msg,
     ui::{
-        components::{Notice, SubmitButton, TextField},
+        components::{Notice, Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        locale::{Lang, tr},
         session::Session,
     },
 };
@@ -18,27 +19,27 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let login_error = RwSignal::new(None::<String>);
-    let password_error = RwSignal::new(None::<String>);
+    let lang = Lang::expect();
+    let login_error = RwSignal::new(None::<Msg>);
+    let password_error = RwSignal::new(None::<Msg>);
     let action = ServerAction::<Login>::new();
 
     let notice = move || {
-        query.with(|q| {
-            if q.get("registered").is_some() {
-                Some("Thanks for registering! Check your inbox for the link that confirms your account, then log in.")
-            } else if q.get("reset").is_some() {
-                Some("Your password has been reset. Please log in with the new one.")
-            } else {
-                None
-            }
-        })
-        .map(str::to_owned)
+        query
+            .with(|q| {
+                let t = lang.text();
+                if q.get("registered").is_some() {
+                    Some(t.login_registered)
+                } else if q.get("reset").is_some() {
+                    Some(t.login_reset_done)
+                } else {
+                    None
+                }
+            })
+            .map(str::to_owned)
     };
-    let failure = move || match action.value().get() {
-        Some(Err(AppError::Unauthorized)) => Some("Invalid username, email or password.".to_owned()),
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    };
+    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let wait = countdown();
 
     // The guard sees the new session and moves on to `?redirect=` (or home): one place navigates.
     effect(move || {
@@ -50,8 +51,8 @@ pub fn LoginPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, p) = (login.get_untracked(), password.get_untracked());
-        login_error.set(l.trim().is_empty().then(|| "Please enter your username or email address.".to_owned()));
-        password_error.set(p.is_empty().then(|| "Please enter your password.".to_owned()));
+        login_error.set(l.trim().is_empty().then_some(Msg::EnterLogin));
+        password_error.set(p.is_empty().then_some(Msg::EnterPassword));
         if !l.trim().is_empty() && !p.is_empty() {
             action.dispatch(Login { login: l, password: p });
         }
@@ -59,16 +60,16 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Log in"</h1>
+            <h1>{tr(|t| t.login_title)}</h1>
             <Notice kind="success" message=Signal::derive(notice)/>
-            <Notice kind="error" message=Signal::derive(failure)/>
-            <form on:submit=on_submit novalidate>
-                <TextField name="login" label="Username or email" value=login error=login_error autocomplete="username"/>
-                <TextField name="password" label="Password" kind="password" value=password error=password_error autocomplete="current-password"/>
-                <SubmitButton label="Log in" busy_label="Logging in…" pending=action.pending()/>
+            <Problem error=failure form="login-form" wait unauthorized=|t| t.login_failed/>
+            <form id="login-form" on:submit=on_submit novalidate>
+                <TextField name="login" label=|t| t.field_login value=login error=login_error autocomplete="username"/>
+                <TextField name="password" label=|t| t.field_password kind="password" value=password error=password_error autocomplete="current-password"/>
+                <SubmitButton label=|t| t.login_submit busy_label=|t| t.login_busy pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
-            <p class="aside"><A href="/reset-password-request">"Forgot your password?"</A></p>
-            <p class="aside">"New to Madblog? " <A href="/register">"Create an account"</A></p>
+            <p class="aside"><A href="/reset-password-request">{tr(|t| t.login_forgot)}</A></p>
+            <p class="aside">{tr(|t| t.login_new_here)} " " <A href="/register">{tr(|t| t.login_create_account)}</A></p>
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! 404.
 
+use crate::ui::locale::tr;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,9 +12,9 @@ pub fn NotFound() -> impl IntoView {
     }
     view! {
         <section class="card narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <p><A href="/">"Back to the home page"</A></p>
+            <h1>{tr(|t| t.not_found_title)}</h1>
+            <p>{tr(|t| t.not_found_text)}</p>
+            <p><A href="/">{tr(|t| t.not_found_home)}</A></p>
         </section>
     }
 }

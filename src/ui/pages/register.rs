@@ -4,10 +4,11 @@
 use crate::{
     api::account::Register,
     domain::{EmailAddress, Password, Username},
-    error::AppError,
+    i18n::Msg,
     ui::{
-        components::{Notice, SubmitButton, TextField},
+        components::{Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        locale::tr,
     },
 };
 use leptos::prelude::*;
@@ -22,12 +23,12 @@ pub fn RegisterPage() -> impl IntoView {
     let password2 = RwSignal::new(String::new());
     // Client-side messages, replaced by the server's when it answers. At most one per field, so a
     // list of pairs does; a map here added 4 KB (1 KB compressed) of its own code to the bundle.
-    let local = RwSignal::new(Vec::<(&'static str, String)>::new());
+    let local = RwSignal::new(Vec::<(&'static str, Msg)>::new());
     let action = ServerAction::<Register>::new();
 
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
-            local.with(|m| m.iter().find(|(f, _)| *f == field).map(|(_, message)| message.clone())).or_else(|| {
+            local.with(|m| m.iter().find(|(f, _)| *f == field).map(|(_, message)| *message)).or_else(|| {
                 match action.value().get() {
                     Some(Err(e)) => e.field_message(field),
                     _ => None,
@@ -35,10 +36,8 @@ pub fn RegisterPage() -> impl IntoView {
             })
         })
     };
-    let failure = move || match action.value().get() {
-        Some(Err(AppError::Validation(_))) | None | Some(Ok(_)) => None,
-        Some(Err(e)) => Some(e.to_string()),
-    };
+    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let wait = countdown();
 
     effect(move || {
         if let Some(Ok(_)) = action.value().get() {
@@ -50,15 +49,15 @@ pub fn RegisterPage() -> impl IntoView {
         ev.prevent_default();
         let mut errors = Vec::new();
         if let Err(e) = Username::parse(&username.get_untracked()) {
-            errors.push(("username", e.to_string()));
+            errors.push(("username", e.msg()));
         }
         if let Err(e) = EmailAddress::check(&email.get_untracked()) {
-            errors.push(("email", e.to_string()));
+            errors.push(("email", e.msg()));
         }
         if let Err(e) = Password::parse(password.get_untracked()) {
-            errors.push(("password", e.to_string()));
+            errors.push(("password", e.msg()));
         } else if password.get_untracked() != password2.get_untracked() {
-            errors.push(("password2", "The passwords don't match.".to_owned()));
+            errors.push(("password2", Msg::PasswordsDiffer));
         }
         let ok = errors.is_empty();
         local.set(errors);
@@ -73,19 +72,19 @@ pub fn RegisterPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Create your account"</h1>
-            <Notice kind="error" message=Signal::derive(failure)/>
-            <form on:submit=on_submit novalidate>
-                <TextField name="username" label="Username" value=username error=field_error("username") autocomplete="username"
-                    hint="3 to 32 letters, digits, '.', '_' or '-'."/>
-                <TextField name="email" label="Email" kind="email" value=email error=field_error("email") autocomplete="email"
-                    hint="We'll send a link to confirm it."/>
-                <TextField name="password" label="Password" kind="password" value=password error=field_error("password") autocomplete="new-password"
-                    hint="At least 8 characters. Long passphrases are best."/>
-                <TextField name="password2" label="Repeat the password" kind="password" value=password2 error=field_error("password2") autocomplete="new-password"/>
-                <SubmitButton label="Create account" busy_label="Creating your account…" pending=action.pending()/>
+            <h1>{tr(|t| t.register_title)}</h1>
+            <Problem error=failure form="register-form" wait/>
+            <form id="register-form" on:submit=on_submit novalidate>
+                <TextField name="username" label=|t| t.field_username value=username error=field_error("username") autocomplete="username"
+                    hint=|t| t.hint_username/>
+                <TextField name="email" label=|t| t.field_email kind="email" value=email error=field_error("email") autocomplete="email"
+                    hint=|t| t.hint_email/>
+                <TextField name="password" label=|t| t.field_password kind="password" value=password error=field_error("password") autocomplete="new-password"
+                    hint=|t| t.hint_password/>
+                <TextField name="password2" label=|t| t.field_password_repeat kind="password" value=password2 error=field_error("password2") autocomplete="new-password"/>
+                <SubmitButton label=|t| t.register_submit busy_label=|t| t.register_busy pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
-            <p class="aside">"Already have an account? " <A href="/login">"Log in"</A></p>
+            <p class="aside">{tr(|t| t.register_have_account)} " " <A href="/login">{tr(|t| t.nav_login)}</A></p>
         </section>
     }
 }

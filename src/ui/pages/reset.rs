@@ -5,10 +5,12 @@
 use crate::{
     api::password::ResetPassword,
     domain::Password,
+    i18n::Msg,
     ui::{
-        components::{Notice, SubmitButton, TextField, When},
+        components::{Problem, SubmitButton, TextField, When},
         effect::effect,
         link_token,
+        locale::tr,
     },
 };
 use leptos::prelude::*;
@@ -26,8 +28,8 @@ pub fn ResetPage() -> impl IntoView {
     let token = RwSignal::new(None::<String>);
     let password = RwSignal::new(String::new());
     let password2 = RwSignal::new(String::new());
-    let password_error = RwSignal::new(None::<String>);
-    let password2_error = RwSignal::new(None::<String>);
+    let password_error = RwSignal::new(None::<Msg>);
+    let password2_error = RwSignal::new(None::<Msg>);
     let action = ServerAction::<ResetPassword>::new();
 
     // Keep the token in memory only: off the address bar and out of the history.
@@ -48,17 +50,14 @@ pub fn ResetPage() -> impl IntoView {
 
     // The policy's length rules were checked above; what the server adds (a common password, a
     // dead link) shows above the form.
-    let failure = move || match action.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    };
+    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (p1, p2) = (password.get_untracked(), password2.get_untracked());
-        let policy = Password::parse(p1.clone()).err().map(|e| e.to_string());
-        let mismatch = (policy.is_none() && p1 != p2).then(|| "The passwords don't match.".to_owned());
-        password_error.set(policy.clone());
-        password2_error.set(mismatch.clone());
+        let policy = Password::parse(p1.clone()).err().map(|e| e.msg());
+        let mismatch = (policy.is_none() && p1 != p2).then_some(Msg::PasswordsDiffer);
+        password_error.set(policy);
+        password2_error.set(mismatch);
         if let (None, None, Some(t)) = (policy, mismatch, token.get_untracked()) {
             action.dispatch(ResetPassword { token: t, password: p1 });
         }
@@ -66,24 +65,24 @@ pub fn ResetPage() -> impl IntoView {
 
     view! {
         <section class="card narrow">
-            <h1>"Set a new password"</h1>
-            <Notice kind="error" message=Signal::derive(failure)/>
+            <h1>{tr(|t| t.reset_title)}</h1>
+            <Problem error=failure form="reset-form"/>
             <When
                 when=move || token.get().is_some()
                 fallback=|| view! {
-                    <p>"This page needs the link from your password reset email."</p>
-                    <p><A href="/reset-password-request">"Ask for a new link"</A></p>
+                    <p>{tr(|t| t.reset_needs_link)}</p>
+                    <p><A href="/reset-password-request">{tr(|t| t.reset_ask_new_link)}</A></p>
                 }
             >
-                <form on:submit=on_submit novalidate>
-                    <TextField name="password" label="New password" kind="password" value=password
+                <form id="reset-form" on:submit=on_submit novalidate>
+                    <TextField name="password" label=|t| t.field_new_password kind="password" value=password
                         error=password_error
-                        autocomplete="new-password" hint="At least 8 characters. Long passphrases are best."/>
-                    <TextField name="password2" label="Repeat the new password" kind="password" value=password2
+                        autocomplete="new-password" hint=|t| t.hint_password/>
+                    <TextField name="password2" label=|t| t.field_new_password_repeat kind="password" value=password2
                         error=password2_error autocomplete="new-password"/>
-                    <SubmitButton label="Set the new password" busy_label="Saving…" pending=action.pending()/>
+                    <SubmitButton label=|t| t.reset_submit busy_label=|t| t.saving pending=action.pending()/>
                 </form>
-                <p class="aside"><A href="/reset-password-request">"Link expired? Ask for a new one"</A></p>
+                <p class="aside"><A href="/reset-password-request">{tr(|t| t.reset_link_expired)}</A></p>
             </When>
         </section>
     }

@@ -4,8 +4,11 @@
 use crate::{
     api::password::RequestPasswordReset,
     domain::EmailAddress,
-    error::AppError,
-    ui::components::{Notice, SubmitButton, TextField, When},
+    i18n::Msg,
+    ui::{
+        components::{Notice, Problem, SubmitButton, TextField, When, countdown},
+        locale::{Lang, tr},
+    },
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,7 +16,8 @@ use leptos_router::components::A;
 #[component]
 pub fn ResetRequestPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
-    let local_error = RwSignal::new(None::<String>);
+    let local_error = RwSignal::new(None::<Msg>);
+    let lang = Lang::expect();
     let action = ServerAction::<RequestPasswordReset>::new();
 
     let email_error = Signal::derive(move || {
@@ -23,13 +27,11 @@ pub fn ResetRequestPage() -> impl IntoView {
         })
     });
     let done = move || match action.value().get() {
-        Some(Ok(message)) => Some(message),
+        Some(Ok(message)) => Some(message.text(lang.text()).to_owned()),
         _ => None,
     };
-    let failure = move || match action.value().get() {
-        Some(Err(AppError::Validation(_))) | None | Some(Ok(_)) => None,
-        Some(Err(e)) => Some(e.to_string()),
-    };
+    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let wait = countdown();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match EmailAddress::check(&email.get_untracked()) {
@@ -37,23 +39,23 @@ pub fn ResetRequestPage() -> impl IntoView {
                 local_error.set(None);
                 action.dispatch(RequestPasswordReset { email: email.get_untracked() });
             }
-            Err(e) => local_error.set(Some(e.to_string())),
+            Err(e) => local_error.set(Some(e.msg())),
         }
     };
 
     view! {
         <section class="card narrow">
-            <h1>"Forgot your password?"</h1>
+            <h1>{tr(|t| t.reset_request_title)}</h1>
             <Notice kind="success" message=Signal::derive(done)/>
-            <Notice kind="error" message=Signal::derive(failure)/>
+            <Problem error=failure form="reset-request-form" wait/>
             <When when=move || done().is_none()>
-                <p class="muted">"Enter the email address of your account and we'll send you a link to set a new password."</p>
-                <form on:submit=on_submit novalidate>
-                    <TextField name="email" label="Email" kind="email" value=email error=email_error autocomplete="email"/>
-                    <SubmitButton label="Send the link" busy_label="Sending…" pending=action.pending()/>
+                <p class="muted">{tr(|t| t.reset_request_explain)}</p>
+                <form id="reset-request-form" on:submit=on_submit novalidate>
+                    <TextField name="email" label=|t| t.field_email kind="email" value=email error=email_error autocomplete="email"/>
+                    <SubmitButton label=|t| t.reset_request_submit busy_label=|t| t.sending pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
                 </form>
             </When>
-            <p class="aside"><A href="/login">"Back to log in"</A></p>
+            <p class="aside"><A href="/login">{tr(|t| t.back_to_login)}</A></p>
         </section>
     }
 }

@@ -4,11 +4,13 @@
 use crate::{
     api::confirmation::{Confirm, ResendConfirmation},
     error::AppError,
+    i18n::{Msg, fill},
     ui::{
-        components::{Notice, When},
+        components::{Notice, Problem, When, countdown},
         effect::effect,
         guard::encode_query_value,
         link_token,
+        locale::{Lang, tr},
         session::{AuthState, Session},
     },
 };
@@ -26,8 +28,9 @@ pub fn UnconfirmedPage() -> impl IntoView {
     let navigate = use_navigate();
     let confirm = ServerAction::<Confirm>::new();
     let resend = ServerAction::<ResendConfirmation>::new();
+    let lang = Lang::expect();
     // Seconds until another mail may be asked for, counted down in the browser.
-    let wait = RwSignal::new(0u64);
+    let wait = countdown();
 
     // Take the token out of the address bar first (history keeps URLs), then use it.
     effect({
@@ -56,49 +59,66 @@ pub fn UnconfirmedPage() -> impl IntoView {
         Some(Err(AppError::TooManyRequests { retry_after, .. })) => wait.set(retry_after),
         _ => {}
     });
-    tick_down(wait);
 
     let name = move || match session.state() {
         AuthState::LoggedIn(info) => info.name,
         _ => String::new(),
     };
-    let confirm_error = move || match confirm.value().get() {
-        Some(Err(AppError::Unauthorized)) => Some("Your session has ended. Please log in again.".to_owned()),
-        Some(Err(e)) => Some(e.to_string()),
+    // A dead link is the common case (expired, or replaced by a newer mail): say so, and put the
+    // way forward, the resend button, under the reader's focus.
+    let link_dead = move || matches!(confirm.value().get(), Some(Err(AppError::BadRequest(Msg::ConfirmLinkInvalid))));
+    let resend_button = NodeRef::<leptos::html::Button>::new();
+    effect(move || {
+        if link_dead() {
+            #[cfg(feature = "hydrate")]
+            if let Some(button) = resend_button.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    let confirm_error = Signal::derive(move || match confirm.value().get() {
+        Some(Err(AppError::BadRequest(Msg::ConfirmLinkInvalid))) => None,
+        Some(Err(e)) => Some(e),
         _ => None,
-    };
+    });
     let resend_result = move || match resend.value().get() {
-        Some(Ok(message)) => Some(message),
+        Some(Ok(message)) => Some(message.text(lang.text()).to_owned()),
         _ => None,
     };
-    let resend_error = move || match resend.value().get() {
+    // A throttled resend needs no notice: the button itself counts down.
+    let resend_error = Signal::derive(move || match resend.value().get() {
         Some(Err(AppError::TooManyRequests { .. })) | None | Some(Ok(_)) => None,
-        Some(Err(e)) => Some(e.to_string()),
-    };
-    let button_label = move || match (resend.pending().get(), wait.get()) {
-        (true, _) => "Sending…".to_owned(),
-        (false, 0) => "Send another confirmation email".to_owned(),
-        (false, secs) => format!("Send another email in {secs} s"),
+        Some(Err(e)) => Some(e),
+    });
+    let button_label = move || {
+        let t = lang.text();
+        match (resend.pending().get(), wait.get()) {
+            (true, _) => t.sending.to_owned(),
+            (false, 0) if link_dead() => t.unconfirmed_resend_new.to_owned(),
+            (false, 0) => t.unconfirmed_resend.to_owned(),
+            (false, secs) => fill(t.unconfirmed_resend_wait, &[("seconds", &secs.to_string())]),
+        }
     };
 
     view! {
         <section class="card narrow">
-            <h1>"Hello, " {name} "!"</h1>
+            <h1>{move || fill(lang.text().unconfirmed_hello, &[("name", &name())])}</h1>
             <When when=move || confirm.pending().get()>
-                <div class="notice notice-info" role="status">"Confirming your account…"</div>
+                <div class="notice notice-info" role="status">{tr(|t| t.unconfirmed_confirming)}</div>
             </When>
-            <Notice kind="error" message=Signal::derive(confirm_error)/>
-            <p class="lead">"You have not confirmed your account yet."</p>
-            <p>
-                "Before you can use Madblog, please confirm that this email address is yours: "
-                "open the message we sent you and follow its link."
-            </p>
-            <p class="muted">"Nothing arrived? Check your spam folder, or ask for another email."</p>
+            <When when=link_dead>
+                <div class="notice notice-error" role="alert">{tr(|t| t.unconfirmed_expired)}</div>
+            </When>
+            <Problem error=confirm_error unauthorized=|t| t.unconfirmed_session_ended/>
+            <p class="lead">{tr(|t| t.unconfirmed_lead)}</p>
+            <p>{tr(|t| t.unconfirmed_explain)}</p>
+            <p class="muted">{tr(|t| t.unconfirmed_spam)}</p>
             <Notice kind="success" message=Signal::derive(resend_result)/>
-            <Notice kind="error" message=Signal::derive(resend_error)/>
+            <Problem error=resend_error/>
             <button
                 class="primary"
                 data-testid="resend"
+                node_ref=resend_button
                 disabled=move || { resend.pending().get() || wait.get() != 0 }
                 on:click=move |_| { resend.dispatch(ResendConfirmation {}); }
             >
@@ -106,23 +126,4 @@ pub fn UnconfirmedPage() -> impl IntoView {
             </button>
         </section>
     }
-}
-
-/// Counts `wait` down by one every second while it is positive (browser only).
-fn tick_down(wait: RwSignal<u64>) {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if wait.get_untracked() > 0 {
-                    wait.update(|w| *w -= 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = wait;
 }
