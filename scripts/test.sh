@@ -5,7 +5,8 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
-apt_install chromium postgresql nginx
+# A CJK font, or Chromium draws Chinese as empty boxes (the screenshots, and what axe measures).
+apt_install chromium fonts-wqy-microhei postgresql nginx
 
 # --- PostgreSQL: a local cluster and a role that may create the per-test databases ---------------
 PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"

@@ -1,4 +1,5 @@
-//! What the browser may read from its own session token, to draw the page and route the user.
+//! What the browser may read from its own tokens (the session, an emailed link), to draw the page
+//! and route the user.
 //!
 //! Nothing here is trusted: the browser can't check the signature, and doesn't need to. The server
 //! verifies every token on every call; a forged payload only changes what a person sees of pages
@@ -16,17 +17,29 @@ pub struct SessionInfo {
     pub exp: i64,
 }
 
+/// The claim of a password-reset link the UI uses: the address it was mailed to, so a dead link's
+/// page can offer a new mail to the same address without asking for it again.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ResetLinkInfo {
+    pub email: String,
+}
+
+/// Reads the payload of a JWT without verifying it. `None` for anything that isn't a three-part
+/// token with a JSON payload of the expected shape.
+pub fn decode_unverified<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 impl SessionInfo {
-    /// Reads the payload of a JWT without verifying it. `None` for anything that isn't a
-    /// three-part token with a JSON payload of the expected shape.
+    /// The session's claims, unverified (see [`decode_unverified`]).
     pub fn decode_unverified(token: &str) -> Option<Self> {
-        let mut parts = token.split('.');
-        let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        decode_unverified(token)
     }
 
     /// Whether the token has expired at `now` (Unix seconds).

@@ -2,6 +2,7 @@
 
 pub mod components;
 pub mod effect;
+pub mod focus;
 pub mod guard;
 pub mod link_token;
 pub mod locale;

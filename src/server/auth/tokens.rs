@@ -87,6 +87,10 @@ impl Claims for ConfirmClaims {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResetClaims {
     pub sub: String,
+    /// The address the link was mailed to. Not checked: the browser reads it to prefill a new
+    /// request when the link is dead. Whoever holds the link read it in that mailbox.
+    #[serde(default)]
+    pub email: String,
     pub pwd: String,
     pub typ: String,
     pub iat: i64,

@@ -3,7 +3,7 @@
 mod outbox;
 
 use crate::server::{config::Settings, email::transport::Transport, startup::Application, telemetry};
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 /// Runs the command line and returns the process exit code.
 pub async fn main() -> ExitCode {
@@ -14,6 +14,7 @@ pub async fn main() -> ExitCode {
         Some("send-test-email") => send_test_email(&args[1..]).await,
         Some("hash-timing") => hash_timing().await,
         Some("outbox") => outbox::run(&args[1..]).await,
+        Some("catalogue") => catalogue(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -39,6 +40,7 @@ const USAGE: &str = "usage:
   madblog outbox retry ID|--failed     requeue one mail that was given up on, or all of them
   madblog outbox purge-sent --older-than 30d
                                        delete sent mails older than that (d, h or m)
+  madblog catalogue                    every string of every language, as JSON (for translators and tests)
 
 Settings come from the environment and .env; see .env.example.";
 
@@ -95,6 +97,21 @@ fn hint(error: &str, settings: &Settings) -> String {
     } else {
         String::new()
     }
+}
+
+/// The page catalogue of every language, `{"en": {"field": "text", …}, "zh-CN": {…}}`: what the
+/// browser tests check every string on a page against.
+fn catalogue() -> anyhow::Result<()> {
+    let all: serde_json::Map<String, serde_json::Value> = crate::i18n::Locale::ALL
+        .iter()
+        .map(|locale| {
+            let entries = locale.text().entries().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+            (locale.tag().to_owned(), serde_json::Value::Object(entries))
+        })
+        .collect();
+    // Not `println!`: a reader that stops early (`| head`) is not a panic.
+    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&all)?);
+    Ok(())
 }
 
 /// Times the password hash as the server runs it (argon2id, m = 19 MiB, t = 2, p = 1), one at a

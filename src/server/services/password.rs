@@ -114,6 +114,7 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
     let ttl = state.settings.reset_ttl.as_secs();
     let claims = ResetClaims {
         sub: user.id.clone(),
+        email: user.email.clone(),
         pwd: state.tokens.password_fingerprint(&user.password_hash),
         typ: Purpose::Reset.typ().to_owned(),
         iat: now,

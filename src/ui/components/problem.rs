@@ -59,7 +59,7 @@ pub fn Problem(
                         }
                     })}
                     {(offline && form.is_some()).then(|| view! {
-                        <button type="submit" class="small" form=form.unwrap_or_default()>{tr(|t| t.try_again)}</button>
+                        <button type="submit" class="button small" form=form.unwrap_or_default()>{tr(|t| t.try_again)}</button>
                     })}
                 </div>
             }

@@ -9,6 +9,7 @@ use crate::{
     ui::{
         components::{Notice, Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        focus,
         locale::{Lang, tr},
         session::Session,
     },
@@ -78,6 +79,8 @@ pub fn AccountPage() -> impl IntoView {
         new2_error.set(n2_err);
         if ok {
             update.dispatch(UpdatePassword { old_password: o, new_password: n });
+        } else {
+            focus::first_invalid("password-form");
         }
     };
 

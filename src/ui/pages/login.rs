@@ -6,6 +6,7 @@ use crate::{
     ui::{
         components::{Notice, Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        focus,
         locale::{Lang, tr},
         session::Session,
     },
@@ -55,6 +56,8 @@ pub fn LoginPage() -> impl IntoView {
         password_error.set(p.is_empty().then_some(Msg::EnterPassword));
         if !l.trim().is_empty() && !p.is_empty() {
             action.dispatch(Login { login: l, password: p });
+        } else {
+            focus::first_invalid("login-form");
         }
     };
 

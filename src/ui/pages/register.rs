@@ -8,6 +8,7 @@ use crate::{
     ui::{
         components::{Problem, SubmitButton, TextField, countdown},
         effect::effect,
+        focus,
         locale::tr,
     },
 };
@@ -39,6 +40,12 @@ pub fn RegisterPage() -> impl IntoView {
     let failure = Signal::derive(move || action.value().get().and_then(Result::err));
     let wait = countdown();
 
+    // The server's field errors (a taken name, a common password) get the focus as ours do.
+    effect(move || {
+        if let Some(Err(crate::error::AppError::Validation(_))) = action.value().get() {
+            focus::first_invalid("register-form");
+        }
+    });
     effect(move || {
         if let Some(Ok(_)) = action.value().get() {
             navigate("/login?registered=1", NavigateOptions::default());
@@ -61,6 +68,9 @@ pub fn RegisterPage() -> impl IntoView {
         }
         let ok = errors.is_empty();
         local.set(errors);
+        if !ok {
+            focus::first_invalid("register-form");
+        }
         if ok {
             action.dispatch(Register {
                 username: username.get_untracked(),

@@ -4,11 +4,17 @@
 
 use crate::{
     api::password::ResetPassword,
-    domain::Password,
+    domain::{
+        Password,
+        session::{ResetLinkInfo, decode_unverified},
+    },
+    error::AppError,
     i18n::Msg,
     ui::{
         components::{Problem, SubmitButton, TextField, When},
         effect::effect,
+        focus,
+        guard::encode_query_value,
         link_token,
         locale::tr,
     },
@@ -51,13 +57,26 @@ pub fn ResetPage() -> impl IntoView {
     // The policy's length rules were checked above; what the server adds (a common password, a
     // dead link) shows above the form.
     let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    // A dead link's way forward: a new mail, to the address this link was for when it says.
+    let new_request = move || {
+        let email = token.with(|t| t.as_deref().and_then(decode_unverified::<ResetLinkInfo>)).map(|info| info.email);
+        match email {
+            Some(email) => format!("/reset-password-request?email={}", encode_query_value(&email)),
+            None => "/reset-password-request".to_owned(),
+        }
+    };
+    let link_dead = move || matches!(failure.get(), Some(AppError::BadRequest(Msg::ResetLinkInvalid)));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (p1, p2) = (password.get_untracked(), password2.get_untracked());
         let policy = Password::parse(p1.clone()).err().map(|e| e.msg());
         let mismatch = (policy.is_none() && p1 != p2).then_some(Msg::PasswordsDiffer);
+        let valid = policy.is_none() && mismatch.is_none();
         password_error.set(policy);
         password2_error.set(mismatch);
+        if !valid {
+            focus::first_invalid("reset-form");
+        }
         if let (None, None, Some(t)) = (policy, mismatch, token.get_untracked()) {
             action.dispatch(ResetPassword { token: t, password: p1 });
         }
@@ -67,6 +86,9 @@ pub fn ResetPage() -> impl IntoView {
         <section class="card narrow">
             <h1>{tr(|t| t.reset_title)}</h1>
             <Problem error=failure form="reset-form"/>
+            <When when=link_dead>
+                <p><A href=new_request attr:class="button primary">{tr(|t| t.reset_ask_new_link)}</A></p>
+            </When>
             <When
                 when=move || token.get().is_some()
                 fallback=|| view! {
@@ -82,7 +104,7 @@ pub fn ResetPage() -> impl IntoView {
                         error=password2_error autocomplete="new-password"/>
                     <SubmitButton label=|t| t.reset_submit busy_label=|t| t.saving pending=action.pending()/>
                 </form>
-                <p class="aside"><A href="/reset-password-request">{tr(|t| t.reset_link_expired)}</A></p>
+                <p class="aside"><A href=new_request>{tr(|t| t.reset_link_expired)}</A></p>
             </When>
         </section>
     }

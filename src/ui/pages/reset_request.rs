@@ -7,15 +7,17 @@ use crate::{
     i18n::Msg,
     ui::{
         components::{Notice, Problem, SubmitButton, TextField, When, countdown},
+        focus,
         locale::{Lang, tr},
     },
 };
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_query_map};
 
 #[component]
 pub fn ResetRequestPage() -> impl IntoView {
-    let email = RwSignal::new(String::new());
+    // Prefilled when a dead reset link sent the reader here (`?email=`).
+    let email = RwSignal::new(use_query_map().with_untracked(|q| q.get("email")).unwrap_or_default());
     let local_error = RwSignal::new(None::<Msg>);
     let lang = Lang::expect();
     let action = ServerAction::<RequestPasswordReset>::new();
@@ -39,7 +41,10 @@ pub fn ResetRequestPage() -> impl IntoView {
                 local_error.set(None);
                 action.dispatch(RequestPasswordReset { email: email.get_untracked() });
             }
-            Err(e) => local_error.set(Some(e.msg())),
+            Err(e) => {
+                local_error.set(Some(e.msg()));
+                focus::first_invalid("reset-request-form");
+            }
         }
     };
 

@@ -1,0 +1,167 @@
+// Accessibility: axe (WCAG 2.1 A and AA rules) on every page in every state, in both languages;
+// registration with the keyboard alone; no sideways scrolling at 320 px or at 200 % zoom.
+import AxeBuilder from '@axe-core/playwright';
+import { type Page } from '@playwright/test';
+import { test, expect, open, uniqueName, register, logIn, field, catalogue, confirmedUser, LANGS, PASSWORD, type Texts } from './helpers';
+
+/** Scans the page as it is now; fails with the rule, the element and axe's advice. */
+async function scan(page: Page, what: string) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  console.log(`axe ${what}: ${result.violations.length} violations, ${result.passes.length} rules passed`);
+  expect(found, `axe: ${what}`).toEqual([]);
+}
+
+for (const lang of LANGS) {
+  const t: Texts = catalogue[lang];
+  test.describe(lang, () => {
+    test.use({ locale: lang });
+
+    test('visitor pages: empty, with field errors, with notices', async ({ page }) => {
+      await open(page, '/');
+      await scan(page, `${lang} home (visitor)`);
+
+      await open(page, '/register');
+      await scan(page, `${lang} register, empty`);
+      await page.getByRole('button', { name: t.register_submit }).click();
+      await expect(page.locator('[data-field=username]')).not.toBeEmpty();
+      await scan(page, `${lang} register, field errors`);
+
+      await open(page, '/login');
+      await scan(page, `${lang} login, empty`);
+      await page.getByRole('button', { name: t.login_submit, exact: true }).click();
+      await expect(page.locator('[data-field=login]')).not.toBeEmpty();
+      await scan(page, `${lang} login, field errors`);
+      await logIn(page, 'nobody-at-all', t, 'not the password');
+      await expect(page.getByRole('alert').filter({ hasText: t.login_failed })).toBeVisible();
+      await scan(page, `${lang} login, wrong password`);
+      await open(page, '/login?registered=1');
+      await scan(page, `${lang} login, registered notice`);
+
+      await open(page, '/reset-password-request');
+      await scan(page, `${lang} reset request, empty`);
+      await page.getByRole('button', { name: t.reset_request_submit }).click();
+      await expect(page.locator('[data-field=email]')).not.toBeEmpty();
+      await scan(page, `${lang} reset request, field error`);
+      await field(page, t.field_email).fill('someone@example.com');
+      await page.getByRole('button', { name: t.reset_request_submit }).click();
+      await expect(page.getByRole('status')).toHaveText(t.reset_requested);
+      await scan(page, `${lang} reset request, sent`);
+
+      await open(page, '/reset-password');
+      await scan(page, `${lang} reset, no link`);
+      await open(page, '/reset-password#token=not.a.token');
+      await scan(page, `${lang} reset, form`);
+      await field(page, t.field_new_password).fill('x');
+      await page.getByRole('button', { name: t.reset_submit }).click();
+      await scan(page, `${lang} reset, field errors`);
+      await field(page, t.field_new_password).fill(PASSWORD);
+      await field(page, t.field_new_password_repeat).fill(PASSWORD);
+      await page.getByRole('button', { name: t.reset_submit }).click();
+      await expect(page.getByRole('link', { name: t.reset_ask_new_link })).toBeVisible();
+      await scan(page, `${lang} reset, dead link`);
+
+      await page.goto('/no/such/page');
+      await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
+      await scan(page, `${lang} 404`);
+
+      await page.goto('/dev/mailbox');
+      await scan(page, `${lang} dev mailbox`);
+    });
+
+    test('account pages: unconfirmed, throttled, expired link, home, settings', async ({ page, context }) => {
+      const name = uniqueName('axe');
+      await register(page, name, t);
+      await logIn(page, name, t);
+      await expect(page).toHaveURL(/\/unconfirmed/);
+      await scan(page, `${lang} unconfirmed`);
+      await page.getByTestId('resend').click();
+      await expect(page.getByTestId('resend')).toBeDisabled();
+      await scan(page, `${lang} unconfirmed, resend throttled`);
+      await page.goto('/unconfirmed#token=not.a.token');
+      await expect(page.getByRole('alert').filter({ hasText: t.unconfirmed_expired })).toBeVisible();
+      await scan(page, `${lang} unconfirmed, expired link`);
+
+      const other = uniqueName('axe');
+      await page.getByRole('button', { name: t.nav_logout }).click();
+      await confirmedUser(page, other, t);
+      await expect(page.getByTestId('profile-username')).toHaveText(other);
+      await scan(page, `${lang} home (logged in)`);
+
+      await open(page, '/settings/account');
+      await scan(page, `${lang} settings, empty`);
+      await page.getByRole('button', { name: t.account_submit }).click();
+      await expect(page.locator('[data-field=old_password]')).not.toBeEmpty();
+      await scan(page, `${lang} settings, field errors`);
+      await field(page, t.field_current_password).fill(PASSWORD);
+      await field(page, t.field_new_password).fill('an entirely new passphrase');
+      await field(page, t.field_new_password_repeat).fill('an entirely new passphrase');
+      await page.getByRole('button', { name: t.account_submit }).click();
+      await expect(page.getByRole('status')).toHaveText(t.account_updated);
+      await scan(page, `${lang} settings, updated`);
+
+      await context.setOffline(true);
+      await field(page, t.field_current_password).fill('whatever it was');
+      await field(page, t.field_new_password).fill('and yet another passphrase');
+      await field(page, t.field_new_password_repeat).fill('and yet another passphrase');
+      await page.getByRole('button', { name: t.account_submit }).click();
+      await expect(page.getByRole('alert').filter({ hasText: t.error_offline })).toBeVisible();
+      await scan(page, `${lang} settings, offline`);
+      await context.setOffline(false);
+    });
+  });
+}
+
+test('registration with the keyboard alone, the focus always visible', async ({ page }) => {
+  const t = catalogue.en;
+  const name = uniqueName('keys');
+  await open(page, '/register');
+
+  /** Tabs until `target` has the focus (at most 15 presses), checking each stop shows a ring. */
+  async function tabTo(target: ReturnType<Page['locator']>) {
+    for (let i = 0; i < 15; i++) {
+      await page.keyboard.press('Tab');
+      const ring = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return 'none';
+        const style = getComputedStyle(el);
+        return style.outlineStyle !== 'none' && style.outlineWidth !== '0px' ? 'outline' : style.boxShadow !== 'none' ? 'shadow' : 'none';
+      });
+      expect(ring, 'every focused element shows where the focus is').not.toBe('none');
+      if (await target.evaluate((el) => el === document.activeElement)) return;
+    }
+    throw new Error('never reached by Tab');
+  }
+
+  await tabTo(field(page, t.field_username));
+  await page.keyboard.type(name);
+  await tabTo(field(page, t.field_email));
+  await page.keyboard.type(`${name}@example.com`);
+  await tabTo(field(page, t.field_password));
+  await page.keyboard.type(PASSWORD);
+  // The show/hide button is on the way, and works from the keyboard.
+  await tabTo(page.getByRole('button', { name: t.show_password_label }).first());
+  await page.keyboard.press('Enter');
+  await expect(field(page, t.field_password)).toHaveAttribute('type', 'text');
+  await page.keyboard.press('Enter');
+  await expect(field(page, t.field_password)).toHaveAttribute('type', 'password');
+  await tabTo(field(page, t.field_password_repeat));
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/login\?registered=1$/);
+});
+
+for (const width of [320, 640]) {
+  test(`no sideways scrolling at ${width} px (${width === 320 ? 'a narrow phone' : '1280 px at 200 % zoom'})`, async ({ page }) => {
+    await page.setViewportSize({ width, height: 800 });
+    const base = test.info().project.use.baseURL as string;
+    for (const lang of LANGS) {
+      await page.context().addCookies([{ name: 'madblog-lang', value: lang, url: base }]);
+      for (const path of ['/', '/register', '/login', '/reset-password-request', '/reset-password', '/no/such/page']) {
+        await open(page, path);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${lang} ${path} is wider than the screen`).toBeLessThanOrEqual(0);
+      }
+    }
+  });
+}
