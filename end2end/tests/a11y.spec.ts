@@ -2,10 +2,12 @@
 // registration with the keyboard alone; no sideways scrolling at 320 px or at 200 % zoom.
 import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
-import { test, expect, open, uniqueName, register, logIn, field, catalogue, confirmedUser, LANGS, PASSWORD, type Texts } from './helpers';
+import { test, expect, open, uniqueName, register, logIn, field, catalogue, confirmedUser, expectOnlyCatalogue, LANGS, PASSWORD, type Texts } from './helpers';
 
-/** Scans the page as it is now; fails with the rule, the element and axe's advice. */
-async function scan(page: Page, what: string) {
+/** Scans the page as it is now; fails with the rule, the element and axe's advice. With `t`, also
+ * fails on a string that is not in that catalogue (or in `data`, what the test typed). */
+async function scan(page: Page, what: string, t?: Texts, data: string[] = []) {
+  if (t) await expectOnlyCatalogue(page, t, data);
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
   console.log(`axe ${what}: ${result.violations.length} violations, ${result.passes.length} rules passed`);
@@ -18,87 +20,91 @@ for (const lang of LANGS) {
     test.use({ locale: lang });
 
     test('visitor pages: empty, with field errors, with notices', async ({ page }) => {
+      const DATA: string[] = [];
       await open(page, '/');
-      await scan(page, `${lang} home (visitor)`);
+      await scan(page, `${lang} home (visitor)`, t, DATA);
 
       await open(page, '/register');
-      await scan(page, `${lang} register, empty`);
+      await scan(page, `${lang} register, empty`, t, DATA);
       await page.getByRole('button', { name: t.register_submit }).click();
       await expect(page.locator('[data-field=username]')).not.toBeEmpty();
-      await scan(page, `${lang} register, field errors`);
+      await scan(page, `${lang} register, field errors`, t, DATA);
 
       await open(page, '/login');
-      await scan(page, `${lang} login, empty`);
+      await scan(page, `${lang} login, empty`, t, DATA);
       await page.getByRole('button', { name: t.login_submit, exact: true }).click();
       await expect(page.locator('[data-field=login]')).not.toBeEmpty();
-      await scan(page, `${lang} login, field errors`);
+      await scan(page, `${lang} login, field errors`, t, DATA);
       await logIn(page, 'nobody-at-all', t, 'not the password');
       await expect(page.getByRole('alert').filter({ hasText: t.login_failed })).toBeVisible();
-      await scan(page, `${lang} login, wrong password`);
+      await scan(page, `${lang} login, wrong password`, t, DATA);
       await open(page, '/login?registered=1');
-      await scan(page, `${lang} login, registered notice`);
+      await scan(page, `${lang} login, registered notice`, t, DATA);
 
       await open(page, '/reset-password-request');
-      await scan(page, `${lang} reset request, empty`);
+      await scan(page, `${lang} reset request, empty`, t, DATA);
       await page.getByRole('button', { name: t.reset_request_submit }).click();
       await expect(page.locator('[data-field=email]')).not.toBeEmpty();
-      await scan(page, `${lang} reset request, field error`);
+      await scan(page, `${lang} reset request, field error`, t, DATA);
       await field(page, t.field_email).fill('someone@example.com');
       await page.getByRole('button', { name: t.reset_request_submit }).click();
       await expect(page.getByRole('status')).toHaveText(t.reset_requested);
-      await scan(page, `${lang} reset request, sent`);
+      await scan(page, `${lang} reset request, sent`, t, DATA);
 
       await open(page, '/reset-password');
-      await scan(page, `${lang} reset, no link`);
+      await scan(page, `${lang} reset, no link`, t, DATA);
       await open(page, '/reset-password#token=not.a.token');
-      await scan(page, `${lang} reset, form`);
+      await scan(page, `${lang} reset, form`, t, DATA);
       await field(page, t.field_new_password).fill('x');
       await page.getByRole('button', { name: t.reset_submit }).click();
-      await scan(page, `${lang} reset, field errors`);
+      await scan(page, `${lang} reset, field errors`, t, DATA);
       await field(page, t.field_new_password).fill(PASSWORD);
       await field(page, t.field_new_password_repeat).fill(PASSWORD);
       await page.getByRole('button', { name: t.reset_submit }).click();
       await expect(page.getByRole('link', { name: t.reset_ask_new_link })).toBeVisible();
-      await scan(page, `${lang} reset, dead link`);
+      await scan(page, `${lang} reset, dead link`, t, DATA);
 
       await page.goto('/no/such/page');
       await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
-      await scan(page, `${lang} 404`);
+      await scan(page, `${lang} 404`, t, DATA);
 
       await page.goto('/dev/mailbox');
+      // Mail as it was sent (names, links, dates): axe only.
       await scan(page, `${lang} dev mailbox`);
     });
 
     test('account pages: unconfirmed, throttled, expired link, home, settings', async ({ page, context }) => {
       const name = uniqueName('axe');
+      let DATA = [name];
       await register(page, name, t);
       await logIn(page, name, t);
       await expect(page).toHaveURL(/\/unconfirmed/);
-      await scan(page, `${lang} unconfirmed`);
+      await scan(page, `${lang} unconfirmed`, t, DATA);
       await page.getByTestId('resend').click();
       await expect(page.getByTestId('resend')).toBeDisabled();
-      await scan(page, `${lang} unconfirmed, resend throttled`);
+      await scan(page, `${lang} unconfirmed, resend throttled`, t, DATA);
       await page.goto('/unconfirmed#token=not.a.token');
       await expect(page.getByRole('alert').filter({ hasText: t.unconfirmed_expired })).toBeVisible();
-      await scan(page, `${lang} unconfirmed, expired link`);
+      await scan(page, `${lang} unconfirmed, expired link`, t, DATA);
 
       const other = uniqueName('axe');
-      await page.getByRole('button', { name: t.nav_logout }).click();
+      await page.getByRole('button', { name: t.nav_logout, exact: true }).click();
       await confirmedUser(page, other, t);
       await expect(page.getByTestId('profile-username')).toHaveText(other);
-      await scan(page, `${lang} home (logged in)`);
+      DATA = [other, `${other}@example.com`, (await page.locator('.profile dd').nth(2).innerText()).trim()];
+      await scan(page, `${lang} home (logged in)`, t, DATA);
 
       await open(page, '/settings/account');
-      await scan(page, `${lang} settings, empty`);
+      await scan(page, `${lang} settings, empty`, t, DATA);
       await page.getByRole('button', { name: t.account_submit }).click();
       await expect(page.locator('[data-field=old_password]')).not.toBeEmpty();
-      await scan(page, `${lang} settings, field errors`);
+      await scan(page, `${lang} settings, field errors`, t, DATA);
       await field(page, t.field_current_password).fill(PASSWORD);
       await field(page, t.field_new_password).fill('an entirely new passphrase');
       await field(page, t.field_new_password_repeat).fill('an entirely new passphrase');
       await page.getByRole('button', { name: t.account_submit }).click();
       await expect(page.getByRole('status')).toHaveText(t.account_updated);
-      await scan(page, `${lang} settings, updated`);
+      await scan(page, `${lang} settings, updated`, t, DATA);
 
       await context.setOffline(true);
       await field(page, t.field_current_password).fill('whatever it was');
@@ -106,7 +112,7 @@ for (const lang of LANGS) {
       await field(page, t.field_new_password_repeat).fill('and yet another passphrase');
       await page.getByRole('button', { name: t.account_submit }).click();
       await expect(page.getByRole('alert').filter({ hasText: t.error_offline })).toBeVisible();
-      await scan(page, `${lang} settings, offline`);
+      await scan(page, `${lang} settings, offline`, t, DATA);
       await context.setOffline(false);
     });
   });

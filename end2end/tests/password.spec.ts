@@ -11,7 +11,7 @@ for (const lang of LANGS) {
     test('forgot password: mail, link, new password; the old one stops working', async ({ page }) => {
       const name = uniqueName('forgot');
       await confirmedUser(page, name, t);
-      await page.getByRole('button', { name: t.nav_logout }).click();
+      await page.getByRole('button', { name: t.nav_logout, exact: true }).click();
       await expect(page).toHaveURL(/\/login$/);
 
       await page.getByRole('link', { name: t.login_forgot }).click();
@@ -46,7 +46,7 @@ for (const lang of LANGS) {
       await expect(page.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
 
       // The link is single-use; the dead end offers a new mail, to the address it was for.
-      await page.getByRole('button', { name: t.nav_logout }).click();
+      await page.getByRole('button', { name: t.nav_logout, exact: true }).click();
       await page.goto(mail.href);
       await expect(page.locator('.app')).toHaveAttribute('data-hydrated', 'true');
       await field(page, t.field_new_password).fill('yet another passphrase');
