@@ -127,4 +127,5 @@ pub const CATALOGUE: Catalogue = Catalogue {
     old_password_throttled: "Too many wrong old passwords. Please try again in {minutes} minute(s), or reset your password by email.",
     login_throttled: "Too many failed login attempts. Please try again in {minutes} minute(s).",
     logged_out_everywhere: "You have been logged out of every device.",
+    language_unknown: "Please choose one of the languages offered: English (en) or Simplified Chinese (zh-CN).",
 };

@@ -127,4 +127,5 @@ pub const CATALOGUE: Catalogue = Catalogue {
     old_password_throttled: "旧密码错误次数太多。请在 {minutes} 分钟后重试，或通过邮件重置密码。",
     login_throttled: "登录失败次数太多。请在 {minutes} 分钟后重试。",
     logged_out_everywhere: "你已在所有设备上退出登录。",
+    language_unknown: "请选择提供的语言之一：英语（en）或简体中文（zh-CN）。",
 };

@@ -3,7 +3,7 @@
 use crate::{
     domain::{EmailAddress, Password, Username},
     error::AppError,
-    i18n::Msg,
+    i18n::{Locale, Msg},
     server::{
         auth::tokens::now,
         db::users::{self, InsertUserError, NewUser},
@@ -46,12 +46,12 @@ impl From<RegisterError> for AppError {
 }
 
 /// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
-/// account, unconfirmed.
+/// account, unconfirmed, with `locale` (the language the person registered in) as its language.
 ///
 /// # Errors
 /// `Invalid` with a message per bad field, or for a taken username or address; `Unexpected` when
 /// the database or the hasher fails.
-pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), RegisterError> {
+pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) -> Result<(), RegisterError> {
     let mut fields = BTreeMap::new();
     let username = Username::parse(form.username.as_deref().unwrap_or_default())
         .map_err(|e| fields.insert("username".to_owned(), e.msg()))
@@ -77,6 +77,7 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         email: email.as_ref(),
         email_key: &email.key(),
         password_hash: &password_hash,
+        locale,
         now: now(),
     };
     let base_url = form.confirm_email_base_url.as_deref();
