@@ -129,3 +129,38 @@ pub const CATALOGUE: Catalogue = Catalogue {
     logged_out_everywhere: "You have been logged out of every device.",
     language_unknown: "Please choose one of the languages offered: English (en) or Simplified Chinese (zh-CN).",
 };
+
+/// The mails' words (server only: see `super::mail`).
+#[cfg(feature = "ssr")]
+pub const MAIL: super::MailCatalogue = super::MailCatalogue {
+    mail_greeting: "Dear {username},",
+    mail_sign_off: "Sincerely,",
+    mail_team: "The Madblog Team",
+    mail_no_reply: "Note: replies to this email address are not monitored.",
+    mail_paste_link: "Alternatively, you can paste the following link in your browser's address bar:",
+    mail_set_password_action: "Set a new password",
+    confirm_subject: "[Madblog] Confirm Your Account",
+    confirm_welcome: "Welcome to Madblog!",
+    confirm_follow_link: "To confirm your account please click on the following link:",
+    confirm_action: "Confirm your account",
+    confirm_valid_for: "The link works for {duration}. If you did not create a Madblog account, simply ignore this message.",
+    already_registered_subject: "[Madblog] Someone tried to register with your address",
+    already_registered_lead: "Someone (hopefully you) just tried to create a Madblog account with this email address. It already belongs to your account, \"{username}\", so nothing was created and nothing was changed.",
+    already_registered_forgot: "Did you forget your password? You can set a new one here:",
+    already_registered_ignore: "If it wasn't you, you can ignore this message: your account is safe.",
+    reset_subject: "[Madblog] Reset Your Password",
+    reset_follow_link: "To reset your password click on the following link:",
+    reset_action: "Reset your password",
+    reset_valid_for: "The link works for {duration}, and only once. If you have not requested a password reset simply ignore this message: your password stays as it is.",
+    password_changed_subject: "[Madblog] Your password was changed",
+    password_was_reset: "The password of your Madblog account was reset just now. Every device that was logged in has been logged out.",
+    password_was_changed: "The password of your Madblog account was changed just now. Every device that was logged in has been logged out.",
+    password_changed_if_you: "If this was you, there is nothing to do.",
+    password_changed_if_not: "If it was not you, someone else knows how to get into your account: set a new password right away from the login page (\"Forgot your password?\"):",
+    duration_second: "1 second",
+    duration_seconds: "{n} seconds",
+    duration_minute: "1 minute",
+    duration_minutes: "{n} minutes",
+    duration_hour: "1 hour",
+    duration_hours: "{n} hours",
+};

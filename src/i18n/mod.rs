@@ -7,7 +7,12 @@
 //! spare under its 200 KB budget.
 
 mod en;
+#[cfg(feature = "ssr")]
+mod mail;
 mod zh_cn;
+
+#[cfg(feature = "ssr")]
+pub use mail::MailCatalogue;
 
 use serde::{Deserialize, Serialize};
 

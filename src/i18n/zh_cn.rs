@@ -129,3 +129,38 @@ pub const CATALOGUE: Catalogue = Catalogue {
     logged_out_everywhere: "你已在所有设备上退出登录。",
     language_unknown: "请选择提供的语言之一：英语（en）或简体中文（zh-CN）。",
 };
+
+/// The mails' words (server only: see `super::mail`).
+#[cfg(feature = "ssr")]
+pub const MAIL: super::MailCatalogue = super::MailCatalogue {
+    mail_greeting: "{username}，你好：",
+    mail_sign_off: "祝好！",
+    mail_team: "Madblog 团队",
+    mail_no_reply: "注意：此邮箱地址不接收回复。",
+    mail_paste_link: "你也可以把下面的链接复制到浏览器的地址栏中打开：",
+    mail_set_password_action: "设置新密码",
+    confirm_subject: "[Madblog] 确认你的账户",
+    confirm_welcome: "欢迎加入 Madblog！",
+    confirm_follow_link: "请点击下面的链接确认你的账户：",
+    confirm_action: "确认账户",
+    confirm_valid_for: "该链接在 {duration}内有效。如果你没有注册 Madblog 账户，请忽略此邮件。",
+    already_registered_subject: "[Madblog] 有人尝试用你的邮箱地址注册",
+    already_registered_lead: "刚才有人（希望是你本人）尝试用这个邮箱地址注册 Madblog 账户。该地址已属于你的账户“{username}”，因此没有创建任何账户，也没有做任何更改。",
+    already_registered_forgot: "忘记密码了吗？你可以在这里设置新密码：",
+    already_registered_ignore: "如果不是你本人操作，请忽略此邮件：你的账户是安全的。",
+    reset_subject: "[Madblog] 重置你的密码",
+    reset_follow_link: "请点击下面的链接重置你的密码：",
+    reset_action: "重置密码",
+    reset_valid_for: "该链接在 {duration}内有效，且只能使用一次。如果你没有申请重置密码，请忽略此邮件：你的密码保持不变。",
+    password_changed_subject: "[Madblog] 你的密码已更改",
+    password_was_reset: "你的 Madblog 账户密码刚刚被重置。所有已登录的设备都已退出登录。",
+    password_was_changed: "你的 Madblog 账户密码刚刚被修改。所有已登录的设备都已退出登录。",
+    password_changed_if_you: "如果是你本人操作，则无需任何处理。",
+    password_changed_if_not: "如果不是你本人操作，说明有人知道如何进入你的账户：请立即在登录页面（“忘记密码？”）设置新密码：",
+    duration_second: "1 秒",
+    duration_seconds: "{n} 秒",
+    duration_minute: "1 分钟",
+    duration_minutes: "{n} 分钟",
+    duration_hour: "1 小时",
+    duration_hours: "{n} 小时",
+};

@@ -1,9 +1,11 @@
 //! Each account's language: set at registration from the language the person was reading, changed
-//! by the switcher (REST or server function).
+//! by the switcher (REST or server function), and the language of every mail to the account, even
+//! a mail asked for from a browser in another language.
 
 use crate::helpers::{PASSWORD, TestApp, error_body, spawn_app};
-use madblog::i18n::Locale;
+use madblog::i18n::{Locale, fill};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const ZH: &str = "zh-CN,zh;q=0.9,en;q=0.8";
 const EN: &str = "en-US,en;q=0.9";
@@ -45,38 +47,160 @@ impl TestApp {
             .unwrap()
     }
 
+    async fn request_reset_in(&self, email: &str, accept_language: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/reset-password-request"))
+            .header("Accept-Language", accept_language)
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
     async fn language_of(&self, session: &str) -> Value {
         self.me(session).await.json::<Value>().await.unwrap()["language"].clone()
     }
+
+    /// The `n`th (1-based) mail to `name@example.com`, waiting for it.
+    async fn nth_mail(&self, name: &str, n: usize) -> Value {
+        let email = format!("{name}@example.com");
+        self.smtp.wait_for_mails_to(&email, n, Duration::from_secs(20)).await.swap_remove(n - 1)
+    }
+}
+
+fn text_of(mail: &Value) -> String {
+    mail["text"].as_str().unwrap().replace("\r\n", "\n")
+}
+
+/// Whether `mail` is wholly in `locale`: subject, text, and HTML marked with its language.
+fn assert_mail_in(mail: &Value, locale: Locale, subject: &str, username: &str) {
+    let t = locale.mail();
+    assert_eq!(mail["subject"], subject);
+    let text = text_of(mail);
+    let greeting = fill(t.mail_greeting, &[("username", username)]);
+    assert!(text.starts_with(&greeting) && text.ends_with(t.mail_no_reply), "{text}");
+    let html = mail["html"].as_str().unwrap();
+    assert!(html.contains(&format!(r#"<html lang="{}">"#, locale.tag())), "{html}");
+    assert!(html.contains(&format!("<p>{greeting}</p>")) && html.contains(t.mail_team), "{html}");
 }
 
 #[tokio::test]
-async fn an_account_has_the_language_it_was_registered_in() {
+async fn registering_from_a_chinese_browser_gives_a_chinese_account_and_confirmation_mail() {
     let app = spawn_app().await;
 
-    let chinese = app.register_in("lin", ZH).await;
-    let english = app.register_in("ann", EN).await;
+    let session = app.register_in("lin", ZH).await;
 
-    assert_eq!(app.language_of(&chinese).await, "zh-CN");
-    assert_eq!(app.language_of(&english).await, "en");
+    let zh = Locale::ZhCn.mail();
+    let mail = app.nth_mail("lin", 1).await;
+    assert_mail_in(&mail, Locale::ZhCn, zh.confirm_subject, "lin");
+    let text = text_of(&mail);
+    assert!(text.contains(zh.confirm_welcome) && text.contains("该链接在 24 小时内有效"), "{text}");
+    assert!(text.contains("http://madblog.test:3000/unconfirmed#token="), "the link stands on its own: {text}");
+    assert_eq!(app.language_of(&session).await, "zh-CN");
 }
 
 #[tokio::test]
-async fn the_language_can_be_changed_over_rest_and_with_the_server_function() {
+async fn the_server_function_registers_in_the_language_the_page_is_in() {
     let app = spawn_app().await;
-    // Unconfirmed accounts may switch too: /unconfirmed has the switcher.
+
+    let registered = app
+        .client
+        .post(app.url("/api/fn/register"))
+        .header("Accept-Language", "zh-CN")
+        .form(&[("username", "mei"), ("email", "mei@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(registered.status(), 200);
+    let mail = app.nth_mail("mei", 1).await;
+    assert_mail_in(&mail, Locale::ZhCn, Locale::ZhCn.mail().confirm_subject, "mei");
+}
+
+#[tokio::test]
+async fn a_reset_asked_for_from_an_english_browser_is_in_the_accounts_language() {
+    let app = spawn_app().await;
+    app.register_in("wei", ZH).await;
+    app.nth_mail("wei", 1).await;
+
+    app.request_reset_in("wei@example.com", EN).await;
+
+    let zh = Locale::ZhCn.mail();
+    let reset = app.nth_mail("wei", 2).await;
+    assert_mail_in(&reset, Locale::ZhCn, zh.reset_subject, "wei");
+    assert!(text_of(&reset).contains("该链接在 1 小时内有效"), "{}", text_of(&reset));
+
+    // The "your password was changed" notice that follows the reset, too.
+    let link = crate::helpers::link_in(&reset);
+    let token = crate::helpers::token_in(&link);
+    let done = app
+        .client
+        .post(app.url(&format!("/api/reset-password/{token}")))
+        .header("Accept-Language", EN)
+        .json(&json!({"password": "an entirely new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let notice = app.nth_mail("wei", 3).await;
+    assert_mail_in(&notice, Locale::ZhCn, zh.password_changed_subject, "wei");
+    assert!(text_of(&notice).contains(zh.password_was_reset));
+}
+
+#[tokio::test]
+async fn the_owner_of_a_taken_address_is_told_in_the_owners_language() {
+    let app = spawn_app().await;
+    app.register_in("jun", ZH).await;
+    app.nth_mail("jun", 1).await;
+
+    let stranger = app
+        .client
+        .post(app.url("/api/users"))
+        .header("Accept-Language", EN)
+        .json(&json!({"username": "someone", "email": "jun@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(stranger.status(), 201);
+    let notice = app.nth_mail("jun", 2).await;
+    assert_mail_in(&notice, Locale::ZhCn, Locale::ZhCn.mail().already_registered_subject, "jun");
+}
+
+#[tokio::test]
+async fn after_switching_to_chinese_over_rest_the_next_mail_is_chinese() {
+    let app = spawn_app().await;
     let session = app.register_in("ann", EN).await;
+    let first = app.nth_mail("ann", 1).await;
+    assert_mail_in(&first, Locale::En, "[Madblog] Confirm Your Account", "ann");
 
+    // Unconfirmed accounts may switch too: /unconfirmed has the switcher.
     let switched = app.put_language(&session, &json!({"language": "zh-CN"}), EN).await;
 
     assert_eq!(switched.status(), 200);
     assert_eq!(switched.json::<Value>().await.unwrap(), json!({"status": "success", "language": "zh-CN"}));
     assert_eq!(app.language_of(&session).await, "zh-CN");
+    app.request_reset_in("ann@example.com", EN).await;
+    let reset = app.nth_mail("ann", 2).await;
+    assert_mail_in(&reset, Locale::ZhCn, Locale::ZhCn.mail().reset_subject, "ann");
+}
+
+#[tokio::test]
+async fn after_switching_to_english_with_the_server_function_the_next_mail_is_english() {
+    let app = spawn_app().await;
+    let session = app.register_in("bob", ZH).await;
+    app.nth_mail("bob", 1).await;
 
     let switched = app.language_fn(&session, "en").await;
 
     assert_eq!(switched.status(), 200);
     assert_eq!(app.language_of(&session).await, "en");
+    app.request_reset_in("bob@example.com", ZH).await;
+    let reset = app.nth_mail("bob", 2).await;
+    assert_mail_in(&reset, Locale::En, "[Madblog] Reset Your Password", "bob");
+    assert!(text_of(&reset).contains("The link works for 1 hour, and only once."), "{}", text_of(&reset));
 }
 
 #[tokio::test]

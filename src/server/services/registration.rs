@@ -46,7 +46,8 @@ impl From<RegisterError> for AppError {
 }
 
 /// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
-/// account, unconfirmed, with `locale` (the language the person registered in) as its language.
+/// account, unconfirmed, with `locale` (the language the person registered in) as the language of
+/// its mail, starting with the confirmation.
 ///
 /// # Errors
 /// `Invalid` with a message per bad field, or for a taken username or address; `Unexpected` when
@@ -86,7 +87,7 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
         Ok(()) => {
             // The account and its confirmation mail commit together, or neither does.
             let context = confirmation::mail_context(state, &id, username.as_ref(), email.as_ref(), base_url);
-            email::queue(&mut *tx, MailKind::Confirm, Some(&id), email.as_ref(), context).await?;
+            email::queue(&mut *tx, MailKind::Confirm, locale, Some(&id), email.as_ref(), context).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();
             tracing::info!(user_id = %id, "account registered");
@@ -113,6 +114,7 @@ fn username_taken() -> RegisterError {
 /// Someone registered with an address that has an account. They get the same answer as a new
 /// registration (so the form can't be used to find out who has an account), and the owner gets a
 /// mail saying so, at most one an hour, in case it was them and they forgot they had an account.
+/// The mail is in the owner's language, not the stranger's.
 async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
     let Some(owner) = users::find_by_login(&state.pool, &email.key()).await.context("finding the owner")? else {
         // Deleted in between: nothing to say to anyone.
@@ -124,6 +126,7 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         &state.pool,
         Budget::Notice,
         MailKind::AlreadyRegistered,
+        owner.locale,
         &owner.id,
         &owner.email,
         context,
