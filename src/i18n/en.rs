@@ -130,7 +130,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     language_unknown: "Please choose one of the languages offered: English (en) or Simplified Chinese (zh-CN).",
 };
 
-/// The mails' words (server only: see `super::mail`).
+/// The mails' and the dev mailbox's words (server only: see `super::mail`).
 #[cfg(feature = "ssr")]
 pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     mail_greeting: "Dear {username},",
@@ -163,4 +163,8 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     duration_minutes: "{n} minutes",
     duration_hour: "1 hour",
     duration_hours: "{n} hours",
+    mailbox_title: "Dev mailbox",
+    mailbox_note: "Development only: mails are kept in the data directory instead of being sent.",
+    mailbox_empty: "No mail yet. Register an account and its confirmation mail shows up here.",
+    mailbox_meta: "To {recipient} · {date}",
 };

@@ -1,4 +1,4 @@
-//! The words of the mails, one catalogue per language like the pages'
+//! The words of the mails and of the dev mailbox, one catalogue per language like the pages'
 //! (the values sit at the end of `en.rs` and `zh_cn.rs`), but compiled into the server only: the
 //! browser never shows a mail, so its bundle doesn't carry them.
 
@@ -55,6 +55,10 @@ mail_catalogue! {
     duration_minutes,
     duration_hour,
     duration_hours,
+    mailbox_title,
+    mailbox_note,
+    mailbox_empty,
+    mailbox_meta,
 }
 
 impl Locale {

@@ -130,7 +130,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     language_unknown: "请选择提供的语言之一：英语（en）或简体中文（zh-CN）。",
 };
 
-/// The mails' words (server only: see `super::mail`).
+/// The mails' and the dev mailbox's words (server only: see `super::mail`).
 #[cfg(feature = "ssr")]
 pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     mail_greeting: "{username}，你好：",
@@ -163,4 +163,8 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     duration_minutes: "{n} 分钟",
     duration_hour: "1 小时",
     duration_hours: "{n} 小时",
+    mailbox_title: "开发邮箱",
+    mailbox_note: "仅用于开发：邮件保存在数据目录中，不会真正发送。",
+    mailbox_empty: "还没有邮件。注册一个账户，它的确认邮件就会显示在这里。",
+    mailbox_meta: "收件人：{recipient} · {date}",
 };

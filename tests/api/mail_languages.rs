@@ -1,8 +1,8 @@
 //! Each account's language: set at registration from the language the person was reading, changed
 //! by the switcher (REST or server function), and the language of every mail to the account, even
-//! a mail asked for from a browser in another language.
+//! a mail asked for from a browser in another language. The dev mailbox speaks its reader's.
 
-use crate::helpers::{PASSWORD, TestApp, error_body, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, error_body, spawn_app};
 use madblog::i18n::{Locale, fill};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -231,4 +231,38 @@ async fn changing_the_language_needs_a_session() {
 
     assert_eq!(rest.unwrap().status(), 401);
     assert_eq!(function.unwrap().status(), 401);
+}
+
+async fn mailbox(app: &TestApp, accept_language: &str) -> String {
+    let response =
+        app.client.get(app.url("/dev/mailbox")).header("Accept-Language", accept_language).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_speaks_the_readers_language_and_each_mail_its_accounts() {
+    let app = TestAppBuilder::default().dev_mailbox().spawn().await;
+    let (zh, en) = (Locale::ZhCn.mail(), Locale::En.mail());
+
+    let empty = mailbox(&app, ZH).await;
+    assert!(empty.contains(r#"<html lang="zh-CN">"#), "{empty}");
+    assert!(empty.contains(&format!("<h1>{}</h1>", zh.mailbox_title)) && empty.contains(zh.mailbox_empty));
+    assert!(!empty.contains(en.mailbox_title) && !empty.contains(en.mailbox_empty), "English left: {empty}");
+
+    app.register_in("dai", ZH).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut page = mailbox(&app, ZH).await;
+    while !page.contains(zh.confirm_subject) {
+        assert!(tokio::time::Instant::now() < deadline, "the mail never reached the dev mailbox: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        page = mailbox(&app, ZH).await;
+    }
+    assert!(page.contains("收件人：dai@example.com"), "{page}");
+    assert!(page.contains(r#"<a href="http://madblog.test:3000/unconfirmed#token="#), "links stay clickable");
+
+    let in_english = mailbox(&app, EN).await;
+    assert!(in_english.contains(r#"<html lang="en">"#) && in_english.contains(en.mailbox_title));
+    assert!(in_english.contains("To dai@example.com"));
+    assert!(in_english.contains(zh.confirm_subject), "the mail itself stays in its account's language");
 }
