@@ -6,10 +6,14 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{client_ip, current_user, state},
-    server::services::{registration, session},
+    server::{
+        locale,
+        services::{profile, registration, session},
+    },
 };
 
-/// Creates an unconfirmed account; returns the message to show.
+/// Creates an unconfirmed account, whose mail is in the language the page is in; returns the
+/// message to show.
 #[server(prefix = "/api/fn", endpoint = "register", client = AuthClient)]
 pub async fn register(username: String, email: String, password: String) -> Result<Msg, AppError> {
     let form = registration::RegistrationForm {
@@ -18,7 +22,7 @@ pub async fn register(username: String, email: String, password: String) -> Resu
         password: Some(password),
         confirm_email_base_url: None,
     };
-    registration::register(&state(), form).await?;
+    registration::register(&state(), form, locale::current()).await?;
     Ok(Msg::Registered)
 }
 
@@ -32,4 +36,12 @@ pub async fn login(login: String, password: String) -> Result<String, AppError> 
 #[server(prefix = "/api/fn", endpoint = "me", client = AuthClient)]
 pub async fn me() -> Result<UserProfile, AppError> {
     Ok(session::profile(&current_user().await?))
+}
+
+/// Makes `language` (`en`, `zh-CN`) the language of the logged-in account's mail: what the
+/// switcher calls when someone is logged in, confirmed or not.
+#[server(prefix = "/api/fn", endpoint = "language", client = AuthClient)]
+pub async fn set_language(language: String) -> Result<(), AppError> {
+    profile::set_language(&state(), &current_user().await?, &language).await?;
+    Ok(())
 }

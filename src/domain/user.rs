@@ -34,4 +34,6 @@ pub struct UserProfile {
     pub created_at: String,
     /// RFC 3339, UTC.
     pub last_seen: String,
+    /// The language of the account's mail, as a BCP 47 tag (`en`, `zh-CN`).
+    pub language: String,
 }

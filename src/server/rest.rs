@@ -2,13 +2,13 @@
 
 use crate::{
     error::AppError,
-    i18n::Msg,
+    i18n::{Locale, Msg},
     server::{
         db::users,
         http::{ApiJson, Authenticated, ClientIp, Confirmed},
         locale,
         services::{
-            confirmation, password,
+            confirmation, password, profile,
             registration::{self, RegistrationForm},
             session,
         },
@@ -20,7 +20,7 @@ use axum::{
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use base64::Engine;
 use serde::Deserialize;
@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/users", post(create_user))
         .route("/api/users/me", get(me))
+        .route("/api/users/me/language", put(set_language))
         .route("/api/users/{id}", get(user))
         .route("/api/tokens", post(create_token))
         .route("/api/confirm/{token}", get(confirm))
@@ -40,12 +41,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/logout-all", post(logout_all))
 }
 
-/// `POST /api/users {username, email, password}` → 201.
+/// `POST /api/users {username, email, password}` → 201. The account's mail is in the request's
+/// language.
 async fn create_user(
     State(state): State<AppState>,
+    locale: Locale,
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
-    registration::register(&state, form).await?;
+    registration::register(&state, form, locale).await?;
     Ok((StatusCode::CREATED, success(Msg::Registered)).into_response())
 }
 
@@ -74,6 +77,22 @@ async fn create_token(
 /// `GET /api/users/me` (Bearer) → the account.
 async fn me(Authenticated(user): Authenticated) -> Json<crate::domain::UserProfile> {
     Json(session::profile(&user))
+}
+
+#[derive(Debug, Deserialize)]
+struct LanguageForm {
+    language: Option<String>,
+}
+
+/// `PUT /api/users/me/language {language}` (Bearer, confirmed or not) → 200 with the language
+/// stored; 400 for a language we don't speak.
+async fn set_language(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<LanguageForm>,
+) -> Result<Json<Value>, AppError> {
+    let locale = profile::set_language(&state, &user, form.language.as_deref().unwrap_or_default()).await?;
+    Ok(Json(json!({ "status": "success", "language": locale.tag() })))
 }
 
 /// `GET /api/confirm/<token>` (Bearer, as in the seed: the link's account must be the logged-in one)

@@ -3,6 +3,7 @@
 
 use crate::{
     app::{App, shell},
+    i18n::Locale,
     server::{
         assets,
         auth::{password::PasswordHasher, tokens::TokenKeys},
@@ -161,7 +162,10 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::endpoint));
     if let Some(dir) = dev_mailbox {
-        router = router.route("/dev/mailbox", get(move || async move { email::dev_mailbox::page(&dir).await }));
+        router = router.route(
+            "/dev/mailbox",
+            get(move |locale: Locale| async move { email::dev_mailbox::page(&dir, locale).await }),
+        );
     }
     router
         .merge(rest::router())

@@ -38,6 +38,8 @@ pub struct TestAppBuilder {
     /// Point the app at a port where no SMTP server listens yet (start it later with
     /// [`SmtpSink::start_on`]).
     smtp_down: bool,
+    /// No `MAIL_SERVER`: mail goes to the dev mailbox (`/dev/mailbox`), not to the SMTP sink.
+    dev_mailbox: bool,
 }
 
 impl TestAppBuilder {
@@ -51,6 +53,11 @@ impl TestAppBuilder {
         self
     }
 
+    pub fn dev_mailbox(mut self) -> Self {
+        self.dev_mailbox = true;
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         LazyLock::force(&TRACING);
         let dir = tempfile::tempdir().expect("temp dir");
@@ -61,6 +68,9 @@ impl TestAppBuilder {
         };
         let mut vars = test_env(dir.path(), &smtp).await;
         vars.extend(self.vars);
+        if self.dev_mailbox {
+            vars.remove("MAIL_SERVER");
+        }
         let settings = Settings::from_lookup(|key| vars.get(key).cloned()).expect("test settings");
         let mut conf = leptos::config::get_configuration(Some("Leptos.toml")).expect("Leptos.toml").leptos_options;
         conf.site_addr = "127.0.0.1:0".parse().unwrap();

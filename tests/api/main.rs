@@ -10,6 +10,7 @@ mod helpers;
 mod languages;
 mod login;
 mod mail_delivery;
+mod mail_languages;
 mod metrics;
 mod multi_server;
 mod password;

@@ -1,6 +1,7 @@
 //! Statements on the `users` table.
 
 use super::Pool;
+use crate::i18n::Locale;
 use sqlx::Row;
 
 /// A row of `users`, as the services use it.
@@ -14,9 +15,11 @@ pub struct UserRow {
     pub session_version: i64,
     pub created_at: i64,
     pub last_seen: i64,
+    /// The language the account's mail is written in.
+    pub locale: Locale,
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, confirmed, session_version, created_at, last_seen";
+const COLUMNS: &str = "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -28,6 +31,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
         session_version: row.try_get("session_version")?,
         created_at: row.try_get("created_at")?,
         last_seen: row.try_get("last_seen")?,
+        // A tag this version doesn't speak (written by a newer one, or by hand) reads as English
+        // rather than making the account unreadable.
+        locale: Locale::from_tag(&row.try_get::<String, _>("locale")?).unwrap_or_default(),
     })
 }
 
@@ -38,6 +44,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub email_key: &'a str,
     pub password_hash: &'a str,
+    pub locale: Locale,
     pub now: i64,
 }
 
@@ -62,7 +69,7 @@ pub async fn insert<'e>(
 ) -> Result<(), InsertUserError> {
     sqlx::query(
         "INSERT INTO users (id, username, username_key, email, email_key, password_hash, confirmed, \
-         session_version, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $7)",
+         session_version, created_at, last_seen, locale) VALUES ($1, $2, $3, $4, $5, $6, 0, 1, $7, $7, $8)",
     )
     .bind(user.id)
     .bind(user.username)
@@ -71,6 +78,7 @@ pub async fn insert<'e>(
     .bind(user.email_key)
     .bind(user.password_hash)
     .bind(user.now)
+    .bind(user.locale.tag())
     .execute(executor)
     .await
     .map_err(|e| {
@@ -133,6 +141,15 @@ pub async fn bump_session_version<'e>(
         .fetch_one(executor)
         .await?
         .try_get(0)
+}
+
+/// Sets the language the account's mail is written in.
+///
+/// # Errors
+/// On a database failure.
+pub async fn set_locale(pool: &Pool, id: &str, locale: Locale) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2").bind(locale.tag()).bind(id).execute(pool).await?;
+    Ok(())
 }
 
 /// Locks the account's row until the caller's transaction ends, to serialise a check and the write

@@ -1,12 +1,15 @@
 //! `/dev/mailbox` (development only, when no `MAIL_SERVER` is set): the mails the app "sent",
-//! newest first, with their links clickable, so nobody needs a mail server to follow a link.
+//! newest first, with their links clickable, so nobody needs a mail server to follow a link. Its
+//! own words are in the request's language; each mail is in its account's.
 
 use super::transport::{StoredMail, links_in};
+use crate::i18n::{Locale, fill};
 use axum::response::Html;
 use std::path::Path;
 
-/// Renders the mailbox page from the JSON files in `dir`.
-pub async fn page(dir: &Path) -> Html<String> {
+/// Renders the mailbox page from the JSON files in `dir`, in `locale`.
+pub async fn page(dir: &Path, locale: Locale) -> Html<String> {
+    let t = locale.mail();
     let mut mails = Vec::new();
     if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
         while let Ok(Some(entry)) = entries.next_entry().await {
@@ -29,24 +32,24 @@ pub async fn page(dir: &Path) -> Html<String> {
             let escaped = escape(link);
             text = text.replace(&escaped, &format!(r#"<a href="{escaped}">{escaped}</a>"#));
         }
+        let meta = fill(&escape(t.mailbox_meta), &[("recipient", &escape(&mail.to)), ("date", &escape(&mail.date))]);
         body.push_str(&format!(
-            r#"<article class="mail"><h2>{}</h2><p class="meta">To {} · {}</p><pre>{}</pre></article>"#,
+            r#"<article class="mail"><h2>{}</h2><p class="meta">{meta}</p><pre>{}</pre></article>"#,
             escape(&mail.subject),
-            escape(&mail.to),
-            escape(&mail.date),
             text
         ));
     }
     if mails.is_empty() {
-        body.push_str("<p>No mail yet. Register an account and its confirmation mail shows up here.</p>");
+        body.push_str(&format!("<p>{}</p>", escape(t.mailbox_empty)));
     }
+    let (lang, title, note) = (locale.tag(), escape(t.mailbox_title), escape(t.mailbox_note));
     Html(format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>Dev mailbox · Madblog</title>
+        r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>{title} · Madblog</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;padding:0 1rem;color:#1d2430;background:#f6f7f9}}
 .mail{{background:#fff;border:1px solid #dde1e7;border-radius:10px;padding:1rem 1.25rem;margin-bottom:1rem}}
 h2{{font-size:1.1rem;margin:0}} .meta{{color:#5d6675;font-size:.9rem}} pre{{white-space:pre-wrap;word-break:break-all;font:inherit}}</style>
-</head><body><h1>Dev mailbox</h1><p class="meta">Development only: mails are kept in the data directory instead of being sent.</p>{body}</body></html>"#
+</head><body><h1>{title}</h1><p class="meta">{note}</p>{body}</body></html>"#
     ))
 }
 

@@ -9,26 +9,33 @@ pub mod worker;
 
 pub use templates::{MailKind, RenderedMail};
 
-use crate::server::{
-    auth::tokens::now,
-    db::{outbox, users},
+use crate::{
+    i18n::Locale,
+    server::{
+        auth::tokens::now,
+        db::{outbox, users},
+    },
 };
 use serde::Serialize;
 
-/// Renders a mail and queues it in the outbox, inside the caller's transaction (or on the pool).
-/// Wake the worker once that transaction has committed.
+/// Renders a mail in `locale` and queues it in the outbox, inside the caller's transaction (or on
+/// the pool). Wake the worker once that transaction has committed.
+///
+/// `locale` is the recipient account's language, never the language of the request that caused
+/// the mail: that request may come from someone else's browser (a reset asked for elsewhere).
 ///
 /// # Errors
 /// If rendering fails or the row can't be written.
 pub async fn queue<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     kind: MailKind,
+    locale: Locale,
     user_id: Option<&str>,
     recipient: &str,
     context: impl Serialize,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
-    let mail = templates::render(kind, context)?;
+    let mail = templates::render(kind, locale, context)?;
     let id = uuid::Uuid::new_v4().to_string();
     outbox::insert(
         executor,
@@ -88,8 +95,8 @@ pub enum Budgeted {
     },
 }
 
-/// Queues a mail of `kind` to the account unless its budget is spent. Wake the worker after
-/// `Queued`.
+/// Queues a mail of `kind`, in `locale` (the account's language), to the account unless its
+/// budget is spent. Wake the worker after `Queued`.
 ///
 /// The count and the insert run in one transaction that first locks the account's row, so two
 /// requests for the same account, on one server or on several, can't both see "none sent yet".
@@ -100,6 +107,7 @@ pub async fn queue_within_budget(
     pool: &crate::server::db::Pool,
     budget: Budget,
     kind: MailKind,
+    locale: Locale,
     user_id: &str,
     recipient: &str,
     context: impl Serialize,
@@ -116,7 +124,7 @@ pub async fn queue_within_budget(
         tx.rollback().await.context("ending a mail budget check")?;
         return Ok(Budgeted::Spent { retry_after: wait });
     }
-    queue(&mut *tx, kind, Some(user_id), recipient, context).await?;
+    queue(&mut *tx, kind, locale, Some(user_id), recipient, context).await?;
     tx.commit().await.with_context(|| format!("committing a {} mail", kind.name()))?;
     Ok(Budgeted::Queued)
 }

@@ -1,11 +1,19 @@
 //! Mail templates: one folder per mail under `templates/`, each with `subject.txt`, `body.txt` and
-//! `body.html`, embedded in the binary (no runtime file lookups) and rendered with minijinja
-//! (HTML-escaped in the `.html` body).
+//! `body.html`, inside one layout per format (`layout.txt`, `layout.html`: greeting, sign-off,
+//! the no-reply note), embedded in the binary (no runtime file lookups) and rendered with
+//! minijinja (HTML-escaped in the `.html` files).
+//!
+//! The files hold the layout only; every sentence comes from the recipient's language's
+//! [`MailCatalogue`], as `t` (`{{ t.confirm_welcome }}`). A sentence with `{placeholders}` goes
+//! through the `fill` filter (`{{ t.mail_greeting | fill(username=username) }}`), which escapes
+//! the values in HTML, so what a user typed can't become markup in either language. Links stand
+//! in paragraphs of their own, never inside a sentence, so each language orders its words freely.
 
+use crate::i18n::{Locale, MailCatalogue, fill};
 use anyhow::Context;
-use minijinja::{AutoEscape, Environment};
+use minijinja::{AutoEscape, Environment, Error, State, Value, value::Kwargs};
 use serde::Serialize;
-use std::sync::LazyLock;
+use std::{collections::BTreeMap, sync::LazyLock};
 
 /// Every mail the app sends; the name is the template folder and the outbox `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +61,39 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             minijinja::escape_formatter(out, state, value)
         }
     });
+    env.add_template("layout.txt", include_str!("templates/layout.txt")).expect("template parses");
+    env.add_template("layout.html", include_str!("templates/layout.html")).expect("template parses");
     embed!(env, "confirm", "already_registered", "reset_password", "password_changed");
+    env.add_filter("fill", fill_filter);
+    env.add_filter("duration", duration_filter);
     env
 });
+
+/// `{{ t.some_sentence | fill(name=value, …) }}`: the catalogue's [`fill`], escaping in HTML both
+/// the sentence and the values (unless a value is already marked safe), so the result can be
+/// written as is.
+fn fill_filter(state: &State, template: &str, values: Kwargs) -> Result<Value, Error> {
+    let html = state.auto_escape() == AutoEscape::Html;
+    let mut filled = Vec::new();
+    for name in values.args() {
+        let value: Value = values.get(name)?;
+        let text = value.to_string();
+        filled.push((name, if html && !value.is_safe() { escape_html(&text) } else { text }));
+    }
+    values.assert_all_used()?;
+    let pairs: Vec<(&str, &str)> = filled.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    Ok(if html {
+        Value::from_safe_string(fill(&escape_html(template), &pairs))
+    } else {
+        Value::from(fill(template, &pairs))
+    })
+}
+
+/// `{{ seconds | duration }}`: how long something lasts, in the mail's language (`lang`).
+fn duration_filter(state: &State, secs: u64) -> String {
+    let locale = state.lookup("lang").and_then(|tag| tag.as_str().and_then(Locale::from_tag)).unwrap_or_default();
+    human_duration(secs, locale)
+}
 
 fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -81,12 +119,14 @@ pub struct RenderedMail {
     pub html: String,
 }
 
-/// Renders `kind` with `context` (the template's variables).
+/// Renders `kind` in `locale` with `context` (the template's variables; `t`, the strings of the
+/// language, and `lang`, its tag, are added).
 ///
 /// # Errors
 /// If a template refers to a variable the context lacks, or fails to render.
-pub fn render(kind: MailKind, context: impl Serialize) -> anyhow::Result<RenderedMail> {
-    let ctx = minijinja::Value::from_serialize(&context);
+pub fn render(kind: MailKind, locale: Locale, context: impl Serialize) -> anyhow::Result<RenderedMail> {
+    let ctx =
+        minijinja::context! { t => strings(locale.mail()), lang => locale.tag(), ..Value::from_serialize(&context) };
     let part = |file: &str| -> anyhow::Result<String> {
         let name = format!("{}/{file}", kind.name());
         TEMPLATES.get_template(&name)?.render(&ctx).with_context(|| format!("rendering {name}"))
@@ -100,17 +140,22 @@ pub fn render(kind: MailKind, context: impl Serialize) -> anyhow::Result<Rendere
     })
 }
 
-/// "24 hours", "1 hour", "30 minutes": how long a link works, for the mail's wording.
-pub fn human_duration(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| {
-        if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+fn strings(catalogue: &'static MailCatalogue) -> Value {
+    Value::from(catalogue.entries().into_iter().collect::<BTreeMap<_, _>>())
+}
+
+/// "24 hours", "1 hour", "30 minutes" ("24 小时"…): how long a link works, for the mail's wording.
+pub fn human_duration(secs: u64, locale: Locale) -> String {
+    let t = locale.mail();
+    let amount = |n: u64, one: &str, many: &str| {
+        if n == 1 { one.to_owned() } else { fill(many, &[("n", &n.to_string())]) }
     };
     if secs >= 3600 && secs.is_multiple_of(3600) {
-        plural(secs / 3600, "hour")
+        amount(secs / 3600, t.duration_hour, t.duration_hours)
     } else if secs >= 60 {
-        plural(secs.div_ceil(60), "minute")
+        amount(secs.div_ceil(60), t.duration_minute, t.duration_minutes)
     } else {
-        plural(secs, "second")
+        amount(secs, t.duration_second, t.duration_seconds)
     }
 }
 
@@ -119,46 +164,91 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const ALL: [MailKind; 4] =
+        [MailKind::Confirm, MailKind::AlreadyRegistered, MailKind::ResetPassword, MailKind::PasswordChanged];
+
+    fn context(username: &str, link: &str) -> serde_json::Value {
+        json!({"username": username, "link": link, "valid_for": 86_400, "how": "reset"})
+    }
+
     #[test]
     fn the_confirmation_mail_reads_like_the_seed() {
-        let mail = render(
-            MailKind::Confirm,
-            json!({"username": "ann", "link": "https://x.org/unconfirmed#token=abc", "valid_for": "24 hours"}),
-        )
-        .unwrap();
+        let link = "https://x.org/unconfirmed#token=abc";
+        let mail = render(MailKind::Confirm, Locale::En, context("ann", link)).unwrap();
         assert_eq!(mail.subject, "[Madblog] Confirm Your Account");
-        assert!(mail.text.starts_with("Dear ann,\n\nWelcome to Madblog!"));
-        assert!(mail.text.contains("https://x.org/unconfirmed#token=abc"));
-        assert!(mail.html.contains(r#"<a href="https://x.org/unconfirmed#token=abc">click here</a>"#));
+        assert!(mail.text.starts_with("Dear ann,\n\nWelcome to Madblog!"), "{}", mail.text);
+        assert!(mail.text.contains(&format!("following link:\n\n{link}\n\nThe link works for 24 hours.")));
+        assert!(mail.text.ends_with("Note: replies to this email address are not monitored."), "{}", mail.text);
+        assert!(mail.html.contains(r#"<html lang="en">"#));
+        assert!(mail.html.contains(&format!(r#"<a href="{link}">Confirm your account</a>"#)), "{}", mail.html);
     }
 
     #[test]
-    fn html_bodies_escape_what_users_typed() {
-        let mail =
-            render(MailKind::Confirm, json!({"username": "<script>", "link": "l", "valid_for": "1 hour"})).unwrap();
-        assert!(mail.html.contains("&lt;script&gt;") && !mail.html.contains("<script>"));
-        let quoted =
-            render(MailKind::Confirm, json!({"username": "u", "link": "http://x/\"><b>", "valid_for": "1 hour"}))
-                .unwrap();
-        assert!(quoted.html.contains(r#"href="http://x/&quot;&gt;&lt;b&gt;""#), "{}", quoted.html);
+    fn a_chinese_account_gets_its_confirmation_mail_in_chinese() {
+        let link = "https://x.org/unconfirmed#token=abc";
+        let mail = render(MailKind::Confirm, Locale::ZhCn, context("ann", link)).unwrap();
+        assert_eq!(mail.subject, "[Madblog] 确认你的账户");
+        assert!(mail.text.starts_with("ann，你好：\n\n欢迎加入 Madblog！"), "{}", mail.text);
+        assert!(mail.text.contains(&format!("\n\n{link}\n\n该链接在 24 小时内有效。")), "{}", mail.text);
+        assert!(mail.html.contains(r#"<html lang="zh-CN">"#));
+        assert!(mail.html.contains(&format!(r#"<p><a href="{link}">确认账户</a></p>"#)), "{}", mail.html);
     }
 
     #[test]
-    fn every_template_renders() {
-        for kind in [MailKind::Confirm, MailKind::AlreadyRegistered, MailKind::ResetPassword, MailKind::PasswordChanged]
-        {
-            let mail =
-                render(kind, json!({"username": "u", "link": "l", "valid_for": "1 hour", "how": "reset"})).unwrap();
-            assert!(!mail.subject.is_empty() && !mail.text.is_empty() && !mail.html.is_empty());
+    fn every_mail_is_whole_in_each_language_with_no_word_of_the_other() {
+        for kind in ALL {
+            for (locale, other) in [(Locale::En, Locale::ZhCn), (Locale::ZhCn, Locale::En)] {
+                let mail = render(kind, locale, context("u", "https://x.org/l")).unwrap();
+                let name = format!("{} in {}", kind.name(), locale.tag());
+                assert!(!mail.subject.is_empty() && !mail.text.is_empty() && !mail.html.is_empty(), "{name}");
+                for part in [&mail.subject, &mail.text, &mail.html] {
+                    assert!(!part.contains(['{', '}']), "{name}: a placeholder left unfilled: {part}");
+                    let leaked = other.mail().entries().into_iter().find(|(_, words)| {
+                        let sentence = words.split('{').next().unwrap_or_default().trim();
+                        sentence.chars().count() > 3 && part.contains(sentence)
+                    });
+                    assert!(leaked.is_none(), "{name}: {leaked:?} in {part}");
+                }
+                assert!(mail.text.contains("https://x.org/l") && mail.html.contains(r#"href="https://x.org/l""#));
+                assert!(mail.html.contains(&format!(r#"<html lang="{}">"#, locale.tag())), "{name}");
+            }
         }
     }
 
     #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(86_400), "24 hours");
-        assert_eq!(human_duration(3600), "1 hour");
-        assert_eq!(human_duration(1800), "30 minutes");
-        assert_eq!(human_duration(90), "2 minutes");
-        assert_eq!(human_duration(1), "1 second");
+    fn html_bodies_escape_what_users_typed_in_every_language() {
+        for locale in Locale::ALL {
+            for kind in [MailKind::Confirm, MailKind::AlreadyRegistered] {
+                let mail = render(kind, locale, context("<script>", "l")).unwrap();
+                assert!(mail.html.contains("&lt;script&gt;") && !mail.html.contains("<script>"), "{}", mail.html);
+                assert!(mail.text.contains("<script>"), "text bodies are not HTML: nothing to escape");
+            }
+            let quoted = render(MailKind::Confirm, locale, context("u", "http://x/\"><b>")).unwrap();
+            assert!(quoted.html.contains(r#"href="http://x/&quot;&gt;&lt;b&gt;""#), "{}", quoted.html);
+        }
+    }
+
+    #[test]
+    fn the_password_notice_says_how_it_was_changed() {
+        let changed = json!({"username": "u", "link": "l", "how": "changed"});
+        let mail = render(MailKind::PasswordChanged, Locale::En, changed.clone()).unwrap();
+        assert!(mail.text.contains("was changed just now"));
+        let mail = render(MailKind::PasswordChanged, Locale::ZhCn, changed).unwrap();
+        assert!(mail.text.contains("刚刚被修改"));
+        let reset = render(MailKind::PasswordChanged, Locale::ZhCn, context("u", "l")).unwrap();
+        assert!(reset.text.contains("刚刚被重置"));
+    }
+
+    #[test]
+    fn durations_read_naturally_in_both_languages() {
+        assert_eq!(human_duration(86_400, Locale::En), "24 hours");
+        assert_eq!(human_duration(3600, Locale::En), "1 hour");
+        assert_eq!(human_duration(1800, Locale::En), "30 minutes");
+        assert_eq!(human_duration(90, Locale::En), "2 minutes");
+        assert_eq!(human_duration(1, Locale::En), "1 second");
+        assert_eq!(human_duration(86_400, Locale::ZhCn), "24 小时");
+        assert_eq!(human_duration(3600, Locale::ZhCn), "1 小时");
+        assert_eq!(human_duration(90, Locale::ZhCn), "2 分钟");
+        assert_eq!(human_duration(5, Locale::ZhCn), "5 秒");
     }
 }

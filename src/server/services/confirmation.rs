@@ -7,7 +7,7 @@ use crate::{
         auth::tokens::{ConfirmClaims, Purpose, now},
         config::origin_of,
         db::users,
-        email::{self, Budget, Budgeted, MailKind, templates::human_duration},
+        email::{self, Budget, Budgeted, MailKind},
         services::session::{CurrentUser, issue_session},
         state::AppState,
     },
@@ -86,7 +86,8 @@ pub fn mail_context(state: &AppState, user_id: &str, username: &str, email: &str
     json!({
         "username": username,
         "link": link(state, &token, base_url),
-        "valid_for": human_duration(ttl),
+        // Seconds: the template words them in the account's language.
+        "valid_for": ttl,
     })
 }
 
@@ -128,9 +129,16 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     }
     let row = &user.row;
     let context = mail_context(state, &row.id, &row.username, &row.email, base_url);
-    let queued =
-        email::queue_within_budget(&state.pool, Budget::OnRequest, MailKind::Confirm, &row.id, &row.email, context)
-            .await?;
+    let queued = email::queue_within_budget(
+        &state.pool,
+        Budget::OnRequest,
+        MailKind::Confirm,
+        row.locale,
+        &row.id,
+        &row.email,
+        context,
+    )
+    .await?;
     if let Budgeted::Spent { retry_after } = queued {
         return Err(ResendError::Throttled { retry_after });
     }

@@ -3,6 +3,7 @@
 
 pub mod confirmation;
 pub mod password;
+pub mod profile;
 pub mod registration;
 pub mod session;
 

@@ -8,7 +8,7 @@ use crate::{
     server::{
         auth::tokens::{Purpose, ResetClaims, now},
         db::users::{self, UserRow},
-        email::{self, Budget, Budgeted, MailKind, templates::human_duration},
+        email::{self, Budget, Budgeted, MailKind},
         limits::{self, Refused},
         services::session::{CurrentUser, issue_session},
         state::AppState,
@@ -125,12 +125,14 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
         "username": user.username,
         // From APP_URL only, token in the fragment: see `confirmation::link`.
         "link": format!("{}/reset-password#token={token}", state.settings.app_url),
-        "valid_for": human_duration(ttl),
+        "valid_for": ttl,
     });
+    // In the account's language, whatever the language of the browser that asked.
     let queued = email::queue_within_budget(
         &state.pool,
         Budget::OnRequest,
         MailKind::ResetPassword,
+        user.locale,
         &user.id,
         &user.email,
         context,
@@ -240,7 +242,7 @@ async fn replace_password(state: &AppState, user: &UserRow, new_hash: &str, how:
         "how": how,
         "link": format!("{}/reset-password-request", state.settings.app_url),
     });
-    email::queue(&mut *tx, MailKind::PasswordChanged, Some(&user.id), &user.email, context).await?;
+    email::queue(&mut *tx, MailKind::PasswordChanged, user.locale, Some(&user.id), &user.email, context).await?;
     tx.commit().await.context("committing the password change")?;
     state.mail.wake();
     Ok(true)

@@ -3,7 +3,7 @@
 use crate::{
     domain::{EmailAddress, Password, Username},
     error::AppError,
-    i18n::Msg,
+    i18n::{Locale, Msg},
     server::{
         auth::tokens::now,
         db::users::{self, InsertUserError, NewUser},
@@ -46,12 +46,13 @@ impl From<RegisterError> for AppError {
 }
 
 /// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
-/// account, unconfirmed.
+/// account, unconfirmed, with `locale` (the language the person registered in) as the language of
+/// its mail, starting with the confirmation.
 ///
 /// # Errors
 /// `Invalid` with a message per bad field, or for a taken username or address; `Unexpected` when
 /// the database or the hasher fails.
-pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), RegisterError> {
+pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) -> Result<(), RegisterError> {
     let mut fields = BTreeMap::new();
     let username = Username::parse(form.username.as_deref().unwrap_or_default())
         .map_err(|e| fields.insert("username".to_owned(), e.msg()))
@@ -77,6 +78,7 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         email: email.as_ref(),
         email_key: &email.key(),
         password_hash: &password_hash,
+        locale,
         now: now(),
     };
     let base_url = form.confirm_email_base_url.as_deref();
@@ -85,7 +87,7 @@ pub async fn register(state: &AppState, form: RegistrationForm) -> Result<(), Re
         Ok(()) => {
             // The account and its confirmation mail commit together, or neither does.
             let context = confirmation::mail_context(state, &id, username.as_ref(), email.as_ref(), base_url);
-            email::queue(&mut *tx, MailKind::Confirm, Some(&id), email.as_ref(), context).await?;
+            email::queue(&mut *tx, MailKind::Confirm, locale, Some(&id), email.as_ref(), context).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();
             tracing::info!(user_id = %id, "account registered");
@@ -112,6 +114,7 @@ fn username_taken() -> RegisterError {
 /// Someone registered with an address that has an account. They get the same answer as a new
 /// registration (so the form can't be used to find out who has an account), and the owner gets a
 /// mail saying so, at most one an hour, in case it was them and they forgot they had an account.
+/// The mail is in the owner's language, not the stranger's.
 async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
     let Some(owner) = users::find_by_login(&state.pool, &email.key()).await.context("finding the owner")? else {
         // Deleted in between: nothing to say to anyone.
@@ -123,6 +126,7 @@ async fn notify_owner(state: &AppState, email: &EmailAddress) -> anyhow::Result<
         &state.pool,
         Budget::Notice,
         MailKind::AlreadyRegistered,
+        owner.locale,
         &owner.id,
         &owner.email,
         context,

@@ -26,8 +26,8 @@ impl CurrentUser {
         self.row.confirmed
     }
 
-    /// This account, if it is confirmed. The lock behind every endpoint but confirm, resend, `me`
-    /// and logout-all; the browser's guard is only comfort.
+    /// This account, if it is confirmed. The lock behind every endpoint but confirm, resend, `me`,
+    /// language and logout-all; the browser's guard is only comfort.
     ///
     /// # Errors
     /// `Unconfirmed` otherwise.
@@ -188,6 +188,7 @@ pub fn profile(user: &CurrentUser) -> UserProfile {
         confirmed: user.row.confirmed,
         created_at: rfc3339(user.row.created_at),
         last_seen: rfc3339(user.row.last_seen),
+        language: user.row.locale.tag().to_owned(),
     }
 }
 
