@@ -13,6 +13,10 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'madblog-e2e-'));
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
+  // The README's screenshots (screenshots.spec.ts) live with the docs, and a run rewrites one only
+  // when its page changed beyond the tolerance the test allows.
+  snapshotPathTemplate: '{testDir}/../../docs/screenshots/{arg}{ext}',
+  updateSnapshots: 'changed',
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,

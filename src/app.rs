@@ -1,6 +1,5 @@
 //! The application shell, the router with its guard, and the navigation bar.
 
-use crate::i18n::Locale;
 use crate::ui::{
     components::When,
     effect::effect,
@@ -9,6 +8,7 @@ use crate::ui::{
     pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
 };
+use crate::{api::account::SetLanguage, i18n::Locale};
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
@@ -169,13 +169,19 @@ fn NavBar() -> impl IntoView {
     }
 }
 
-/// The languages, each named in itself (and marked so a screen reader says it right).
+/// The languages, each named in itself (and marked so a screen reader says it right). Logged in,
+/// a choice is also the account's: its mails follow it.
 #[component]
 fn LanguageSwitcher() -> impl IntoView {
     let lang = Lang::expect();
+    let session = Session::expect();
+    let save = ServerAction::<SetLanguage>::new();
     let on_change = move |ev: leptos::ev::Event| {
         if let Some(locale) = Locale::from_tag(&event_target_value(&ev)) {
             lang.choose(locale);
+            if matches!(session.state(), AuthState::LoggedIn(_)) {
+                save.dispatch(SetLanguage { language: locale.tag().to_owned() });
+            }
         }
     };
     view! {

@@ -1,6 +1,6 @@
 // The language switcher and the dead ends: a page drawn in the chosen language from its first
 // byte, what was typed surviving a switch, the server out of reach, a throttled login, a 404.
-import { test, expect, open, uniqueName, register, logIn, field, catalogue, EN, pattern, expectOnlyCatalogue, PASSWORD } from './helpers';
+import { test, expect, open, uniqueName, register, logIn, field, catalogue, mailCatalogue, mailTo, EN, pattern, expectOnlyCatalogue, PASSWORD } from './helpers';
 
 const ZH = catalogue['zh-CN'];
 
@@ -28,6 +28,29 @@ test('the switcher changes every word, keeps what was typed, and the server draw
   await expect(page.getByRole('heading', { name: EN.login_title })).toBeVisible();
   await page.reload();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+});
+
+test("logged in, the switcher also changes the language of the account's mail", async ({ page, browser }) => {
+  const name = uniqueName('mailzh');
+  await register(page, name);
+  expect((await mailTo(page, name, '/unconfirmed#token=')).subject).toBe(mailCatalogue!.en.confirm_subject);
+  await logIn(page, name);
+  await expect(page).toHaveURL(/\/unconfirmed/);
+  await page.getByRole('combobox', { name: EN.language_switcher_label }).selectOption('zh-CN');
+  await expect(page.getByText(ZH.unconfirmed_lead)).toBeVisible();
+
+  // A reset asked for from another browser, in English, still writes in the account's language.
+  const context = await browser.newContext({ locale: 'en-US' });
+  const other = await context.newPage();
+  await open(other, '/reset-password-request');
+  await expect(async () => {
+    await field(other, EN.field_email).fill(`${name}@example.com`);
+    await other.getByRole('button', { name: EN.reset_request_submit }).click();
+    await expect(other.getByRole('status')).toHaveText(EN.reset_requested, { timeout: 2_000 });
+  }).toPass({ timeout: 10_000 });
+  const mail = await mailTo(other, name, '/reset-password#token=');
+  expect(mail.subject).toBe(mailCatalogue!['zh-CN'].reset_subject);
+  await context.close();
 });
 
 test.describe('zh-CN', () => {

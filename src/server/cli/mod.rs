@@ -99,16 +99,18 @@ fn hint(error: &str, settings: &Settings) -> String {
     }
 }
 
-/// The page catalogue of every language, `{"en": {"field": "text", …}, "zh-CN": {…}}`: what the
-/// browser tests check every string on a page against.
+/// Every string of every language: the pages' as `{"en": {"field": "text", …}, "zh-CN": {…}}`
+/// (what the browser tests check every string on a page against), the mails' under `"mail"`.
 fn catalogue() -> anyhow::Result<()> {
-    let all: serde_json::Map<String, serde_json::Value> = crate::i18n::Locale::ALL
-        .iter()
-        .map(|locale| {
-            let entries = locale.text().entries().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
-            (locale.tag().to_owned(), serde_json::Value::Object(entries))
-        })
-        .collect();
+    use crate::i18n::Locale;
+    use serde_json::{Map, Value};
+    let object = |entries: Vec<(&str, &str)>| {
+        Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect())
+    };
+    let mut all: Map<String, Value> =
+        Locale::ALL.iter().map(|locale| (locale.tag().to_owned(), object(locale.text().entries()))).collect();
+    let mail = Locale::ALL.iter().map(|locale| (locale.tag().to_owned(), object(locale.mail().entries()))).collect();
+    all.insert("mail".to_owned(), Value::Object(mail));
     // Not `println!`: a reader that stops early (`| head`) is not a panic.
     let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&all)?);
     Ok(())
