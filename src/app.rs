@@ -1,5 +1,6 @@
 //! The application shell, the router with its guard, and the navigation bar.
 
+use crate::i18n::Locale;
 use crate::ui::{
     components::When,
     effect::effect,
@@ -8,7 +9,6 @@ use crate::ui::{
     pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
     session::{AuthState, Session},
 };
-use crate::{api::account::SetLanguage, i18n::Locale};
 use leptos::prelude::*;
 use leptos_router::{
     NavigateOptions,
@@ -175,15 +175,21 @@ fn NavBar() -> impl IntoView {
 fn LanguageSwitcher() -> impl IntoView {
     let lang = Lang::expect();
     let session = Session::expect();
-    let save = ServerAction::<SetLanguage>::new();
     let on_change = move |ev: leptos::ev::Event| {
         if let Some(locale) = Locale::from_tag(&event_target_value(&ev)) {
             lang.choose(locale);
+            // Fire and forget: the page has switched already; if the session has ended, the
+            // account keeps its language until the next choice.
+            #[cfg(feature = "hydrate")]
             if matches!(session.state(), AuthState::LoggedIn(_)) {
-                save.dispatch(SetLanguage { language: locale.tag().to_owned() });
+                leptos::task::spawn_local(async move {
+                    let _ = crate::api::account::set_language(locale.tag().to_owned()).await;
+                });
             }
         }
     };
+    #[cfg(not(feature = "hydrate"))]
+    let _ = session;
     view! {
         <label class="language">
             <span class="sr-only">{tr(|t| t.language_switcher_label)}</span>

@@ -4,61 +4,45 @@
 
 use super::Locale;
 
-macro_rules! mail_catalogue {
-    ($($field:ident),+ $(,)?) => {
-        /// Every sentence of every mail, in one language. `{name}` marks a value the template fills
-        /// in (see `server::email::templates`). Declared by a macro, like [`super::Catalogue`], so
-        /// that [`MailCatalogue::entries`] lists every field.
-        #[derive(Debug)]
-        pub struct MailCatalogue {
-            $(pub $field: &'static str,)+
-        }
-
-        impl MailCatalogue {
-            /// Every string by its field name: what the templates look strings up in, and what the
-            /// completeness test walks.
-            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
-                vec![$((stringify!($field), self.$field)),+]
-            }
-        }
-    };
-}
-
-mail_catalogue! {
-    mail_greeting,
-    mail_sign_off,
-    mail_team,
-    mail_no_reply,
-    mail_paste_link,
-    mail_set_password_action,
-    confirm_subject,
-    confirm_welcome,
-    confirm_follow_link,
-    confirm_action,
-    confirm_valid_for,
-    already_registered_subject,
-    already_registered_lead,
-    already_registered_forgot,
-    already_registered_ignore,
-    reset_subject,
-    reset_follow_link,
-    reset_action,
-    reset_valid_for,
-    password_changed_subject,
-    password_was_reset,
-    password_was_changed,
-    password_changed_if_you,
-    password_changed_if_not,
-    duration_second,
-    duration_seconds,
-    duration_minute,
-    duration_minutes,
-    duration_hour,
-    duration_hours,
-    mailbox_title,
-    mailbox_note,
-    mailbox_empty,
-    mailbox_meta,
+catalogue! {
+    /// Every sentence of every mail, in one language. `{name}` marks a value the template fills in
+    /// (see `server::email::templates`).
+    MailCatalogue {
+        mail_greeting,
+        mail_sign_off,
+        mail_team,
+        mail_no_reply,
+        mail_paste_link,
+        mail_set_password_action,
+        confirm_subject,
+        confirm_welcome,
+        confirm_follow_link,
+        confirm_action,
+        confirm_valid_for,
+        already_registered_subject,
+        already_registered_lead,
+        already_registered_forgot,
+        already_registered_ignore,
+        reset_subject,
+        reset_follow_link,
+        reset_action,
+        reset_valid_for,
+        password_changed_subject,
+        password_was_reset,
+        password_was_changed,
+        password_changed_if_you,
+        password_changed_if_not,
+        duration_second,
+        duration_seconds,
+        duration_minute,
+        duration_minutes,
+        duration_hour,
+        duration_hours,
+        mailbox_title,
+        mailbox_note,
+        mailbox_empty,
+        mailbox_meta,
+    }
 }
 
 impl Locale {

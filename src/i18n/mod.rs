@@ -6,6 +6,26 @@
 //! weighed and left out: they add a parser and locale data to a browser bundle that has 9 KB to
 //! spare under its 200 KB budget.
 
+/// Declares a catalogue struct: one `&'static str` field per string, and `entries()` listing
+/// every field by name (what the completeness tests walk and `madblog catalogue` prints), which a
+/// macro writes so that it cannot miss one. The pages' and the mails' catalogues share it.
+macro_rules! catalogue {
+    ($(#[$meta:meta])* $name:ident { $($field:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug)]
+        pub struct $name {
+            $(pub $field: &'static str,)+
+        }
+
+        impl $name {
+            /// Every string by its field name.
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($field), self.$field)),+]
+            }
+        }
+    };
+}
+
 mod en;
 #[cfg(feature = "ssr")]
 mod mail;
@@ -121,151 +141,134 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-macro_rules! catalogue {
-    ($($field:ident),+ $(,)?) => {
-        /// Every string a person reads, in one language. `{name}` marks a value filled in with
-        /// [`fill`]. Declared by a macro only so that [`Catalogue::entries`] lists every field and
-        /// cannot miss one.
-        #[derive(Debug)]
-        pub struct Catalogue {
-            $(pub $field: &'static str,)+
-        }
-
-        impl Catalogue {
-            /// Every string by its field name: what the completeness tests walk, and what
-            /// `madblog catalogue` prints for the browser tests.
-            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
-                vec![$((stringify!($field), self.$field)),+]
-            }
-        }
-    };
-}
-
 catalogue! {
-    language_name,
-    language_switcher_label,
-    app_name,
-    skip_to_content,
-    nav_home,
-    nav_login,
-    nav_register,
-    nav_account,
-    nav_logout,
-    loading,
-    sending,
-    saving,
-    try_again,
-    retry_in,
-    noscript,
-    show_password,
-    hide_password,
-    show_password_label,
-    hide_password_label,
-    field_username,
-    field_email,
-    field_password,
-    field_password_repeat,
-    field_login,
-    field_current_password,
-    field_new_password,
-    field_new_password_repeat,
-    hint_username,
-    hint_email,
-    hint_password,
-    passwords_differ,
-    enter_login,
-    enter_password,
-    login_title,
-    login_submit,
-    login_busy,
-    login_failed,
-    login_registered,
-    login_reset_done,
-    login_forgot,
-    login_new_here,
-    login_create_account,
-    register_title,
-    register_submit,
-    register_busy,
-    register_have_account,
-    unconfirmed_hello,
-    unconfirmed_confirming,
-    unconfirmed_session_ended,
-    unconfirmed_lead,
-    unconfirmed_explain,
-    unconfirmed_spam,
-    unconfirmed_expired,
-    unconfirmed_resend,
-    unconfirmed_resend_new,
-    unconfirmed_resend_wait,
-    reset_request_title,
-    reset_request_explain,
-    reset_request_submit,
-    reset_title,
-    reset_needs_link,
-    reset_ask_new_link,
-    reset_link_expired,
-    reset_submit,
-    back_to_login,
-    account_title,
-    account_change_password,
-    account_updated,
-    account_submit,
-    account_sessions,
-    account_sessions_explain,
-    account_logout_all,
-    home_welcome,
-    home_pitch,
-    home_hello,
-    home_loading_account,
-    profile_member_since,
-    not_found_title,
-    not_found_text,
-    not_found_home,
-    error_validation,
-    error_unauthorized,
-    error_not_found,
-    error_payload_too_large,
-    error_not_json,
-    error_body_unreadable,
-    error_body_empty,
-    error_json_wrong_type,
-    error_json_invalid,
-    error_bad_arguments,
-    error_busy,
-    error_internal,
-    error_offline,
-    username_blank,
-    username_length,
-    username_characters,
-    username_taken,
-    email_invalid,
-    email_too_long,
-    password_blank,
-    password_too_short,
-    password_too_long,
-    password_common,
-    registered,
-    confirmed,
-    already_confirmed,
-    confirm_link_invalid,
-    confirm_first,
-    resent,
-    resend_throttled,
-    reset_requested,
-    reset_throttled,
-    reset_done,
-    reset_link_invalid,
-    password_updated,
-    old_password_blank,
-    new_password_blank,
-    new_password_same,
-    old_password_wrong,
-    password_changed_meanwhile,
-    old_password_throttled,
-    login_throttled,
-    logged_out_everywhere,
-    language_unknown,
+    /// Every string a person reads, in one language. `{name}` marks a value filled in with [`fill`].
+    Catalogue {
+        language_name,
+        language_switcher_label,
+        app_name,
+        skip_to_content,
+        nav_home,
+        nav_login,
+        nav_register,
+        nav_account,
+        nav_logout,
+        loading,
+        sending,
+        saving,
+        try_again,
+        retry_in,
+        noscript,
+        show_password,
+        hide_password,
+        show_password_label,
+        hide_password_label,
+        field_username,
+        field_email,
+        field_password,
+        field_password_repeat,
+        field_login,
+        field_current_password,
+        field_new_password,
+        field_new_password_repeat,
+        hint_username,
+        hint_email,
+        hint_password,
+        passwords_differ,
+        enter_login,
+        enter_password,
+        login_title,
+        login_submit,
+        login_busy,
+        login_failed,
+        login_registered,
+        login_reset_done,
+        login_forgot,
+        login_new_here,
+        login_create_account,
+        register_title,
+        register_submit,
+        register_busy,
+        register_have_account,
+        unconfirmed_hello,
+        unconfirmed_confirming,
+        unconfirmed_session_ended,
+        unconfirmed_lead,
+        unconfirmed_explain,
+        unconfirmed_spam,
+        unconfirmed_expired,
+        unconfirmed_resend,
+        unconfirmed_resend_new,
+        unconfirmed_resend_wait,
+        reset_request_title,
+        reset_request_explain,
+        reset_request_submit,
+        reset_title,
+        reset_needs_link,
+        reset_ask_new_link,
+        reset_link_expired,
+        reset_submit,
+        back_to_login,
+        account_title,
+        account_change_password,
+        account_updated,
+        account_submit,
+        account_sessions,
+        account_sessions_explain,
+        account_logout_all,
+        home_welcome,
+        home_pitch,
+        home_hello,
+        home_loading_account,
+        profile_member_since,
+        not_found_title,
+        not_found_text,
+        not_found_home,
+        error_validation,
+        error_unauthorized,
+        error_not_found,
+        error_payload_too_large,
+        error_not_json,
+        error_body_unreadable,
+        error_body_empty,
+        error_json_wrong_type,
+        error_json_invalid,
+        error_bad_arguments,
+        error_busy,
+        error_internal,
+        error_offline,
+        username_blank,
+        username_length,
+        username_characters,
+        username_taken,
+        email_invalid,
+        email_too_long,
+        password_blank,
+        password_too_short,
+        password_too_long,
+        password_common,
+        registered,
+        confirmed,
+        already_confirmed,
+        confirm_link_invalid,
+        confirm_first,
+        resent,
+        resend_throttled,
+        reset_requested,
+        reset_throttled,
+        reset_done,
+        reset_link_invalid,
+        password_updated,
+        old_password_blank,
+        new_password_blank,
+        new_password_same,
+        old_password_wrong,
+        password_changed_meanwhile,
+        old_password_throttled,
+        login_throttled,
+        logged_out_everywhere,
+        language_unknown,
+    }
 }
 
 /// A catalogue string picked by a page or a component, resolved in the language of the moment.
@@ -275,21 +278,50 @@ macro_rules! messages {
     ($($variant:ident => $field:ident),+ $(,)?) => {
         /// A message that travels in an answer (an error, a field error, a success notice) as a
         /// key, not as words: the browser shows it in the reader's language and redraws it when
-        /// the language changes; the REST API writes it in the request's language.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        /// the language changes; the REST API writes it in the request's language. On the wire it
+        /// is its catalogue field's name (`"username_length"`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Msg {
             $($variant,)+
         }
 
         impl Msg {
+            pub const ALL: &[Self] = &[$(Self::$variant),+];
+
             /// The words, with `{placeholders}` still in them (see [`fill`]).
             pub fn text(self, catalogue: &Catalogue) -> &'static str {
                 match self {
                     $(Self::$variant => catalogue.$field,)+
                 }
             }
+
+            /// The name of its catalogue field.
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($field),)+
+                }
+            }
         }
     };
+}
+
+// By hand rather than derived: a lookup in `Msg::ALL` instead of serde's two generated matches
+// over every name (4 KB of the browser bundle).
+impl Serialize for Msg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Msg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|msg| msg.key() == key)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("no message is called {key:?}")))
+    }
 }
 
 messages! {
@@ -377,6 +409,17 @@ mod tests {
         assert_eq!(Locale::from_tag("de"), None);
         assert_eq!(Locale::from_tag(""), None);
         assert_eq!(Locale::from_tag("english"), None);
+    }
+
+    #[test]
+    fn messages_travel_as_their_catalogue_key_and_come_back_the_same() {
+        for &msg in Msg::ALL {
+            let json = serde_json::to_string(&msg).unwrap();
+            assert_eq!(json, format!("\"{}\"", msg.key()));
+            assert_eq!(serde_json::from_str::<Msg>(&json).unwrap(), msg);
+            assert!(Locale::En.text().entries().iter().any(|(name, _)| *name == msg.key()));
+        }
+        assert!(serde_json::from_str::<Msg>("\"no_such_message\"").is_err());
     }
 
     #[test]

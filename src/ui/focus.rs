@@ -3,10 +3,18 @@
 /// Focuses the first field of form `form_id` that is marked invalid, once the DOM shows the
 /// errors just set (the redraw happens after the current task, hence the next animation frame).
 pub fn first_invalid(form_id: &'static str) {
+    later(format!("#{form_id} [aria-invalid=true]"));
+}
+
+/// Focuses the element with id `id` once the DOM has caught up.
+pub fn element(id: &'static str) {
+    later(format!("#{id}"));
+}
+
+fn later(selector: String) {
     #[cfg(feature = "hydrate")]
     leptos::prelude::request_animation_frame(move || {
         use wasm_bindgen::JsCast;
-        let selector = format!("#{form_id} [aria-invalid=true]");
         if let Some(el) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.query_selector(&selector).ok().flatten())
@@ -16,5 +24,5 @@ pub fn first_invalid(form_id: &'static str) {
         }
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = form_id;
+    let _ = selector;
 }

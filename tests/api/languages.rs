@@ -106,5 +106,5 @@ async fn server_function_errors_travel_as_keys_the_browser_words_itself() {
         .unwrap();
     assert_eq!(answer.status(), 400);
     let body: Value = answer.json().await.unwrap();
-    assert_eq!(body, json!({"Validation": {"username": "UsernameLength"}}));
+    assert_eq!(body, json!({"Validation": {"username": "username_length"}}));
 }

@@ -10,13 +10,13 @@ pub fn SubmitButton(
     label: Text,
     busy_label: Text,
     #[prop(into)] pending: Signal<bool>,
-    #[prop(optional, into)] blocked: MaybeProp<bool>,
+    #[prop(optional)] blocked: Option<Signal<bool>>,
 ) -> impl IntoView {
     view! {
         <button
             type="submit"
             class="primary"
-            disabled=move || pending.get() || blocked.get().unwrap_or(false)
+            disabled=move || pending.get() || blocked.is_some_and(|b| b.get())
             aria-busy=move || pending.get().to_string()
         >
             <When when=move || pending.get() fallback=tr(label)>

@@ -8,6 +8,7 @@ use crate::{
     ui::{
         components::{Notice, Problem, When, countdown},
         effect::effect,
+        focus,
         guard::encode_query_value,
         link_token,
         locale::{Lang, tr},
@@ -67,13 +68,9 @@ pub fn UnconfirmedPage() -> impl IntoView {
     // A dead link is the common case (expired, or replaced by a newer mail): say so, and put the
     // way forward, the resend button, under the reader's focus.
     let link_dead = move || matches!(confirm.value().get(), Some(Err(AppError::BadRequest(Msg::ConfirmLinkInvalid))));
-    let resend_button = NodeRef::<leptos::html::Button>::new();
     effect(move || {
         if link_dead() {
-            #[cfg(feature = "hydrate")]
-            if let Some(button) = resend_button.get() {
-                let _ = button.focus();
-            }
+            focus::element("resend");
         }
     });
     let confirm_error = Signal::derive(move || match confirm.value().get() {
@@ -118,7 +115,7 @@ pub fn UnconfirmedPage() -> impl IntoView {
             <button
                 class="primary"
                 data-testid="resend"
-                node_ref=resend_button
+                id="resend"
                 disabled=move || { resend.pending().get() || wait.get() != 0 }
                 on:click=move |_| { resend.dispatch(ResendConfirmation {}); }
             >
