@@ -45,9 +45,12 @@ test('register, log in, and keep the session token in localStorage', async ({ pa
   expect(claims).toMatchObject({ name, typ: 'session', confirmed: false });
 
 
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   expect(await page.evaluate(() => localStorage.getItem('madblog-token'))).toBeNull();
+  // The server ended the session too: a copy of the token is refused.
+  const me = await page.request.get('/api/users/me', { headers: { Authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(401);
 });
 
 test('unknown pages answer 404 with a page', async ({ page }) => {

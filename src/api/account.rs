@@ -5,10 +5,10 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::context::{client_ip, current_user, state},
+    api::context::{current_user, device, state},
     server::{
         locale,
-        services::{profile, registration, session},
+        services::{devices, profile, registration, session},
     },
 };
 
@@ -29,7 +29,14 @@ pub async fn register(username: String, email: String, password: String) -> Resu
 /// Exchanges a username-or-email and password for a session token.
 #[server(prefix = "/api/fn", endpoint = "login", client = AuthClient)]
 pub async fn login(login: String, password: String) -> Result<String, AppError> {
-    Ok(session::login(&state(), client_ip(), &login, &password).await?)
+    Ok(session::login(&state(), &device(), &login, &password).await?)
+}
+
+/// Logs out this session: its token is refused from now on.
+#[server(prefix = "/api/fn", endpoint = "logout", client = AuthClient)]
+pub async fn log_out() -> Result<(), AppError> {
+    let user = current_user().await?;
+    devices::log_out(&state(), &user).await.map_err(|e| crate::server::services::internal_error("logging out", &e))
 }
 
 /// The logged-in account.

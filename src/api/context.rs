@@ -5,7 +5,10 @@ use crate::{
     error::AppError,
     server::{
         http::ClientIp,
-        services::session::{self, CurrentUser},
+        services::{
+            devices::Device,
+            session::{self, CurrentUser},
+        },
         state::AppState,
     },
 };
@@ -31,6 +34,14 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
 /// `Unauthorized` without a valid session, `Forbidden` for an unconfirmed account.
 pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
     Ok(current_user().await?.require_confirmed()?)
+}
+
+/// The caller's device (address and user agent), for a new session row.
+pub fn device() -> Device {
+    let parts = use_context::<axum::http::request::Parts>();
+    let agent =
+        parts.as_ref().and_then(|p| p.headers.get(axum::http::header::USER_AGENT)).and_then(|v| v.to_str().ok());
+    Device::new(client_ip(), agent)
 }
 
 /// The caller's address, for rate limits: the same [`ClientIp`] the REST API uses, so

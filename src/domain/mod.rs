@@ -9,5 +9,5 @@ mod username;
 
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use password::{Password, PasswordError};
-pub use user::{UserId, UserProfile};
+pub use user::{DeviceSession, UserId, UserProfile};
 pub use username::{Username, UsernameError};

@@ -23,6 +23,20 @@ impl fmt::Display for UserId {
     }
 }
 
+/// One logged-in device, as `GET /api/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSession {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+    pub ip: String,
+    pub user_agent: String,
+    /// Whether this is the session the list was asked for with.
+    pub current: bool,
+}
+
 /// What `GET /api/users/me` and the `me` server function return about the logged-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserProfile {

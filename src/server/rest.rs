@@ -8,7 +8,7 @@ use crate::{
         http::{ApiJson, Authenticated, ClientIp, Confirmed},
         locale,
         services::{
-            confirmation, password, profile,
+            self, confirmation, devices, password, profile,
             registration::{self, RegistrationForm},
             session,
         },
@@ -32,7 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/me", get(me))
         .route("/api/users/me/language", put(set_language))
         .route("/api/users/{id}", get(user))
-        .route("/api/tokens", post(create_token))
+        .route("/api/tokens", post(create_token).delete(delete_token))
+        .route("/api/sessions", get(list_sessions))
+        .route("/api/sessions/revoke-others", post(revoke_other_sessions))
+        .route("/api/sessions/{id}", axum::routing::delete(revoke_session))
         .route("/api/confirm/{token}", get(confirm))
         .route("/api/resend-confirm", post(resend_confirm))
         .route("/api/reset-password-request", post(reset_password_request))
@@ -67,11 +70,51 @@ async fn create_token(
         response
     };
     let (login, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
-    match session::login(&state, client, &login, &password).await {
+    let device = devices::Device::new(client, headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()));
+    match session::login(&state, &device, &login, &password).await {
         Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
         Err(session::LoginError::InvalidCredentials) => Err(unauthorized()),
         Err(e) => Err(AppError::from(e).into_response()),
     }
+}
+
+/// `DELETE /api/tokens` (Bearer) → 204: logs out the session the token belongs to.
+async fn delete_token(
+    State(state): State<AppState>,
+    Authenticated(user): Authenticated,
+) -> Result<StatusCode, AppError> {
+    devices::log_out(&state, &user).await.map_err(|e| services::internal_error("logging out", &e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/sessions` (Bearer, confirmed) → the account's sessions, this one marked `current`.
+async fn list_sessions(
+    State(state): State<AppState>,
+    Confirmed(user): Confirmed,
+) -> Result<Json<Vec<crate::domain::DeviceSession>>, AppError> {
+    Ok(Json(devices::list(&state, &user).await.map_err(|e| services::internal_error("listing sessions", &e))?))
+}
+
+/// `DELETE /api/sessions/<id>` (Bearer, confirmed) → 204, or 404 for an id that is not one of the
+/// account's sessions.
+async fn revoke_session(
+    State(state): State<AppState>,
+    Confirmed(user): Confirmed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    devices::end(&state, &user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/sessions/revoke-others` (Bearer, confirmed) → `{"ended": n}`: every session but this
+/// one ends.
+async fn revoke_other_sessions(
+    State(state): State<AppState>,
+    Confirmed(user): Confirmed,
+) -> Result<Json<Value>, AppError> {
+    let ended =
+        devices::end_others(&state, &user).await.map_err(|e| services::internal_error("revoking sessions", &e))?;
+    Ok(Json(json!({ "ended": ended })))
 }
 
 /// `GET /api/users/me` (Bearer) → the account.

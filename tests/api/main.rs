@@ -6,6 +6,7 @@ mod bad_bodies;
 mod cli;
 mod confirmation;
 mod deploy;
+mod device_sessions;
 mod helpers;
 mod languages;
 mod login;

@@ -50,6 +50,8 @@ pub trait Claims: Serialize + DeserializeOwned {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionClaims {
     pub sub: String,
+    /// The session's row (`sessions.id`): a token whose row is gone is refused.
+    pub sid: String,
     pub name: String,
     pub confirmed: bool,
     pub ver: i64,
@@ -202,6 +204,7 @@ mod tests {
     fn claims(exp_in: i64) -> SessionClaims {
         SessionClaims {
             sub: "4b1f0a4e-0000-4000-8000-000000000000".into(),
+            sid: "5c2f0a4e-0000-4000-8000-000000000000".into(),
             name: "ann".into(),
             confirmed: false,
             ver: 1,

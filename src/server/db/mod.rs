@@ -3,6 +3,7 @@
 
 pub mod limits;
 pub mod outbox;
+pub mod sessions;
 pub mod users;
 
 use crate::server::config::Secret;

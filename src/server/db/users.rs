@@ -19,9 +19,10 @@ pub struct UserRow {
     pub locale: Locale,
 }
 
-const COLUMNS: &str = "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale";
+pub(super) const COLUMNS: &str =
+    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
         id: row.try_get("id")?,
         username: row.try_get("username")?,

@@ -115,7 +115,7 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
         return Err(if now_confirmed { ConfirmError::AlreadyConfirmed } else { ConfirmError::InvalidLink });
     };
     tracing::info!(user_id = %row.id, "account confirmed");
-    Ok(issue_session(state, &row))
+    Ok(issue_session(state, &row, &user.session.id))
 }
 
 /// Queues another confirmation mail. Earlier links keep working until they expire: people click

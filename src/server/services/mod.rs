@@ -2,6 +2,7 @@
 //! functions call it. Each use case has its own error enum; `server::http` maps them to `AppError`.
 
 pub mod confirmation;
+pub mod devices;
 pub mod password;
 pub mod profile;
 pub mod registration;

@@ -7,7 +7,10 @@ use crate::{
     i18n::Msg,
     server::{
         auth::tokens::{Purpose, ResetClaims, now},
-        db::users::{self, UserRow},
+        db::{
+            sessions,
+            users::{self, UserRow},
+        },
         email::{self, Budget, Budgeted, MailKind},
         limits::{self, Refused},
         services::session::{CurrentUser, issue_session},
@@ -166,7 +169,7 @@ pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Resul
         return Err(ResetError::InvalidLink);
     }
     let new_hash = state.hasher.hash(&password).await?;
-    if !replace_password(state, &user, &new_hash, "reset").await? {
+    if !replace_password(state, &user, &new_hash, "reset", None).await? {
         // Another request with this link (or a change) got there first.
         return Err(ResetError::InvalidLink);
     }
@@ -206,7 +209,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     state.limits.clear(limit, &user.row.id).await?;
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
     let new_hash = state.hasher.hash(&password).await?;
-    if !replace_password(state, &user.row, &new_hash, "changed").await? {
+    if !replace_password(state, &user.row, &new_hash, "changed", Some(&user.session.id)).await? {
         return reject(Msg::PasswordChangedMeanwhile);
     }
     let row = users::find_by_id(&state.pool, &user.row.id)
@@ -214,7 +217,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
         .context("reloading the account")?
         .context("account vanished")?;
     tracing::info!(user_id = %row.id, "password changed; every other session ended");
-    Ok(issue_session(state, &row))
+    Ok(issue_session(state, &row, &user.session.id))
 }
 
 /// Ends every session of the account, this one included.
@@ -222,14 +225,23 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
 /// # Errors
 /// On a database failure.
 pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> anyhow::Result<()> {
-    users::bump_session_version(&state.pool, &user.row.id).await.context("ending every session")?;
+    let mut tx = state.pool.begin().await.context("starting to end every session")?;
+    users::bump_session_version(&mut *tx, &user.row.id).await.context("ending every session")?;
+    sessions::delete_all_but(&mut *tx, &user.row.id, None).await.context("deleting every session")?;
+    tx.commit().await.context("committing the end of every session")?;
     tracing::info!(user_id = %user.row.id, "logged out of every device");
     Ok(())
 }
 
-/// Swaps the hash (if it is still the one `user` has), ends every session and queues the "your
-/// password was changed" mail, all in one transaction.
-async fn replace_password(state: &AppState, user: &UserRow, new_hash: &str, how: &str) -> anyhow::Result<bool> {
+/// Swaps the hash (if it is still the one `user` has), ends every session but `keep` and queues
+/// the "your password was changed" mail, all in one transaction.
+async fn replace_password(
+    state: &AppState,
+    user: &UserRow,
+    new_hash: &str,
+    how: &str,
+    keep: Option<&str>,
+) -> anyhow::Result<bool> {
     let mut tx = state.pool.begin().await.context("starting the password change")?;
     if !users::change_password(&mut *tx, &user.id, &user.password_hash, new_hash)
         .await
@@ -237,6 +249,7 @@ async fn replace_password(state: &AppState, user: &UserRow, new_hash: &str, how:
     {
         return Ok(false);
     }
+    sessions::delete_all_but(&mut *tx, &user.id, keep).await.context("ending the sessions")?;
     let context = json!({
         "username": user.username,
         "how": how,

@@ -1,4 +1,5 @@
-//! Logging in (credentials → session token) and authenticating requests (session token → account).
+//! Logging in (credentials → a session row and its token) and authenticating requests (token →
+//! session → account). The account's own view of its sessions is in `services::devices`.
 
 use crate::{
     domain::{UserId, UserProfile},
@@ -6,19 +7,23 @@ use crate::{
     i18n::Msg,
     server::{
         auth::tokens::{Purpose, SessionClaims, now},
-        db::users::{self, UserRow},
+        db::{
+            sessions::{self, SessionRow},
+            users::{self, UserRow},
+        },
         limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Refused},
+        services::devices::Device,
         state::AppState,
     },
 };
 use anyhow::Context;
-use std::net::IpAddr;
 
-/// The account behind a verified session token, as the database has it now.
+/// The account behind a verified session token, as the database has it now, and the session.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: UserId,
     pub row: UserRow,
+    pub session: SessionRow,
 }
 
 impl CurrentUser {
@@ -85,16 +90,17 @@ impl From<AuthError> for AppError {
 
 /// Checks a username-or-email and password and returns a fresh session token.
 ///
-/// `client` is the caller's address, for the per-address limit of failures.
+/// `device` is the caller's address (for the per-address limit of failures) and user agent; the
+/// new session row remembers both.
 ///
 /// # Errors
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
 /// `Throttled` after too many failures for the name or the address (even with the right
 /// password, or the limit would be no limit); `Unexpected` for database or hashing failures.
-pub async fn login(state: &AppState, client: IpAddr, login: &str, password: &str) -> Result<String, LoginError> {
+pub async fn login(state: &AppState, device: &Device, login: &str, password: &str) -> Result<String, LoginError> {
     // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
     let key = login.trim().to_lowercase();
-    let address = client.to_string();
+    let address = device.ip.to_string();
     let limits = &state.limits;
     // Every attempt is counted before the password is checked, so concurrent guesses on any number
     // of servers can't outrun the limit; a success gives its attempt back. The address comes
@@ -129,15 +135,36 @@ pub async fn login(state: &AppState, client: IpAddr, login: &str, password: &str
     limits.clear(&LOGIN_PER_NAME, &key).await?;
     limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
+    let token = start_session(state, &user, device).await?;
     tracing::info!(user_id = %user.id, "logged in");
-    Ok(issue_session(state, &user))
+    Ok(token)
 }
 
-/// A session token for `user`'s current session version and confirmation state.
-pub fn issue_session(state: &AppState, user: &UserRow) -> String {
+/// Opens a session row for `user` on `device` and returns its token.
+///
+/// # Errors
+/// On a database failure.
+pub async fn start_session(state: &AppState, user: &UserRow, device: &Device) -> anyhow::Result<String> {
+    let now = now();
+    let session = SessionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        created_at: now,
+        last_seen: now,
+        ip: device.ip.to_string(),
+        user_agent: device.user_agent.clone(),
+    };
+    sessions::insert(&state.pool, &session).await.context("opening the session")?;
+    Ok(issue_session(state, user, &session.id))
+}
+
+/// A token for session `sid` of `user`, with the account's current session version and
+/// confirmation state (after confirming, or changing the password, the same session goes on).
+pub fn issue_session(state: &AppState, user: &UserRow, sid: &str) -> String {
     let iat = now();
     let claims = SessionClaims {
         sub: user.id.clone(),
+        sid: sid.to_owned(),
         name: user.username.clone(),
         confirmed: user.confirmed,
         ver: user.session_version,
@@ -156,21 +183,25 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Resu
     let token = authorization.and_then(bearer_token).ok_or(AuthError::Unauthenticated)?;
     let claims: SessionClaims = state.tokens.verify(Purpose::Session, token).map_err(|_| AuthError::Unauthenticated)?;
     let id = UserId::parse(&claims.sub).map_err(|_| AuthError::Unauthenticated)?;
-    let row = users::find_by_id(&state.pool, &claims.sub)
+    // A session that was ended (logged out, revoked from another device) has no row any more.
+    let (session, row) = sessions::find_with_user(&state.pool, &claims.sid)
         .await
-        .context("loading the session's account")?
+        .context("loading the session")?
         .ok_or(AuthError::Unauthenticated)?;
     // A password change or "log out everywhere" bumped the version: this token is history.
-    if row.session_version != claims.ver {
+    if row.id != claims.sub || row.session_version != claims.ver {
         return Err(AuthError::Unauthenticated);
     }
-    // The row in hand says whether last_seen is stale: most requests then issue no write at all
+    // The rows in hand say whether last_seen is stale: most requests then issue no write at all
     // (on SQLite even an UPDATE that matches nothing takes the write lock).
     let now = now();
     if row.last_seen < now - users::LAST_SEEN_GRANULARITY_SECS {
         users::touch_last_seen(&state.pool, &row.id, now).await.context("recording activity")?;
     }
-    Ok(CurrentUser { id, row })
+    if session.last_seen < now - users::LAST_SEEN_GRANULARITY_SECS {
+        sessions::touch(&state.pool, &session.id, now).await.context("recording the session's activity")?;
+    }
+    Ok(CurrentUser { id, row, session })
 }
 
 fn bearer_token(header: &str) -> Option<&str> {
