@@ -138,22 +138,7 @@ fn Guard(children: ChildrenFn) -> impl IntoView {
 fn NavBar() -> impl IntoView {
     let session = Session::expect();
     let navigate = use_navigate();
-    // The server ends the session first (its token is refused from then on, wherever a copy of
-    // it is), then this tab forgets it. Unreachable server or not, the tab logs out.
-    let log_out = move |_| {
-        let navigate = navigate.clone();
-        let forget = move || {
-            session.log_out();
-            navigate("/login", NavigateOptions::default());
-        };
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            let _ = crate::api::account::log_out().await;
-            forget();
-        });
-        #[cfg(not(feature = "hydrate"))]
-        forget();
-    };
+    let log_out = move |_| session.end(navigate.clone());
     view! {
         <header class="navbar">
             <a class="skip-link" href="#content">{tr(|t| t.skip_to_content)}</a>

@@ -1,18 +1,7 @@
 // Accessibility: axe (WCAG 2.1 A and AA rules) on every page in every state, in both languages;
 // registration with the keyboard alone; no sideways scrolling at 320 px or at 200 % zoom.
-import AxeBuilder from '@axe-core/playwright';
 import { type Page } from '@playwright/test';
-import { test, expect, open, uniqueName, register, logIn, field, catalogue, confirmedUser, expectOnlyCatalogue, LANGS, PASSWORD, type Texts } from './helpers';
-
-/** Scans the page as it is now; fails with the rule, the element and axe's advice. With `t`, also
- * fails on a string that is not in that catalogue (or in `data`, what the test typed). */
-async function scan(page: Page, what: string, t?: Texts, data: string[] = []) {
-  if (t) await expectOnlyCatalogue(page, t, data);
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
-  console.log(`axe ${what}: ${result.violations.length} violations, ${result.passes.length} rules passed`);
-  expect(found, `axe: ${what}`).toEqual([]);
-}
+import { test, expect, open, uniqueName, register, logIn, field, catalogue, confirmedUser, scan, LANGS, PASSWORD, type Texts } from './helpers';
 
 for (const lang of LANGS) {
   const t: Texts = catalogue[lang];

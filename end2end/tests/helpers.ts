@@ -2,6 +2,7 @@
 // tests and the app can never disagree on a word), hydration, forms filled by their labels, mail
 // read from the dev mailbox, and the watch on the console that every test gets.
 import { test as base, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -145,3 +146,14 @@ export async function expectOnlyCatalogue(page: Page, t: Texts, data: string[] =
   const stray = shown.filter((s) => !data.includes(s) && !names.includes(s) && !patterns.some((p) => p.test(s)));
   expect(stray, `strings on ${page.url()} that are not in the ${t.language_name} catalogue`).toEqual([]);
 }
+
+/** Scans the page as it is now; fails with the rule, the element and axe's advice. With `t`, also
+ * fails on a string that is not in that catalogue (or in `data`, what the test typed). */
+export async function scan(page: Page, what: string, t?: Texts, data: string[] = []) {
+  if (t) await expectOnlyCatalogue(page, t, data);
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`);
+  console.log(`axe ${what}: ${result.violations.length} violations, ${result.passes.length} rules passed`);
+  expect(found, `axe: ${what}`).toEqual([]);
+}
+

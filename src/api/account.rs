@@ -8,7 +8,7 @@ use crate::{
     api::context::{current_user, device, state},
     server::{
         locale,
-        services::{devices, profile, registration, session},
+        services::{profile, registration, session},
     },
 };
 
@@ -30,13 +30,6 @@ pub async fn register(username: String, email: String, password: String) -> Resu
 #[server(prefix = "/api/fn", endpoint = "login", client = AuthClient)]
 pub async fn login(login: String, password: String) -> Result<String, AppError> {
     Ok(session::login(&state(), &device(), &login, &password).await?)
-}
-
-/// Logs out this session: its token is refused from now on.
-#[server(prefix = "/api/fn", endpoint = "logout", client = AuthClient)]
-pub async fn log_out() -> Result<(), AppError> {
-    let user = current_user().await?;
-    devices::log_out(&state(), &user).await.map_err(|e| crate::server::services::internal_error("logging out", &e))
 }
 
 /// The logged-in account.

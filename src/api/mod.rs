@@ -6,4 +6,5 @@ pub mod client;
 pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;
+pub mod devices;
 pub mod password;

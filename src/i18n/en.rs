@@ -128,6 +128,14 @@ pub const CATALOGUE: Catalogue = Catalogue {
     login_throttled: "Too many failed login attempts. Please try again in {minutes} minute(s).",
     logged_out_everywhere: "You have been logged out of every device.",
     language_unknown: "Please choose one of the languages offered: English (en) or Simplified Chinese (zh-CN).",
+    devices_title: "Your devices",
+    devices_explain: "Every browser and app where your account is logged in. Log out the ones you don't recognise.",
+    device_summary: "{agent}, {address}",
+    device_last_active: "Last active {time}",
+    device_current: "This device",
+    device_log_out: "End this session",
+    devices_log_out_others: "Log out everywhere else",
+    devices_ended: "{count} other sessions ended.",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

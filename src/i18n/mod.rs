@@ -268,6 +268,14 @@ catalogue! {
         login_throttled,
         logged_out_everywhere,
         language_unknown,
+        devices_title,
+        devices_explain,
+        device_summary,
+        device_last_active,
+        device_current,
+        device_log_out,
+        devices_log_out_others,
+        devices_ended,
     }
 }
 

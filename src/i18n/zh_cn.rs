@@ -128,6 +128,14 @@ pub const CATALOGUE: Catalogue = Catalogue {
     login_throttled: "登录失败次数太多。请在 {minutes} 分钟后重试。",
     logged_out_everywhere: "你已在所有设备上退出登录。",
     language_unknown: "请选择提供的语言之一：英语（en）或简体中文（zh-CN）。",
+    devices_title: "你的登录设备",
+    devices_explain: "你的账户已登录的每个浏览器和应用。不认识的请退出登录。",
+    device_summary: "{agent}，{address}",
+    device_last_active: "最近活动：{time}",
+    device_current: "当前设备",
+    device_log_out: "结束此会话",
+    devices_log_out_others: "退出其他所有设备",
+    devices_ended: "已结束其他 {count} 个会话。",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

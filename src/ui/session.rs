@@ -66,6 +66,37 @@ impl Session {
         remove_token();
         self.state.set(AuthState::Anonymous);
     }
+
+    /// Logging out as a person means it: the server ends the session (`DELETE /api/tokens`, so the
+    /// token is refused wherever a copy of it is) while this tab forgets it and shows the login
+    /// page at once, reachable server or not.
+    pub fn end(self, navigate: impl Fn(&str, leptos_router::NavigateOptions)) {
+        #[cfg(feature = "hydrate")]
+        if let Some(token) = stored_token() {
+            end_on_server(&token);
+        }
+        self.log_out();
+        navigate("/login", Default::default());
+    }
+}
+
+/// Sends `DELETE /api/tokens` for `token`. With `keepalive`, so it goes out even when the page is
+/// left at once: the tab has already forgotten the token, so this request holds the last copy.
+#[cfg(feature = "hydrate")]
+fn end_on_server(token: &str) {
+    let init = web_sys::RequestInit::new();
+    init.set_method("DELETE");
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &true.into());
+    if let Ok(headers) = web_sys::Headers::new() {
+        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+        init.set_headers(&headers);
+    }
+    let Some(window) = web_sys::window() else { return };
+    let sent = window.fetch_with_str_and_init("/api/tokens", &init);
+    // Awaited only so that a failure (offline) is handled rather than reported as uncaught.
+    leptos::task::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(sent).await;
+    });
 }
 
 #[cfg(feature = "hydrate")]

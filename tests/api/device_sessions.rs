@@ -141,12 +141,3 @@ async fn an_unconfirmed_account_can_log_out_but_not_manage_sessions() {
     assert_eq!(out.status(), 204);
     assert_eq!(app.me(&token).await.status(), 401);
 }
-
-#[tokio::test]
-async fn the_server_function_logs_out_too() {
-    let app = spawn_app().await;
-    let token = app.confirmed_user("hal").await;
-    let r = app.client.post(app.url("/api/fn/logout")).bearer_auth(&token).form(&[("", "")]).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    assert_eq!(app.me(&token).await.status(), 401);
-}

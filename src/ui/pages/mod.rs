@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod account;
+mod devices;
 mod home;
 mod login;
 mod not_found;
