@@ -3,7 +3,7 @@
 //! The token lives in localStorage (not a cookie), so the browser never attaches it by itself; this
 //! client adds `Authorization: Bearer <token>` to every server-function call, as the seed's axios
 //! interceptor did for its REST calls. No cookie means no CSRF surface. It also says which language
-//! the reader chose.
+//! the reader chose, and keeps the renewed token an answer may carry.
 
 use leptos::server_fn::{
     client::{Client, browser::BrowserClient},
@@ -34,7 +34,20 @@ where
             // its mails); it is the one the page is drawn in.
             req.headers().set("Accept-Language", crate::ui::locale::current_tag());
         }
-        <BrowserClient as Client<E, IS, OS>>::send(req)
+        let sent = <BrowserClient as Client<E, IS, OS>>::send(req);
+        async move {
+            let response = sent.await?;
+            // A session in use is renewed before its token expires: keep the fresh token.
+            #[cfg(feature = "hydrate")]
+            if let Some(token) = response
+                .generate_headers()
+                .get(crate::domain::session::RENEWED_TOKEN_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                crate::ui::session::renewed(token);
+            }
+            Ok(response)
+        }
     }
 
     #[allow(clippy::type_complexity)]

@@ -4,7 +4,7 @@
 use crate::{
     error::AppError,
     server::{
-        http::ClientIp,
+        http::{ClientIp, Renewal},
         services::{
             devices::Device,
             session::{self, CurrentUser},
@@ -25,7 +25,9 @@ pub fn state() -> AppState {
 pub async fn current_user() -> Result<CurrentUser, AppError> {
     let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
     let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    session::authenticate(&state(), header).await.map_err(AppError::from)
+    let user = session::authenticate(&state(), header).await?;
+    Renewal::offer(&parts.extensions, &user);
+    Ok(user)
 }
 
 /// The account behind the call, which must be confirmed (403 otherwise, as for the REST API).

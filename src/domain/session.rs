@@ -8,6 +8,10 @@
 use base64::Engine;
 use serde::Deserialize;
 
+/// The answer header that carries a renewed session token (the one sent was past half its life);
+/// the browser swaps it in. Written by `server::http::renew_sessions`, read by `api::client`.
+pub const RENEWED_TOKEN_HEADER: &str = "x-session-token";
+
 /// The claims of a session JWT the UI cares about.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SessionInfo {

@@ -55,8 +55,13 @@ pub struct Settings {
     /// The public origin (scheme://host[:port], no trailing slash): every link in a mail starts here.
     pub app_url: String,
     pub mail: MailSettings,
-    /// How long a session token lives.
+    /// How long one session token lives (`SESSION_TTL_SECONDS`, 15 minutes): short, since a
+    /// token in use is renewed (see `services::session::authenticate`).
     pub session_ttl: Duration,
+    /// How long a session lives after its last use (`SESSION_IDLE_DAYS`, 14).
+    pub session_idle: Duration,
+    /// How long a session lives at most, however much it is used (`SESSION_MAX_DAYS`, 90).
+    pub session_max: Duration,
     /// How long an emailed confirmation link works.
     pub confirm_ttl: Duration,
     /// How long an emailed password-reset link works.
@@ -155,7 +160,10 @@ impl Settings {
             ca_file: get("MAIL_CA_FILE").map(PathBuf::from),
         };
 
-        let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 3600)?;
+        let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 15 * 60)?;
+        let day = 24 * 3600;
+        let session_idle = Duration::from_secs(positive(get("SESSION_IDLE_DAYS"), "SESSION_IDLE_DAYS", 14)? * day);
+        let session_max = Duration::from_secs(positive(get("SESSION_MAX_DAYS"), "SESSION_MAX_DAYS", 90)? * day);
         let confirm_ttl = seconds(get("CONFIRM_TTL_SECONDS"), "CONFIRM_TTL_SECONDS", 24 * 3600)?;
         let reset_ttl = seconds(get("RESET_TTL_SECONDS"), "RESET_TTL_SECONDS", 3600)?;
         let reset_requests_per_ip = u32::try_from(positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)?)
@@ -187,6 +195,8 @@ impl Settings {
             app_url,
             mail,
             session_ttl,
+            session_idle,
+            session_max,
             confirm_ttl,
             reset_ttl,
             reset_requests_per_ip,

@@ -163,8 +163,42 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        Ok(Self(session::authenticate(state, header).await?))
+        let user = session::authenticate(state, header).await?;
+        Renewal::offer(&parts.extensions, &user);
+        Ok(Self(user))
     }
+}
+
+/// Where authentication leaves a renewed session token for the answer to carry. One per request,
+/// put there by [`renew_sessions`]; REST extractors and server functions alike fill it.
+#[derive(Debug, Clone, Default)]
+pub struct Renewal(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Renewal {
+    /// Leaves `user`'s renewed token, if any, for the request's answer.
+    pub fn offer(extensions: &http::Extensions, user: &CurrentUser) {
+        if let (Some(slot), Some(token)) = (extensions.get::<Self>(), &user.renewed)
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(token.clone());
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+/// Middleware: gives each request a [`Renewal`] slot and adds what it holds to the answer as
+/// `X-Session-Token`, whatever the answer (a renewal is as good on a 4xx).
+pub async fn renew_sessions(mut request: Request, next: axum::middleware::Next) -> Response {
+    let slot = Renewal::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    if let Some(value) = slot.take().and_then(|token| HeaderValue::from_str(&token).ok()) {
+        response.headers_mut().insert(crate::domain::session::RENEWED_TOKEN_HEADER, value);
+    }
+    response
 }
 
 /// The account behind the session token, which must be confirmed: 401 without a session, 403 for

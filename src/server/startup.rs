@@ -14,7 +14,9 @@ use crate::{
             transport::Transport,
             worker::{Wakeup, WorkerConfig},
         },
-        http::{BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, resolve_client, server_fn_status},
+        http::{
+            BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, renew_sessions, resolve_client, server_fn_status,
+        },
         limits::Limiter,
         locale, metrics, rest,
         state::AppState,
@@ -176,6 +178,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(server_fn_status))
+        .layer(from_fn(renew_sessions))
         .layer(from_fn(metrics::track_http))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the limit layer, so its early 413 (declared length too big) is rewritten too.

@@ -105,6 +105,15 @@ fn storage() -> Option<web_sys::Storage> {
     Some(gloo_storage::LocalStorage::raw())
 }
 
+/// Swaps in a renewed token for the same session, unless this tab has logged out meanwhile (a
+/// renewal must never bring a session back).
+pub fn renewed(_token: &str) {
+    #[cfg(feature = "hydrate")]
+    if stored_token().is_some() {
+        store_token(_token);
+    }
+}
+
 /// The raw token (stored as-is, not JSON-quoted, so other clients of the seed's format can read it).
 #[cfg(feature = "hydrate")]
 pub fn stored_token() -> Option<String> {

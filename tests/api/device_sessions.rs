@@ -141,3 +141,73 @@ async fn an_unconfirmed_account_can_log_out_but_not_manage_sessions() {
     assert_eq!(out.status(), 204);
     assert_eq!(app.me(&token).await.status(), 401);
 }
+
+/// `token` as if it had been issued `age` seconds ago (same session, same expiry length).
+fn aged(app: &TestApp, token: &str, age: i64) -> String {
+    use madblog::server::auth::tokens::{Purpose, SessionClaims, now};
+    let claims: SessionClaims = app.state.tokens.verify(Purpose::Session, token).unwrap();
+    let life = claims.exp - claims.iat;
+    let iat = now() - age;
+    app.state.tokens.sign(Purpose::Session, &SessionClaims { iat, exp: iat + life, ..claims })
+}
+
+fn renewal(response: &reqwest::Response) -> Option<String> {
+    response.headers().get("x-session-token").map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_token_past_half_its_life_is_renewed_for_the_same_session() {
+    let app = spawn_app().await;
+    let fresh = app.confirmed_user("ivy").await;
+    let young = app.me(&fresh).await;
+    assert_eq!((young.status().as_u16(), renewal(&young)), (200, None), "a young token is not renewed");
+
+    // 15-minute tokens by default: at 10 minutes old, the REST answer carries a fresh one.
+    let old = aged(&app, &fresh, 600);
+    let answer = app.me(&old).await;
+    assert_eq!(answer.status(), 200);
+    let renewed = renewal(&answer).expect("a renewed token");
+    assert_eq!(sid(&renewed), sid(&fresh), "the same session goes on");
+    assert_eq!(app.me(&renewed).await.status(), 200);
+
+    // Server functions alike.
+    let by_function = app.client.post(app.url("/api/fn/me")).bearer_auth(&old).form(&[("", "")]).send().await.unwrap();
+    assert_eq!(by_function.status(), 200);
+    assert_eq!(sid(&renewal(&by_function).expect("renewed by a server function")), sid(&fresh));
+}
+
+#[tokio::test]
+async fn an_ended_session_is_never_renewed() {
+    let app = spawn_app().await;
+    let here = app.confirmed_user("jay").await;
+    let there = login_with(&app, "jay", PHONE).await;
+    let r = app.client.post(app.url("/api/sessions/revoke-others")).bearer_auth(&here).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let answer = app.me(&aged(&app, &there, 600)).await;
+    assert_eq!((answer.status().as_u16(), renewal(&answer)), (401, None));
+}
+
+#[tokio::test]
+async fn a_session_ends_after_two_weeks_unused_or_ninety_days_in_all() {
+    let app = spawn_app().await;
+    let idle = app.confirmed_user("kit").await;
+    let busy = login_with(&app, "kit", PHONE).await;
+    let day = 24 * 3600;
+    let now = madblog::server::auth::tokens::now();
+    sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id = $2")
+        .bind(now - 15 * day)
+        .bind(sid(&idle))
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET created_at = $1 WHERE id = $2")
+        .bind(now - 91 * day)
+        .bind(sid(&busy))
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.me(&idle).await.status(), 401, "unused for 15 days");
+    assert_eq!(app.me(&busy).await.status(), 401, "opened 91 days ago, however busy");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(left, 0, "an ended session's row goes");
+}

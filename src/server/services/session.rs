@@ -24,6 +24,9 @@ pub struct CurrentUser {
     pub id: UserId,
     pub row: UserRow,
     pub session: SessionRow,
+    /// A fresh token for this session, when the one presented was past half its life: the
+    /// answer carries it (`X-Session-Token`), so a session in use never meets its token's expiry.
+    pub renewed: Option<String>,
 }
 
 impl CurrentUser {
@@ -192,16 +195,27 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Resu
     if row.id != claims.sub || row.session_version != claims.ver {
         return Err(AuthError::Unauthenticated);
     }
+    // A session lives while it is used, and not forever: an idle or too old one ends here (its
+    // row goes, so it can never be renewed).
+    let now = now();
+    let settings = &state.settings;
+    if now - session.last_seen > settings.session_idle.as_secs() as i64
+        || now - session.created_at > settings.session_max.as_secs() as i64
+    {
+        sessions::delete(&state.pool, &row.id, &session.id).await.context("ending an expired session")?;
+        return Err(AuthError::Unauthenticated);
+    }
     // The rows in hand say whether last_seen is stale: most requests then issue no write at all
     // (on SQLite even an UPDATE that matches nothing takes the write lock).
-    let now = now();
     if row.last_seen < now - users::LAST_SEEN_GRANULARITY_SECS {
         users::touch_last_seen(&state.pool, &row.id, now).await.context("recording activity")?;
     }
     if session.last_seen < now - users::LAST_SEEN_GRANULARITY_SECS {
         sessions::touch(&state.pool, &session.id, now).await.context("recording the session's activity")?;
     }
-    Ok(CurrentUser { id, row, session })
+    let renewed = (now - claims.iat >= settings.session_ttl.as_secs() as i64 / 2)
+        .then(|| issue_session(state, &row, &session.id));
+    Ok(CurrentUser { id, row, session, renewed })
 }
 
 fn bearer_token(header: &str) -> Option<&str> {
