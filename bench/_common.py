@@ -87,14 +87,15 @@ def jwt(typ, claims):
 
 
 def accounts(n, prefix="bench", password_hash=UNUSABLE_HASH, confirmed=False):
-    """(users row, session token, confirmation token) for n new accounts named <prefix><i>."""
+    """(users row, session token, confirmation token) for n new accounts named <prefix><i>. Each
+    account has one session, whose id is the account's (see session_rows)."""
     now = int(time.time())
     for i in range(n):
         uid, name = str(uuid.uuid4()), f"{prefix}{i}"
         email = f"{name}@example.com"
         row = (uid, name, name, email, email, password_hash, int(confirmed), 1, now, now)
-        session = jwt("session", {"sub": uid, "name": name, "confirmed": confirmed, "ver": 1, "iat": now,
-                                  "exp": now + 3600})
+        session = jwt("session", {"sub": uid, "sid": uid, "name": name, "confirmed": confirmed, "ver": 1,
+                                  "iat": now, "exp": now + 3600})
         confirm = jwt("confirm", {"sub": uid, "email": email, "iat": now, "exp": now + 3600})
         yield row, session, confirm
 
@@ -103,9 +104,18 @@ INSERT = ("INSERT INTO users (id, username, username_key, email, email_key, pass
           "session_version, created_at, last_seen) VALUES ")
 
 
+SESSIONS_INSERT = "INSERT INTO sessions (id, user_id, created_at, last_seen, ip, user_agent) VALUES "
+
+
+def session_rows(rows):
+    """The session row behind each account's token from accounts(): a token names its row (sid)."""
+    return [(r[0], r[0], r[8], r[9], "127.0.0.1", "bench") for r in rows]
+
+
 def seed_sqlite(db_file, rows):
     con = sqlite3.connect(db_file, timeout=30)
     con.executemany(INSERT + "(?,?,?,?,?,?,?,?,?,?)", rows)
+    con.executemany(SESSIONS_INSERT + "(?,?,?,?,?,?)", session_rows(rows))
     con.commit()
     con.close()
 

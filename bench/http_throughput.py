@@ -24,17 +24,19 @@ import sys
 import tempfile
 import uuid
 
-from _common import INSERT, ROOT, accounts, seed_sqlite, start_server, start_sink, wrk
+from _common import INSERT, ROOT, SESSIONS_INSERT, accounts, seed_sqlite, session_rows, start_server, start_sink, wrk
 
 THREADS, CONNECTIONS = 2, 16
 
 
 def seed_postgres(url, rows):
     sql = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
+    def values(batch):
+        return ",".join("(" + ",".join(f"'{v}'" if isinstance(v, str) else str(v) for v in r) + ")" for r in batch)
+    sessions = session_rows(rows)
     for start in range(0, len(rows), 1000):
-        values = ",".join("(" + ",".join(f"'{v}'" if isinstance(v, str) else str(v) for v in r) + ")"
-                          for r in rows[start:start + 1000])
-        sql.write(INSERT + values + ";\n")
+        sql.write(INSERT + values(rows[start:start + 1000]) + ";\n")
+        sql.write(SESSIONS_INSERT + values(sessions[start:start + 1000]) + ";\n")
     sql.close()
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", sql.name], check=True)
     os.unlink(sql.name)
