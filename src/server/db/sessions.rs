@@ -5,6 +5,7 @@ use super::{
     users::{self, UserRow},
 };
 use sqlx::Row;
+use std::sync::LazyLock;
 
 /// A row of `sessions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,18 +50,22 @@ pub async fn insert<'e>(
     Ok(())
 }
 
+/// Built once: every authenticated request runs it, and the column list comes from `users`.
+static FIND_WITH_USER: LazyLock<String> = LazyLock::new(|| {
+    let user_columns = users::COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT {user_columns}, s.id AS s_id, s.created_at AS s_created_at, s.last_seen AS s_last_seen, \
+         s.ip AS s_ip, s.user_agent AS s_user_agent \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+    )
+});
+
 /// The session `id` with its account, in one query: what every authenticated request needs.
 ///
 /// # Errors
 /// On a database failure.
 pub async fn find_with_user(pool: &Pool, id: &str) -> Result<Option<(SessionRow, UserRow)>, sqlx::Error> {
-    let user_columns = users::COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT {user_columns}, s.id AS s_id, s.created_at AS s_created_at, s.last_seen AS s_last_seen, \
-         s.ip AS s_ip, s.user_agent AS s_user_agent \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
-    );
-    let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(pool).await? else { return Ok(None) };
+    let Some(row) = sqlx::query(&FIND_WITH_USER).bind(id).fetch_optional(pool).await? else { return Ok(None) };
     let user = users::from_row(&row)?;
     let session = SessionRow {
         id: row.try_get("s_id")?,
