@@ -80,8 +80,7 @@ fn rendered() -> Locale {
 fn stored() -> Option<Locale> {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::Storage;
-        gloo_storage::LocalStorage::raw().get_item(CHOICE_KEY).ok().flatten().and_then(|tag| Locale::from_tag(&tag))
+        super::session::storage()?.get_item(CHOICE_KEY).ok().flatten().and_then(|tag| Locale::from_tag(&tag))
     }
     #[cfg(not(feature = "hydrate"))]
     None
@@ -90,9 +89,10 @@ fn stored() -> Option<Locale> {
 fn remember(_locale: Locale) {
     #[cfg(feature = "hydrate")]
     {
-        use gloo_storage::Storage;
         use wasm_bindgen::JsCast;
-        let _ = gloo_storage::LocalStorage::raw().set_item(CHOICE_KEY, _locale.tag());
+        if let Some(storage) = super::session::storage() {
+            let _ = storage.set_item(CHOICE_KEY, _locale.tag());
+        }
         if let Some(doc) = document() {
             if let Some(root) = doc.document_element() {
                 let _ = root.set_attribute("lang", _locale.tag());

@@ -99,8 +99,9 @@ fn end_on_server(token: &str) {
     });
 }
 
+/// The browser's localStorage: the session token here, the language choice in `ui::locale`.
 #[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
+pub(crate) fn storage() -> Option<web_sys::Storage> {
     use gloo_storage::Storage;
     Some(gloo_storage::LocalStorage::raw())
 }
