@@ -6,7 +6,10 @@ use crate::ui::{
     effect::effect,
     guard::{Decision, decide},
     locale::{Lang, tr},
-    pages::{AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, UnconfirmedPage},
+    pages::{
+        AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, SecurityPage,
+        UnconfirmedPage,
+    },
     session::{AuthState, Session},
 };
 use leptos::prelude::*;
@@ -90,6 +93,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/reset-password-request") view=ResetRequestPage/>
                             <Route path=path!("/reset-password") view=ResetPage/>
                             <Route path=path!("/settings/account") view=AccountPage/>
+                            <Route path=path!("/settings/security") view=SecurityPage/>
                         </FlatRoutes>
                     </Guard>
                 </main>

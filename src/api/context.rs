@@ -25,7 +25,7 @@ pub fn state() -> AppState {
 pub async fn current_user() -> Result<CurrentUser, AppError> {
     let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
     let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let user = session::authenticate(&state(), header).await?;
+    let user = session::authenticate(&state(), header, device()).await?;
     Renewal::offer(&parts.extensions, &user);
     Ok(user)
 }

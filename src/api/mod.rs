@@ -8,3 +8,4 @@ pub mod confirmation;
 mod context;
 pub mod devices;
 pub mod password;
+pub mod security;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::context::{client_ip, current_confirmed_user, current_user, state},
+    api::context::{client_ip, current_confirmed_user, current_user, device, state},
     server::services::password,
 };
 
@@ -20,7 +20,7 @@ pub async fn request_password_reset(email: String) -> Result<Msg, AppError> {
 /// Sets a new password with the token of an emailed link.
 #[server(prefix = "/api/fn", endpoint = "reset-password", client = AuthClient)]
 pub async fn reset_password(token: String, password: String) -> Result<Msg, AppError> {
-    password::reset(&state(), &token, password).await?;
+    password::reset(&state(), &device(), &token, password).await?;
     Ok(Msg::ResetDone)
 }
 

@@ -3,11 +3,13 @@
 
 mod email_address;
 mod password;
+mod security;
 pub mod session;
 mod user;
 mod username;
 
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use password::{Password, PasswordError};
+pub use security::{SecurityEvent, SecurityEventKind};
 pub use user::{DeviceSession, UserId, UserProfile};
 pub use username::{Username, UsernameError};

@@ -136,6 +136,21 @@ pub const CATALOGUE: Catalogue = Catalogue {
     device_log_out: "End this session",
     devices_log_out_others: "Log out everywhere else",
     devices_ended: "{count} other sessions ended.",
+    security_title: "Security log",
+    security_explain: "Everything that touched your account's security in the last 90 days, newest first. See something you didn't do? Change your password and log out everywhere else.",
+    security_empty: "Nothing has happened yet.",
+    account_security_link: "See your security log",
+    event_login: "Logged in",
+    event_login_failed: "Failed login (wrong password)",
+    event_logout: "Logged out",
+    event_logout_everywhere: "Logged out of all devices",
+    event_password_changed: "Password changed",
+    event_password_reset: "Password reset by email",
+    event_email_change_requested: "Email change requested",
+    event_email_change_confirmed: "Email address changed",
+    event_email_change_reverted: "Email change undone",
+    event_session_revoked: "Session ended from the devices list",
+    event_confirmed: "Email address confirmed",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

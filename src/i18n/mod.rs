@@ -276,6 +276,21 @@ catalogue! {
         device_log_out,
         devices_log_out_others,
         devices_ended,
+        security_title,
+        security_explain,
+        security_empty,
+        account_security_link,
+        event_login,
+        event_login_failed,
+        event_logout,
+        event_logout_everywhere,
+        event_password_changed,
+        event_password_reset,
+        event_email_change_requested,
+        event_email_change_confirmed,
+        event_email_change_reverted,
+        event_session_revoked,
+        event_confirmed,
     }
 }
 

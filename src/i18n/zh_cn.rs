@@ -136,6 +136,21 @@ pub const CATALOGUE: Catalogue = Catalogue {
     device_log_out: "结束此会话",
     devices_log_out_others: "退出其他所有设备",
     devices_ended: "已结束其他 {count} 个会话。",
+    security_title: "安全日志",
+    security_explain: "过去 90 天内与你的账户安全有关的所有操作，最新的在前。看到不是你做的操作？请修改密码，并退出其他所有设备。",
+    security_empty: "暂无记录。",
+    account_security_link: "查看安全日志",
+    event_login: "登录",
+    event_login_failed: "登录失败（密码错误）",
+    event_logout: "退出登录",
+    event_logout_everywhere: "退出所有设备",
+    event_password_changed: "修改了密码",
+    event_password_reset: "通过邮件重置了密码",
+    event_email_change_requested: "申请更改邮箱地址",
+    event_email_change_confirmed: "邮箱地址已更改",
+    event_email_change_reverted: "邮箱地址更改已撤销",
+    event_session_revoked: "从设备列表结束了会话",
+    event_confirmed: "邮箱地址已确认",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

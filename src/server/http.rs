@@ -7,7 +7,10 @@ use crate::{
     i18n::Msg,
     server::{
         locale,
-        services::session::{self, CurrentUser},
+        services::{
+            devices::Device,
+            session::{self, CurrentUser},
+        },
         state::AppState,
     },
 };
@@ -141,6 +144,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The caller's device: its [`ClientIp`] and a short description of its `User-Agent`.
+impl<S: Send + Sync> FromRequestParts<S> for Device {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(device_of(parts))
+    }
+}
+
+fn device_of(parts: &Parts) -> Device {
+    let agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    Device::new(ClientIp::of(&parts.extensions).0, agent)
+}
+
 /// Middleware, outermost: applies `TRUSTED_PROXIES` to the peer address and stores the result as
 /// the request's [`ClientIp`].
 pub async fn resolve_client(
@@ -163,7 +180,7 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let user = session::authenticate(state, header).await?;
+        let user = session::authenticate(state, header, device_of(parts)).await?;
         Renewal::offer(&parts.extensions, &user);
         Ok(Self(user))
     }

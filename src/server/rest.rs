@@ -10,7 +10,7 @@ use crate::{
         services::{
             self, confirmation, devices, password, profile,
             registration::{self, RegistrationForm},
-            session,
+            security, session,
         },
         state::AppState,
     },
@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/sessions", get(list_sessions))
         .route("/api/sessions/revoke-others", post(revoke_other_sessions))
         .route("/api/sessions/{id}", axum::routing::delete(revoke_session))
+        .route("/api/security-events", get(security_events))
         .route("/api/confirm/{token}", get(confirm))
         .route("/api/resend-confirm", post(resend_confirm))
         .route("/api/reset-password-request", post(reset_password_request))
@@ -58,7 +59,7 @@ async fn create_user(
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
 async fn create_token(
     State(state): State<AppState>,
-    ClientIp(client): ClientIp,
+    device: devices::Device,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let unauthorized = || {
@@ -70,7 +71,6 @@ async fn create_token(
         response
     };
     let (login, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
-    let device = devices::Device::new(client, headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()));
     match session::login(&state, &device, &login, &password).await {
         Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
         Err(session::LoginError::InvalidCredentials) => Err(unauthorized()),
@@ -115,6 +115,16 @@ async fn revoke_other_sessions(
     let ended =
         devices::end_others(&state, &user).await.map_err(|e| services::internal_error("revoking sessions", &e))?;
     Ok(Json(json!({ "ended": ended })))
+}
+
+/// `GET /api/security-events` (Bearer, confirmed or not) → the account's security log of the last
+/// 90 days, newest first.
+async fn security_events(
+    State(state): State<AppState>,
+    Authenticated(user): Authenticated,
+) -> Result<Json<Vec<crate::domain::SecurityEvent>>, AppError> {
+    let events = security::recent(&state, &user).await.map_err(|e| services::internal_error("reading the log", &e))?;
+    Ok(Json(events))
 }
 
 /// `GET /api/users/me` (Bearer) → the account.
@@ -204,10 +214,11 @@ struct ResetForm {
 /// `POST /api/reset-password/<token> {password}` → 200; no login follows.
 async fn reset_password(
     State(state): State<AppState>,
+    device: devices::Device,
     Path(token): Path<String>,
     ApiJson(form): ApiJson<ResetForm>,
 ) -> Result<Json<Value>, AppError> {
-    password::reset(&state, &token, form.password.unwrap_or_default()).await?;
+    password::reset(&state, &device, &token, form.password.unwrap_or_default()).await?;
     Ok(success(Msg::ResetDone))
 }
 

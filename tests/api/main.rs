@@ -16,6 +16,7 @@ mod metrics;
 mod multi_server;
 mod password;
 mod registration;
+mod security_log;
 mod server_functions;
 mod sessions;
 mod smtp;

@@ -3,6 +3,7 @@
 
 pub mod limits;
 pub mod outbox;
+pub mod security_events;
 pub mod sessions;
 pub mod users;
 

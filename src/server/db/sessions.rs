@@ -105,9 +105,16 @@ pub async fn touch(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
 ///
 /// # Errors
 /// On a database failure.
-pub async fn delete(pool: &Pool, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(pool).await?;
+pub async fn delete<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(executor)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 

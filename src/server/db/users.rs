@@ -181,10 +181,14 @@ pub async fn username_taken(pool: &Pool, username_key: &str) -> Result<bool, sql
 ///
 /// # Errors
 /// On a database failure.
-pub async fn confirm(pool: &Pool, id: &str, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn confirm<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     let sql =
         format!("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0 RETURNING {COLUMNS}");
-    sqlx::query(&sql).bind(id).bind(email).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
+    sqlx::query(&sql).bind(id).bind(email).fetch_optional(executor).await?.as_ref().map(from_row).transpose()
 }
 
 /// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session

@@ -1,6 +1,7 @@
 //! Email confirmation: the link mailed at registration (and on request), and confirming with it.
 
 use crate::{
+    domain::SecurityEventKind,
     error::AppError,
     i18n::Msg,
     server::{
@@ -8,7 +9,10 @@ use crate::{
         config::origin_of,
         db::users,
         email::{self, Budget, Budgeted, MailKind},
-        services::session::{CurrentUser, issue_session},
+        services::{
+            security,
+            session::{CurrentUser, issue_session},
+        },
         state::AppState,
     },
 };
@@ -105,8 +109,10 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     if claims.sub != user.row.id || claims.email != user.row.email {
         return Err(ConfirmError::InvalidLink);
     }
-    let Some(row) = users::confirm(&state.pool, &user.row.id, &claims.email).await.context("confirming the account")?
+    let mut tx = state.pool.begin().await.context("starting the confirmation")?;
+    let Some(row) = users::confirm(&mut *tx, &user.row.id, &claims.email).await.context("confirming the account")?
     else {
+        drop(tx);
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
             .await
@@ -114,6 +120,8 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
             .is_some_and(|row| row.confirmed);
         return Err(if now_confirmed { ConfirmError::AlreadyConfirmed } else { ConfirmError::InvalidLink });
     };
+    security::record(&mut *tx, &row.id, SecurityEventKind::Confirmed, &user.device).await?;
+    tx.commit().await.context("committing the confirmation")?;
     tracing::info!(user_id = %row.id, "account confirmed");
     Ok(issue_session(state, &row, &user.session.id))
 }

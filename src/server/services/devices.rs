@@ -2,11 +2,14 @@
 //! own view of its sessions (list them, end one, end all but this one, log out).
 
 use crate::{
-    domain::DeviceSession,
+    domain::{DeviceSession, SecurityEventKind},
     error::AppError,
     server::{
         db::sessions,
-        services::session::{CurrentUser, rfc3339},
+        services::{
+            security,
+            session::{CurrentUser, rfc3339},
+        },
         state::AppState,
     },
 };
@@ -75,7 +78,10 @@ impl Device {
 /// # Errors
 /// On a database failure.
 pub async fn log_out(state: &AppState, user: &CurrentUser) -> anyhow::Result<()> {
-    sessions::delete(&state.pool, &user.row.id, &user.session.id).await.context("ending the session")?;
+    let mut tx = state.pool.begin().await.context("starting to log out")?;
+    sessions::delete(&mut *tx, &user.row.id, &user.session.id).await.context("ending the session")?;
+    security::record(&mut *tx, &user.row.id, SecurityEventKind::Logout, &user.device).await?;
+    tx.commit().await.context("committing the logout")?;
     tracing::info!(user_id = %user.row.id, "logged out");
     Ok(())
 }
@@ -122,9 +128,13 @@ impl From<EndSessionError> for AppError {
 /// # Errors
 /// `NotFound` unless the account has a session with that id.
 pub async fn end(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), EndSessionError> {
-    if !sessions::delete(&state.pool, &user.row.id, id).await.context("ending the session")? {
+    let mut tx = state.pool.begin().await.context("starting to end a session")?;
+    if !sessions::delete(&mut *tx, &user.row.id, id).await.context("ending the session")? {
         return Err(EndSessionError::NotFound);
     }
+    let kind = if id == user.session.id { SecurityEventKind::Logout } else { SecurityEventKind::SessionRevoked };
+    security::record(&mut *tx, &user.row.id, kind, &user.device).await?;
+    tx.commit().await.context("committing the end of a session")?;
     tracing::info!(user_id = %user.row.id, "session revoked");
     Ok(())
 }
@@ -134,9 +144,14 @@ pub async fn end(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), E
 /// # Errors
 /// On a database failure.
 pub async fn end_others(state: &AppState, user: &CurrentUser) -> anyhow::Result<u64> {
-    let ended = sessions::delete_all_but(&state.pool, &user.row.id, Some(&user.session.id))
+    let mut tx = state.pool.begin().await.context("starting to end the other sessions")?;
+    let ended = sessions::delete_all_but(&mut *tx, &user.row.id, Some(&user.session.id))
         .await
         .context("ending the other sessions")?;
+    if ended > 0 {
+        security::record(&mut *tx, &user.row.id, SecurityEventKind::SessionRevoked, &user.device).await?;
+    }
+    tx.commit().await.context("committing the end of the other sessions")?;
     tracing::info!(user_id = %user.row.id, ended, "other sessions revoked");
     Ok(ended)
 }

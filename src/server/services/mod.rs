@@ -6,6 +6,7 @@ pub mod devices;
 pub mod password;
 pub mod profile;
 pub mod registration;
+pub mod security;
 pub mod session;
 
 /// Logs an unexpected error with its whole cause chain, once, at the edge where it becomes a 500.

@@ -2,7 +2,7 @@
 //! out of every device. Every change ends every session and tells the owner by mail.
 
 use crate::{
-    domain::{EmailAddress, Password},
+    domain::{EmailAddress, Password, SecurityEventKind},
     error::AppError,
     i18n::Msg,
     server::{
@@ -13,7 +13,11 @@ use crate::{
         },
         email::{self, Budget, Budgeted, MailKind},
         limits::{self, Refused},
-        services::session::{CurrentUser, issue_session},
+        services::{
+            devices::Device,
+            security,
+            session::{CurrentUser, issue_session},
+        },
         state::AppState,
     },
 };
@@ -158,7 +162,7 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
 /// # Errors
 /// `InvalidLink` for any token that isn't a live reset token for the account's current password;
 /// `WeakPassword` with the policy's message.
-pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Result<(), ResetError> {
+pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password: String) -> Result<(), ResetError> {
     let claims: ResetClaims = state.tokens.verify(Purpose::Reset, token).map_err(|_| ResetError::InvalidLink)?;
     let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.msg()))?;
     let user = users::find_by_id(&state.pool, &claims.sub)
@@ -169,7 +173,7 @@ pub async fn reset(state: &AppState, token: &str, raw_password: String) -> Resul
         return Err(ResetError::InvalidLink);
     }
     let new_hash = state.hasher.hash(&password).await?;
-    if !replace_password(state, &user, &new_hash, "reset", None).await? {
+    if !replace_password(state, &user, &new_hash, PasswordEvent::Reset, device, None).await? {
         // Another request with this link (or a change) got there first.
         return Err(ResetError::InvalidLink);
     }
@@ -209,7 +213,8 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     state.limits.clear(limit, &user.row.id).await?;
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
     let new_hash = state.hasher.hash(&password).await?;
-    if !replace_password(state, &user.row, &new_hash, "changed", Some(&user.session.id)).await? {
+    let keep = Some(user.session.id.as_str());
+    if !replace_password(state, &user.row, &new_hash, PasswordEvent::Changed, &user.device, keep).await? {
         return reject(Msg::PasswordChangedMeanwhile);
     }
     let row = users::find_by_id(&state.pool, &user.row.id)
@@ -228,20 +233,33 @@ pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> anyhow:
     let mut tx = state.pool.begin().await.context("starting to end every session")?;
     users::bump_session_version(&mut *tx, &user.row.id).await.context("ending every session")?;
     sessions::delete_all_but(&mut *tx, &user.row.id, None).await.context("deleting every session")?;
+    security::record(&mut *tx, &user.row.id, SecurityEventKind::LogoutEverywhere, &user.device).await?;
     tx.commit().await.context("committing the end of every session")?;
     tracing::info!(user_id = %user.row.id, "logged out of every device");
     Ok(())
 }
 
-/// Swaps the hash (if it is still the one `user` has), ends every session but `keep` and queues
-/// the "your password was changed" mail, all in one transaction.
+/// How a password came to be replaced: the mail and the security log say which.
+#[derive(Debug, Clone, Copy)]
+enum PasswordEvent {
+    Reset,
+    Changed,
+}
+
+/// Swaps the hash (if it is still the one `user` has), ends every session but `keep`, logs the
+/// event and queues the "your password was changed" mail, all in one transaction.
 async fn replace_password(
     state: &AppState,
     user: &UserRow,
     new_hash: &str,
-    how: &str,
+    event: PasswordEvent,
+    device: &Device,
     keep: Option<&str>,
 ) -> anyhow::Result<bool> {
+    let (how, kind) = match event {
+        PasswordEvent::Reset => ("reset", SecurityEventKind::PasswordReset),
+        PasswordEvent::Changed => ("changed", SecurityEventKind::PasswordChanged),
+    };
     let mut tx = state.pool.begin().await.context("starting the password change")?;
     if !users::change_password(&mut *tx, &user.id, &user.password_hash, new_hash)
         .await
@@ -250,6 +268,7 @@ async fn replace_password(
         return Ok(false);
     }
     sessions::delete_all_but(&mut *tx, &user.id, keep).await.context("ending the sessions")?;
+    security::record(&mut *tx, &user.id, kind, device).await?;
     let context = json!({
         "username": user.username,
         "how": how,

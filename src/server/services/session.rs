@@ -2,7 +2,7 @@
 //! session → account). The account's own view of its sessions is in `services::devices`.
 
 use crate::{
-    domain::{UserId, UserProfile},
+    domain::{SecurityEventKind, UserId, UserProfile},
     error::AppError,
     i18n::Msg,
     server::{
@@ -12,7 +12,7 @@ use crate::{
             users::{self, UserRow},
         },
         limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Refused},
-        services::devices::Device,
+        services::{devices::Device, security},
         state::AppState,
     },
 };
@@ -24,6 +24,8 @@ pub struct CurrentUser {
     pub id: UserId,
     pub row: UserRow,
     pub session: SessionRow,
+    /// Where this request came from (not where the session began): what the security log records.
+    pub device: Device,
     /// A fresh token for this session, when the one presented was past half its life: the
     /// answer carries it (`X-Session-Token`), so a session in use never meets its token's expiry.
     pub renewed: Option<String>,
@@ -132,9 +134,11 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await
         .context("verifying the password")?;
-    let Some(user) = user.filter(|_| matches) else {
+    let Some(user) = user else { return Err(LoginError::InvalidCredentials) };
+    if !matches {
+        record_failed_login(state, user.id, device.clone());
         return Err(LoginError::InvalidCredentials);
-    };
+    }
     limits.clear(&LOGIN_PER_NAME, &key).await?;
     limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
@@ -157,8 +161,22 @@ pub async fn start_session(state: &AppState, user: &UserRow, device: &Device) ->
         ip: device.ip.to_string(),
         user_agent: device.user_agent.clone(),
     };
-    sessions::insert(&state.pool, &session).await.context("opening the session")?;
+    let mut tx = state.pool.begin().await.context("starting the session")?;
+    sessions::insert(&mut *tx, &session).await.context("opening the session")?;
+    security::record(&mut *tx, &user.id, SecurityEventKind::Login, device).await?;
+    tx.commit().await.context("committing the session")?;
     Ok(issue_session(state, user, &session.id))
+}
+
+/// Writes the failed login in the named account's log after the answer has gone: a write only
+/// for names that exist would make the answer to a known name slower than to an unknown one.
+fn record_failed_login(state: &AppState, user_id: String, device: Device) {
+    let pool = state.pool.clone();
+    state.background.spawn(async move {
+        if let Err(e) = security::record(&pool, &user_id, SecurityEventKind::LoginFailed, &device).await {
+            super::log_unexpected("recording a failed login", &e);
+        }
+    });
 }
 
 /// A token for session `sid` of `user`, with the account's current session version and
@@ -182,7 +200,11 @@ pub fn issue_session(state: &AppState, user: &UserRow, sid: &str) -> String {
 ///
 /// # Errors
 /// `Unauthenticated` for anything but a valid, current session token of an existing account.
-pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Result<CurrentUser, AuthError> {
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+    device: Device,
+) -> Result<CurrentUser, AuthError> {
     let token = authorization.and_then(bearer_token).ok_or(AuthError::Unauthenticated)?;
     let claims: SessionClaims = state.tokens.verify(Purpose::Session, token).map_err(|_| AuthError::Unauthenticated)?;
     let id = UserId::parse(&claims.sub).map_err(|_| AuthError::Unauthenticated)?;
@@ -215,7 +237,7 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>) -> Resu
     }
     let renewed = (now - claims.iat >= settings.session_ttl.as_secs() as i64 / 2)
         .then(|| issue_session(state, &row, &session.id));
-    Ok(CurrentUser { id, row, session, renewed })
+    Ok(CurrentUser { id, row, session, device, renewed })
 }
 
 fn bearer_token(header: &str) -> Option<&str> {

@@ -16,7 +16,7 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, hooks::use_navigate};
+use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -100,6 +100,7 @@ pub fn AccountPage() -> impl IntoView {
             </form>
             <hr/>
             <DeviceList/>
+            <p><A href="/settings/security">{tr(|t| t.account_security_link)}</A></p>
             <hr/>
             <h2>{tr(|t| t.account_sessions)}</h2>
             <p class="muted">{tr(|t| t.account_sessions_explain)}</p>

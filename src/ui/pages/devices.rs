@@ -93,7 +93,7 @@ pub fn DeviceList() -> impl IntoView {
 }
 
 /// An RFC 3339 instant in the reader's language and time zone ("2026/11/30 15:29:00").
-fn local_time(rfc3339: &str, _tag: &str) -> String {
+pub(super) fn local_time(rfc3339: &str, _tag: &str) -> String {
     #[cfg(feature = "hydrate")]
     {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));

@@ -8,6 +8,7 @@ mod not_found;
 mod register;
 mod reset;
 mod reset_request;
+mod security;
 mod unconfirmed;
 
 pub use account::AccountPage;
@@ -17,4 +18,5 @@ pub use not_found::NotFound;
 pub use register::RegisterPage;
 pub use reset::ResetPage;
 pub use reset_request::ResetRequestPage;
+pub use security::SecurityPage;
 pub use unconfirmed::UnconfirmedPage;

@@ -1,0 +1,86 @@
+//! The security log's events as both ends see them: what happened, when, from where.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened to the account. Stored and sent as its snake-case name (`login_failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityEventKind {
+    Login,
+    /// A wrong password for this account's name or address (unknown names have no log to go in).
+    LoginFailed,
+    Logout,
+    /// "Log out of all devices": every session ended, this one included.
+    LogoutEverywhere,
+    PasswordChanged,
+    PasswordReset,
+    EmailChangeRequested,
+    EmailChangeConfirmed,
+    EmailChangeReverted,
+    /// Sessions ended from the devices list (one, or all but the current one).
+    SessionRevoked,
+    /// The address was confirmed (by link or by code).
+    Confirmed,
+}
+
+impl SecurityEventKind {
+    pub const ALL: [Self; 11] = [
+        Self::Login,
+        Self::LoginFailed,
+        Self::Logout,
+        Self::LogoutEverywhere,
+        Self::PasswordChanged,
+        Self::PasswordReset,
+        Self::EmailChangeRequested,
+        Self::EmailChangeConfirmed,
+        Self::EmailChangeReverted,
+        Self::SessionRevoked,
+        Self::Confirmed,
+    ];
+
+    /// The name stored in `security_events.kind` and sent on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::LoginFailed => "login_failed",
+            Self::Logout => "logout",
+            Self::LogoutEverywhere => "logout_everywhere",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChangeConfirmed => "email_change_confirmed",
+            Self::EmailChangeReverted => "email_change_reverted",
+            Self::SessionRevoked => "session_revoked",
+            Self::Confirmed => "confirmed",
+        }
+    }
+
+    /// The kind a stored name stands for; `None` for a name this version doesn't know.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// One row of the security log, as `GET /api/security-events` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub kind: SecurityEventKind,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_stored_and_sent_by_the_same_name() {
+        for kind in SecurityEventKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.name()));
+            assert_eq!(SecurityEventKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(SecurityEventKind::from_name("nope"), None);
+    }
+}
