@@ -7,8 +7,8 @@ use crate::ui::{
     guard::{Decision, decide},
     locale::{Lang, tr},
     pages::{
-        AccountPage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage, SecurityPage,
-        UnconfirmedPage,
+        AccountPage, ConfirmEmailChangePage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage,
+        RevertEmailChangePage, SecurityPage, UnconfirmedPage,
     },
     session::{AuthState, Session},
 };
@@ -94,6 +94,8 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/reset-password") view=ResetPage/>
                             <Route path=path!("/settings/account") view=AccountPage/>
                             <Route path=path!("/settings/security") view=SecurityPage/>
+                            <Route path=path!("/confirm-email-change") view=ConfirmEmailChangePage/>
+                            <Route path=path!("/revert-email-change") view=RevertEmailChangePage/>
                         </FlatRoutes>
                     </Guard>
                 </main>

@@ -7,5 +7,6 @@ pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;
 pub mod devices;
+pub mod email_change;
 pub mod password;
 pub mod security;

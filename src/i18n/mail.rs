@@ -42,6 +42,19 @@ catalogue! {
         mailbox_note,
         mailbox_empty,
         mailbox_meta,
+        email_change_subject,
+        email_change_lead,
+        email_change_action,
+        email_change_valid_for,
+        email_taken_subject,
+        email_taken_lead,
+        email_taken_ignore,
+        email_changed_subject,
+        email_changed_lead,
+        email_changed_if_you,
+        email_changed_if_not,
+        email_changed_action,
+        duration_days,
     }
 }
 

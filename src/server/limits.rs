@@ -31,6 +31,9 @@ pub const LOGIN_PER_ADDRESS: Limit = Limit { name: "login-address", max: 100, wi
 /// guess the password.
 pub const PASSWORD_CHANGE_PER_ACCOUNT: Limit = Limit { name: "password-change", max: 5, window: FIFTEEN_MINUTES };
 
+/// Address changes asked for, per account: each one mails a stranger's inbox, maybe.
+pub const EMAIL_CHANGE_PER_ACCOUNT: Limit = Limit { name: "email-change", max: 5, window: Duration::from_secs(3600) };
+
 /// Password-reset requests per client address (`RESET_REQUESTS_PER_IP`): stops one client flooding
 /// inboxes.
 pub fn reset_requests_per_address(max: u32) -> Limit {

@@ -8,7 +8,7 @@ use crate::{
         http::{ApiJson, Authenticated, ClientIp, Confirmed},
         locale,
         services::{
-            self, confirmation, devices, password, profile,
+            self, confirmation, devices, email_change, password, profile,
             registration::{self, RegistrationForm},
             security, session,
         },
@@ -43,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/reset-password/{token}", post(reset_password))
         .route("/api/update-password", post(update_password))
         .route("/api/logout-all", post(logout_all))
+        .route("/api/change-email", post(change_email))
+        .route("/api/confirm-email-change/{token}", post(confirm_email_change))
+        .route("/api/revert-email-change/{token}", post(revert_email_change))
 }
 
 /// `POST /api/users {username, email, password}` → 201. The account's mail is in the request's
@@ -249,6 +252,45 @@ async fn logout_all(
         .await
         .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
     Ok(success(Msg::LoggedOutEverywhere))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangeEmailForm {
+    password: Option<String>,
+    new_email: Option<String>,
+}
+
+/// `POST /api/change-email {password, new_email}` (Bearer, confirmed) → 202, the same whether or
+/// not the new address is taken; the address changes when the link mailed to it is used.
+async fn change_email(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<ChangeEmailForm>,
+) -> Result<Response, AppError> {
+    let (password, new_email) = (form.password.unwrap_or_default(), form.new_email.unwrap_or_default());
+    email_change::request(&state, &user, &password, &new_email).await?;
+    Ok((StatusCode::ACCEPTED, success(Msg::EmailChangeRequested)).into_response())
+}
+
+/// `POST /api/confirm-email-change/<token>` (Bearer, the account the link was made for) → 200.
+async fn confirm_email_change(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    email_change::confirm(&state, &user, &token).await?;
+    Ok(success(Msg::EmailChanged))
+}
+
+/// `POST /api/revert-email-change/<token>` (no login) → 200: the old address is back, every
+/// session has ended, and a reset link is on its way to it.
+async fn revert_email_change(
+    State(state): State<AppState>,
+    device: devices::Device,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    email_change::revert(&state, &device, &token).await?;
+    Ok(success(Msg::EmailChangeReverted))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -13,6 +13,9 @@ pub enum Access {
     LoginOnly,
     /// `/unconfirmed`: only with a session that still needs confirming.
     Unconfirmed,
+    /// Anyone, whatever their session: a page an emailed link opens that needs no login and must
+    /// work in any browser (`/revert-email-change`).
+    Open,
 }
 
 /// The access rule of a path.
@@ -20,6 +23,8 @@ pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
         "/login" | "/register" | "/reset-password-request" | "/reset-password" => Access::GuestOnly,
         "/unconfirmed" => Access::Unconfirmed,
+        "/confirm-email-change" => Access::LoginOnly,
+        "/revert-email-change" => Access::Open,
         p if p == "/settings" || p.starts_with("/settings/") => Access::LoginOnly,
         _ => Access::Public,
     }
@@ -45,11 +50,12 @@ pub fn decide(path: &str, full_path: &str, redirect: Option<&str>, auth: &AuthSt
     let back = || encode_query_value(full_path);
     let onward = || safe_redirect(redirect.map(str::to_owned));
     match auth {
+        _ if access == Access::Open => Decision::Allow,
         AuthState::Unknown if access == Access::Public => Decision::Allow,
         AuthState::Unknown => Decision::Wait,
         AuthState::Anonymous => match access {
             Access::LoginOnly | Access::Unconfirmed => Decision::Redirect(format!("/login?redirect={}", back())),
-            Access::Public | Access::GuestOnly => Decision::Allow,
+            Access::Public | Access::GuestOnly | Access::Open => Decision::Allow,
         },
         // An unconfirmed account sees /unconfirmed and nothing else, whatever it asks for.
         AuthState::LoggedIn(info) if !info.confirmed => match access {
@@ -75,7 +81,7 @@ pub fn decide(path: &str, full_path: &str, redirect: Option<&str>, auth: &AuthSt
                     Decision::Redirect(target)
                 }
             }
-            Access::Public | Access::LoginOnly => Decision::Allow,
+            Access::Public | Access::LoginOnly | Access::Open => Decision::Allow,
         },
     }
 }
@@ -200,6 +206,24 @@ mod tests {
             assert_eq!(safe_redirect(Some(evil.into())), "/");
         }
         assert_eq!(safe_redirect(None), "/");
+    }
+
+    #[test]
+    fn the_email_change_link_needs_a_login_and_keeps_its_token_for_after_it() {
+        let path = "/confirm-email-change#token=a.b.c";
+        assert_eq!(
+            decide("/confirm-email-change", path, None, &AuthState::Anonymous),
+            Decision::Redirect("/login?redirect=/confirm-email-change%23token%3Da.b.c".into())
+        );
+        assert_eq!(decide("/confirm-email-change", path, None, &user(true)), Decision::Allow);
+        assert_eq!(decide("/confirm-email-change", path, None, &AuthState::Unknown), Decision::Wait);
+    }
+
+    #[test]
+    fn the_revert_link_opens_for_anyone_whatever_their_session() {
+        for auth in [AuthState::Unknown, AuthState::Anonymous, user(false), user(true)] {
+            assert_eq!(decide("/revert-email-change", "/revert-email-change#token=t", None, &auth), Decision::Allow);
+        }
     }
 
     #[test]

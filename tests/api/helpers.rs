@@ -210,6 +210,21 @@ impl SmtpSink {
         }
     }
 
+    /// Waits (up to 20 s) for a mail to `recipient` whose subject starts with `subject`; the newest.
+    pub async fn wait_for_subject(&self, recipient: &str, subject: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = self.mails().into_iter().rev().find(|m| {
+                m["rcpt_tos"][0] == recipient && m["subject"].as_str().is_some_and(|s| s.starts_with(subject))
+            });
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no mail {subject:?} to {recipient}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn wait_for_mail_to(&self, recipient: &str) -> Value {
         self.wait_for_mails_to(recipient, 1, Duration::from_secs(20)).await.pop().unwrap()
     }

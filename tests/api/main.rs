@@ -7,6 +7,7 @@ mod cli;
 mod confirmation;
 mod deploy;
 mod device_sessions;
+mod email_change;
 mod helpers;
 mod languages;
 mod login;

@@ -1,5 +1,6 @@
 //! Every signed token the app issues, one purpose each: session (API access), confirm (email
-//! confirmation links) and reset (password reset links).
+//! confirmation links), reset (password reset links), and the two links of an address change
+//! (confirm the new address, revert to the old one).
 //!
 //! Each purpose has its own HMAC key, derived from `SECRET_KEY`, and its own `typ` claim, so a token
 //! minted for one purpose fails signature verification for every other one; the `typ` check is a
@@ -16,6 +17,8 @@ pub enum Purpose {
     Session,
     Confirm,
     Reset,
+    EmailChange,
+    EmailRevert,
 }
 
 impl Purpose {
@@ -24,10 +27,12 @@ impl Purpose {
             Self::Session => "session",
             Self::Confirm => "confirm",
             Self::Reset => "reset",
+            Self::EmailChange => "email-change",
+            Self::EmailRevert => "email-revert",
         }
     }
 
-    const ALL: [Self; 3] = [Self::Session, Self::Confirm, Self::Reset];
+    const ALL: [Self; 5] = [Self::Session, Self::Confirm, Self::Reset, Self::EmailChange, Self::EmailRevert];
 }
 
 /// Why a token was refused. Callers map all of these to one answer (401, or "invalid or expired
@@ -89,8 +94,9 @@ impl Claims for ConfirmClaims {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResetClaims {
     pub sub: String,
-    /// The address the link was mailed to. Not checked: the browser reads it to prefill a new
-    /// request when the link is dead. Whoever holds the link read it in that mailbox.
+    /// The address the link was mailed to: the link dies when the account's address changes
+    /// (a reverted change kills the links mailed to the thief's address). The browser reads it
+    /// too, to prefill a new request when the link is dead.
     #[serde(default)]
     pub email: String,
     pub pwd: String,
@@ -100,6 +106,42 @@ pub struct ResetClaims {
 }
 
 impl Claims for ResetClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
+}
+
+/// The link mailed to a new address: moves account `sub` to `email` if its address is still at
+/// version `ev` (so it works once, and dies when any other change happens first).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EmailChangeClaims {
+    pub sub: String,
+    pub email: String,
+    pub ev: i64,
+    pub typ: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims for EmailChangeClaims {
+    fn typ(&self) -> &str {
+        &self.typ
+    }
+}
+
+/// The link mailed to the old address after a change: moves account `sub` back to `email` if its
+/// address is still at version `ev`, the version the change made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EmailRevertClaims {
+    pub sub: String,
+    pub email: String,
+    pub ev: i64,
+    pub typ: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims for EmailRevertClaims {
     fn typ(&self) -> &str {
         &self.typ
     }

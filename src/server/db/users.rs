@@ -17,10 +17,12 @@ pub struct UserRow {
     pub last_seen: i64,
     /// The language the account's mail is written in.
     pub locale: Locale,
+    /// How many times the address has changed: email-change and revert links name it.
+    pub email_version: i64,
 }
 
 pub(super) const COLUMNS: &str =
-    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale";
+    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale, email_version";
 
 pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -35,6 +37,7 @@ pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> 
         // A tag this version doesn't speak (written by a newer one, or by hand) reads as English
         // rather than making the account unreadable.
         locale: Locale::from_tag(&row.try_get::<String, _>("locale")?).unwrap_or_default(),
+        email_version: row.try_get("email_version")?,
     })
 }
 
@@ -212,4 +215,73 @@ pub async fn change_password<'e>(
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Moves the account to `email` if its address is still at version `email_version`, making the
+/// next version; the updated row when it did. `None` when a change or a revert got there first.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn change_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email_version: i64,
+    email: &str,
+    email_key: &str,
+) -> Result<Option<UserRow>, InsertUserError> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1 \
+         WHERE id = $3 AND email_version = $4 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .bind(email_key)
+        .bind(id)
+        .bind(email_version)
+        .fetch_optional(executor)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e, "email_key") {
+                InsertUserError::EmailTaken
+            } else {
+                InsertUserError::Database(e)
+            }
+        })?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The revert of an address change: back to `email` if the address is still at `email_version`,
+/// with `password_hash` replacing the password and every session token dead (a new session
+/// version). The updated row when it did.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn revert_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email_version: i64,
+    email: &str,
+    email_key: &str,
+    password_hash: &str,
+) -> Result<Option<UserRow>, InsertUserError> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, password_hash = $3, \
+         session_version = session_version + 1 WHERE id = $4 AND email_version = $5 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .bind(email_key)
+        .bind(password_hash)
+        .bind(id)
+        .bind(email_version)
+        .fetch_optional(executor)
+        .await
+        .map_err(|e| {
+            if super::is_unique_violation(&e, "email_key") {
+                InsertUserError::EmailTaken
+            } else {
+                InsertUserError::Database(e)
+            }
+        })?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }

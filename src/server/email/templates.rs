@@ -22,6 +22,12 @@ pub enum MailKind {
     AlreadyRegistered,
     ResetPassword,
     PasswordChanged,
+    /// To a new address: the link that moves the account to it.
+    EmailChange,
+    /// To an address that has an account, when another account asked to move to it.
+    EmailTaken,
+    /// To the old address after a change: the revert link.
+    EmailChanged,
 }
 
 impl MailKind {
@@ -31,6 +37,9 @@ impl MailKind {
             Self::AlreadyRegistered => "already_registered",
             Self::ResetPassword => "reset_password",
             Self::PasswordChanged => "password_changed",
+            Self::EmailChange => "email_change",
+            Self::EmailTaken => "email_taken",
+            Self::EmailChanged => "email_changed",
         }
     }
 }
@@ -63,7 +72,16 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     });
     env.add_template("layout.txt", include_str!("templates/layout.txt")).expect("template parses");
     env.add_template("layout.html", include_str!("templates/layout.html")).expect("template parses");
-    embed!(env, "confirm", "already_registered", "reset_password", "password_changed");
+    embed!(
+        env,
+        "confirm",
+        "already_registered",
+        "reset_password",
+        "password_changed",
+        "email_change",
+        "email_taken",
+        "email_changed"
+    );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);
     env
@@ -150,7 +168,10 @@ pub fn human_duration(secs: u64, locale: Locale) -> String {
     let amount = |n: u64, one: &str, many: &str| {
         if n == 1 { one.to_owned() } else { fill(many, &[("n", &n.to_string())]) }
     };
-    if secs >= 3600 && secs.is_multiple_of(3600) {
+    // Whole days from two days up: a day is still "24 hours", as the seed wrote it.
+    if secs >= 2 * 86_400 && secs.is_multiple_of(86_400) {
+        amount(secs / 86_400, t.duration_days, t.duration_days)
+    } else if secs >= 3600 && secs.is_multiple_of(3600) {
         amount(secs / 3600, t.duration_hour, t.duration_hours)
     } else if secs >= 60 {
         amount(secs.div_ceil(60), t.duration_minute, t.duration_minutes)
@@ -164,11 +185,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [MailKind; 4] =
-        [MailKind::Confirm, MailKind::AlreadyRegistered, MailKind::ResetPassword, MailKind::PasswordChanged];
+    const ALL: [MailKind; 7] = [
+        MailKind::Confirm,
+        MailKind::AlreadyRegistered,
+        MailKind::ResetPassword,
+        MailKind::PasswordChanged,
+        MailKind::EmailChange,
+        MailKind::EmailTaken,
+        MailKind::EmailChanged,
+    ];
 
     fn context(username: &str, link: &str) -> serde_json::Value {
-        json!({"username": username, "link": link, "valid_for": 86_400, "how": "reset"})
+        json!({"username": username, "link": link, "valid_for": 86_400, "how": "reset", "new_email": "new@example.org"})
     }
 
     #[test]
@@ -209,7 +237,10 @@ mod tests {
                     });
                     assert!(leaked.is_none(), "{name}: {leaked:?} in {part}");
                 }
-                assert!(mail.text.contains("https://x.org/l") && mail.html.contains(r#"href="https://x.org/l""#));
+                // The notice about a taken address has nothing to follow.
+                if kind != MailKind::EmailTaken {
+                    assert!(mail.text.contains("https://x.org/l") && mail.html.contains(r#"href="https://x.org/l""#));
+                }
                 assert!(mail.html.contains(&format!(r#"<html lang="{}">"#, locale.tag())), "{name}");
             }
         }
@@ -250,5 +281,7 @@ mod tests {
         assert_eq!(human_duration(3600, Locale::ZhCn), "1 小时");
         assert_eq!(human_duration(90, Locale::ZhCn), "2 分钟");
         assert_eq!(human_duration(5, Locale::ZhCn), "5 秒");
+        assert_eq!(human_duration(7 * 86_400, Locale::En), "7 days");
+        assert_eq!(human_duration(7 * 86_400, Locale::ZhCn), "7 天");
     }
 }

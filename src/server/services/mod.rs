@@ -3,6 +3,7 @@
 
 pub mod confirmation;
 pub mod devices;
+pub mod email_change;
 pub mod password;
 pub mod profile;
 pub mod registration;

@@ -117,23 +117,7 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
         tracing::info!("password reset requested for an address without an account");
         return Ok(());
     };
-    let now = now();
-    let ttl = state.settings.reset_ttl.as_secs();
-    let claims = ResetClaims {
-        sub: user.id.clone(),
-        email: user.email.clone(),
-        pwd: state.tokens.password_fingerprint(&user.password_hash),
-        typ: Purpose::Reset.typ().to_owned(),
-        iat: now,
-        exp: now + ttl as i64,
-    };
-    let token = state.tokens.sign(Purpose::Reset, &claims);
-    let context = json!({
-        "username": user.username,
-        // From APP_URL only, token in the fragment: see `confirmation::link`.
-        "link": format!("{}/reset-password#token={token}", state.settings.app_url),
-        "valid_for": ttl,
-    });
+    let context = reset_mail_context(state, &user);
     // In the account's language, whatever the language of the browser that asked.
     let queued = email::queue_within_budget(
         &state.pool,
@@ -156,6 +140,27 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
     Ok(())
 }
 
+/// What a reset mail says: a link for the account's current password and address.
+pub fn reset_mail_context(state: &AppState, user: &UserRow) -> serde_json::Value {
+    let now = now();
+    let ttl = state.settings.reset_ttl.as_secs();
+    let claims = ResetClaims {
+        sub: user.id.clone(),
+        email: user.email.clone(),
+        pwd: state.tokens.password_fingerprint(&user.password_hash),
+        typ: Purpose::Reset.typ().to_owned(),
+        iat: now,
+        exp: now + ttl as i64,
+    };
+    let token = state.tokens.sign(Purpose::Reset, &claims);
+    json!({
+        "username": user.username,
+        // From APP_URL only, token in the fragment: see `confirmation::link`.
+        "link": format!("{}/reset-password#token={token}", state.settings.app_url),
+        "valid_for": ttl,
+    })
+}
+
 /// Sets a new password with an emailed reset link. Every session ends; the owner gets a mail; the
 /// link (and every other one made before) dies with the old password. No automatic login.
 ///
@@ -169,7 +174,9 @@ pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password:
         .await
         .context("loading the account")?
         .ok_or(ResetError::InvalidLink)?;
-    if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd {
+    // A link mailed to an address the account no longer has is dead: after a revert, the thief's
+    // link (mailed to the address they had set) must not set a password.
+    if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd || claims.email != user.email {
         return Err(ResetError::InvalidLink);
     }
     let new_hash = state.hasher.hash(&password).await?;
@@ -201,16 +208,12 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     if old == new {
         return reject(Msg::NewPasswordSame);
     }
-    // Spent before the check, so concurrent guesses can't all slip through; a right old password
-    // gives the whole allowance back.
-    let limit = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
-    if let Err(Refused { retry_after }) = state.limits.spend(limit, &user.row.id).await? {
-        return Err(UpdateError::Throttled { retry_after });
+    match confirm_identity(state, user, old).await {
+        Ok(()) => {}
+        Err(IdentityError::Wrong) => return reject(Msg::OldPasswordWrong),
+        Err(IdentityError::Throttled { retry_after }) => return Err(UpdateError::Throttled { retry_after }),
+        Err(IdentityError::Unexpected(e)) => return Err(e.into()),
     }
-    if !state.hasher.verify(old, Some(&user.row.password_hash)).await? {
-        return reject(Msg::OldPasswordWrong);
-    }
-    state.limits.clear(limit, &user.row.id).await?;
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
     let new_hash = state.hasher.hash(&password).await?;
     let keep = Some(user.session.id.as_str());
@@ -223,6 +226,37 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
         .context("account vanished")?;
     tracing::info!(user_id = %row.id, "password changed; every other session ended");
     Ok(issue_session(state, &row, &user.session.id))
+}
+
+/// Why the password typed again for a sensitive change was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("wrong password")]
+    Wrong,
+    #[error("too many wrong passwords")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Checks the account's password again before a sensitive change (the password, the address,
+/// deleting the account), so a session left open on a shared computer is not enough.
+///
+/// # Errors
+/// `Wrong`; `Throttled` after five wrong passwords in 15 minutes, the allowance shared by every
+/// such form (`limits::PASSWORD_CHANGE_PER_ACCOUNT`), so a stolen session can't guess the password.
+pub async fn confirm_identity(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), IdentityError> {
+    // Spent before the check, so concurrent guesses can't all slip through; a right password gives
+    // the whole allowance back.
+    let limit = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
+    if let Err(Refused { retry_after }) = state.limits.spend(limit, &user.row.id).await? {
+        return Err(IdentityError::Throttled { retry_after });
+    }
+    if !state.hasher.verify(password, Some(&user.row.password_hash)).await? {
+        return Err(IdentityError::Wrong);
+    }
+    state.limits.clear(limit, &user.row.id).await?;
+    Ok(())
 }
 
 /// Ends every session of the account, this one included.

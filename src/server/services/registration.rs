@@ -6,7 +6,10 @@ use crate::{
     i18n::{Locale, Msg},
     server::{
         auth::tokens::now,
-        db::users::{self, InsertUserError, NewUser},
+        db::{
+            address_holds,
+            users::{self, InsertUserError, NewUser},
+        },
         email::{self, Budget, Budgeted, MailKind},
         services::confirmation,
         state::AppState,
@@ -85,6 +88,17 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
     let mut tx = state.pool.begin().await.context("starting the registration")?;
     match users::insert(&mut *tx, &new_user).await {
         Ok(()) => {
+            // An address given up by another account in the last 7 days is still that account's
+            // (its revert link may bring it back): taken, and said no more loudly than taken.
+            // Checked after the insert, in its transaction, so a change committed meanwhile is seen.
+            if address_holds::held_for_another(&mut *tx, &email.key(), &id, new_user.now)
+                .await
+                .context("checking address holds")?
+            {
+                drop(tx);
+                tracing::info!("registration with an address held for another account: nothing created");
+                return Ok(());
+            }
             // The account and its confirmation mail commit together, or neither does.
             let context = confirmation::mail_context(state, &id, username.as_ref(), email.as_ref(), base_url);
             email::queue(&mut *tx, MailKind::Confirm, locale, Some(&id), email.as_ref(), context).await?;

@@ -1,7 +1,7 @@
 //! `/settings/account`: change the password (this tab stays logged in, every other session ends),
 //! or log out of every device.
 
-use super::devices::DeviceList;
+use super::{devices::DeviceList, email_change::ChangeEmailForm};
 use crate::{
     api::password::{LogOutEverywhere, UpdatePassword},
     domain::Password,
@@ -98,6 +98,8 @@ pub fn AccountPage() -> impl IntoView {
                 <TextField name="new_password2" label=|t| t.field_new_password_repeat kind="password" value=new2 error=new2_error autocomplete="new-password"/>
                 <SubmitButton label=|t| t.account_submit busy_label=|t| t.saving pending=update.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
+            <hr/>
+            <ChangeEmailForm/>
             <hr/>
             <DeviceList/>
             <p><A href="/settings/security">{tr(|t| t.account_security_link)}</A></p>

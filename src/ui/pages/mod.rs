@@ -2,6 +2,7 @@
 
 mod account;
 mod devices;
+mod email_change;
 mod home;
 mod login;
 mod not_found;
@@ -12,6 +13,7 @@ mod security;
 mod unconfirmed;
 
 pub use account::AccountPage;
+pub use email_change::{ConfirmEmailChangePage, RevertEmailChangePage};
 pub use home::HomePage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

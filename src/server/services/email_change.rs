@@ -1,0 +1,297 @@
+//! Changing the account's address: ask (password again, a link to the new address), confirm (the
+//! link, logged in as the owner), and revert (a link mailed to the old address, for 7 days).
+//!
+//! The account keeps its address until the new one is proven. The answer to a request never says
+//! whether the new address has an account: the owner of a taken address gets a notice instead of
+//! the link, after the answer has gone. The old address stays held for the account while its
+//! revert link lives (`db::address_holds`), so whoever made the change can't take it meanwhile.
+
+use crate::{
+    domain::{EmailAddress, Password, SecurityEventKind},
+    error::AppError,
+    i18n::Msg,
+    server::{
+        auth::tokens::{EmailChangeClaims, EmailRevertClaims, Purpose, now},
+        db::{
+            address_holds, sessions,
+            users::{self, InsertUserError, UserRow},
+        },
+        email::{self, Budget, Budgeted, MailKind},
+        limits::{self, Refused},
+        services::{
+            devices::Device,
+            password::{self, IdentityError},
+            security,
+            session::CurrentUser,
+        },
+        state::AppState,
+    },
+};
+use anyhow::Context;
+use serde_json::json;
+
+/// How long the link mailed to the new address works.
+pub const CHANGE_TTL_SECS: i64 = 24 * 3600;
+/// How long the revert link mailed to the old address works, and the old address is held.
+pub const REVERT_TTL_SECS: i64 = 7 * 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestChangeError {
+    #[error("invalid new address")]
+    InvalidEmail(Msg),
+    #[error("that is already the address")]
+    Unchanged,
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("too many wrong passwords")]
+    PasswordThrottled { retry_after: u64 },
+    #[error("too many address changes")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmChangeError {
+    /// Expired, forged, for another account, already used, or overtaken by another change.
+    #[error("invalid email-change link")]
+    InvalidLink,
+    /// Another account took the address between the request and the link.
+    #[error("address taken meanwhile")]
+    AddressTaken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevertError {
+    /// Expired, forged, already used, or overtaken by a later change.
+    #[error("invalid revert link")]
+    InvalidLink,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<RequestChangeError> for AppError {
+    fn from(err: RequestChangeError) -> Self {
+        match err {
+            RequestChangeError::InvalidEmail(message) => AppError::field("new_email", message),
+            RequestChangeError::Unchanged => AppError::field("new_email", Msg::EmailUnchanged),
+            RequestChangeError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
+            RequestChangeError::PasswordThrottled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
+            }
+            RequestChangeError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::EmailChangeThrottled, retry_after }
+            }
+            RequestChangeError::Unexpected(e) => super::internal_error("email change request", &e),
+        }
+    }
+}
+
+impl From<ConfirmChangeError> for AppError {
+    fn from(err: ConfirmChangeError) -> Self {
+        match err {
+            ConfirmChangeError::InvalidLink => AppError::BadRequest(Msg::EmailChangeLinkInvalid),
+            ConfirmChangeError::AddressTaken => AppError::BadRequest(Msg::EmailTakenNow),
+            ConfirmChangeError::Unexpected(e) => super::internal_error("email change", &e),
+        }
+    }
+}
+
+impl From<RevertError> for AppError {
+    fn from(err: RevertError) -> Self {
+        match err {
+            RevertError::InvalidLink => AppError::BadRequest(Msg::RevertLinkInvalid),
+            RevertError::Unexpected(e) => super::internal_error("email change revert", &e),
+        }
+    }
+}
+
+/// Asks to move the (confirmed) account to `raw_email`, with its password typed again. The answer
+/// is the same whether or not the address is free: the lookup and the mail happen after it.
+///
+/// # Errors
+/// `InvalidEmail`, `Unchanged`, `WrongPassword`, `PasswordThrottled`; `Throttled` after five
+/// requests in an hour.
+pub async fn request(
+    state: &AppState,
+    user: &CurrentUser,
+    password: &str,
+    raw_email: &str,
+) -> Result<(), RequestChangeError> {
+    let new = EmailAddress::parse(raw_email).map_err(|e| RequestChangeError::InvalidEmail(e.msg()))?;
+    if new.key() == key_of(&user.row.email) {
+        return Err(RequestChangeError::Unchanged);
+    }
+    match password::confirm_identity(state, user, password).await {
+        Ok(()) => {}
+        Err(IdentityError::Wrong) => return Err(RequestChangeError::WrongPassword),
+        Err(IdentityError::Throttled { retry_after }) => {
+            return Err(RequestChangeError::PasswordThrottled { retry_after });
+        }
+        Err(IdentityError::Unexpected(e)) => return Err(e.into()),
+    }
+    if let Err(Refused { retry_after }) = state.limits.spend(&limits::EMAIL_CHANGE_PER_ACCOUNT, &user.row.id).await? {
+        return Err(RequestChangeError::Throttled { retry_after });
+    }
+    security::record(&state.pool, &user.row.id, SecurityEventKind::EmailChangeRequested, &user.device).await?;
+    let (state, row) = (state.clone(), user.row.clone());
+    // Tracked, so a clean stop waits for it: the answer already promised the mail.
+    state.background.clone().spawn(async move {
+        if let Err(e) = mail_new_address(&state, &row, &new).await {
+            super::log_unexpected("mailing an email-change link", &e);
+        }
+    });
+    Ok(())
+}
+
+/// The link to the new address, or the notice to the account that already has it.
+async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) -> anyhow::Result<()> {
+    if let Some(owner) = users::find_by_login(&state.pool, &new.key()).await.context("looking up the new address")? {
+        let context = json!({ "username": owner.username });
+        let queued = email::queue_within_budget(
+            &state.pool,
+            Budget::Notice,
+            MailKind::EmailTaken,
+            owner.locale,
+            &owner.id,
+            &owner.email,
+            context,
+        )
+        .await?;
+        if queued == Budgeted::Queued {
+            state.mail.wake();
+        }
+        tracing::info!(user_id = %user.id, "email change to an address with an account: its owner notified");
+        return Ok(());
+    }
+    if address_holds::held_for_another(&state.pool, &new.key(), &user.id, now()).await.context("checking holds")? {
+        tracing::info!(user_id = %user.id, "email change to an address held for another account: no mail");
+        return Ok(());
+    }
+    let iat = now();
+    let claims = EmailChangeClaims {
+        sub: user.id.clone(),
+        email: new.as_ref().to_owned(),
+        ev: user.email_version,
+        typ: Purpose::EmailChange.typ().to_owned(),
+        iat,
+        exp: iat + CHANGE_TTL_SECS,
+    };
+    let token = state.tokens.sign(Purpose::EmailChange, &claims);
+    let context = json!({
+        "username": user.username,
+        // From APP_URL only, token in the fragment: see `confirmation::link`.
+        "link": format!("{}/confirm-email-change#token={token}", state.settings.app_url),
+        "valid_for": CHANGE_TTL_SECS,
+    });
+    email::queue(&state.pool, MailKind::EmailChange, user.locale, Some(&user.id), new.as_ref(), context).await?;
+    state.mail.wake();
+    tracing::info!(user_id = %user.id, "email change link queued");
+    Ok(())
+}
+
+/// Moves the logged-in account to the address its link was mailed to. The old address gets a
+/// notice with a revert link, and stays held for the account while that link lives.
+///
+/// # Errors
+/// `InvalidLink` for anything but a live link of this account made at its current address
+/// version; `AddressTaken` if another account took the address meanwhile.
+pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ConfirmChangeError> {
+    let claims: EmailChangeClaims =
+        state.tokens.verify(Purpose::EmailChange, token).map_err(|_| ConfirmChangeError::InvalidLink)?;
+    if claims.sub != user.row.id {
+        return Err(ConfirmChangeError::InvalidLink);
+    }
+    let new = EmailAddress::parse(&claims.email).map_err(|_| ConfirmChangeError::InvalidLink)?;
+    let now = now();
+    // The write comes first: it takes the lock (on SQLite a transaction that read first can't
+    // then write while another one has), and the version check in it makes the link single-use:
+    // of two confirmations at once, one moves the address and the other finds the version gone.
+    let mut tx = state.pool.begin().await.context("starting the email change")?;
+    let row = match users::change_email(&mut *tx, &user.row.id, claims.ev, new.as_ref(), &new.key()).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Err(ConfirmChangeError::InvalidLink),
+        Err(InsertUserError::EmailTaken) => return Err(ConfirmChangeError::AddressTaken),
+        Err(e) => return Err(anyhow::Error::new(e).context("changing the address").into()),
+    };
+    if address_holds::held_for_another(&mut *tx, &new.key(), &user.row.id, now).await.context("checking holds")? {
+        return Err(ConfirmChangeError::AddressTaken);
+    }
+    let old = &user.row.email;
+    address_holds::hold(&mut *tx, &key_of(old), &row.id, now + REVERT_TTL_SECS)
+        .await
+        .context("holding the old address")?;
+    address_holds::release(&mut *tx, &new.key()).await.context("releasing the new address")?;
+    security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeConfirmed, &user.device).await?;
+    let claims = EmailRevertClaims {
+        sub: row.id.clone(),
+        email: old.clone(),
+        ev: row.email_version,
+        typ: Purpose::EmailRevert.typ().to_owned(),
+        iat: now,
+        exp: now + REVERT_TTL_SECS,
+    };
+    let token = state.tokens.sign(Purpose::EmailRevert, &claims);
+    let context = json!({
+        "username": row.username,
+        "new_email": row.email,
+        "link": format!("{}/revert-email-change#token={token}", state.settings.app_url),
+        "valid_for": REVERT_TTL_SECS,
+    });
+    // To the old address, in the account's language, whoever's browser confirmed.
+    email::queue(&mut *tx, MailKind::EmailChanged, row.locale, Some(&row.id), old, context).await?;
+    tx.commit().await.context("committing the email change")?;
+    state.mail.wake();
+    tracing::info!(user_id = %row.id, "email address changed");
+    Ok(())
+}
+
+/// Puts the old address back with a link mailed to it, for when the change was not the owner's:
+/// every session ends, the password is replaced by one nobody knows, and the restored address gets
+/// a reset link. Whoever made the change is locked out whatever they know, even if they reset the
+/// password through the address they had set a moment before (that link dies with the address).
+///
+/// # Errors
+/// `InvalidLink` for anything but a live revert link whose change is still the latest.
+pub async fn revert(state: &AppState, device: &Device, token: &str) -> Result<(), RevertError> {
+    let claims: EmailRevertClaims =
+        state.tokens.verify(Purpose::EmailRevert, token).map_err(|_| RevertError::InvalidLink)?;
+    let old = EmailAddress::parse(&claims.email).map_err(|_| RevertError::InvalidLink)?;
+    let unknowable = Password::parse(random_secret()).context("a random password fits the policy")?;
+    let locked_hash = state.hasher.hash(&unknowable).await?;
+    let mut tx = state.pool.begin().await.context("starting the revert")?;
+    let row = match users::revert_email(&mut *tx, &claims.sub, claims.ev, old.as_ref(), &old.key(), &locked_hash).await
+    {
+        Ok(Some(row)) => row,
+        Ok(None) => return Err(RevertError::InvalidLink),
+        // The hold keeps the address for the account; reaching this means it was lifted by hand.
+        Err(InsertUserError::EmailTaken) => return Err(RevertError::InvalidLink),
+        Err(e) => return Err(anyhow::Error::new(e).context("reverting the address").into()),
+    };
+    sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
+    address_holds::release(&mut *tx, &old.key()).await.context("releasing the hold")?;
+    security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeReverted, device).await?;
+    let context = password::reset_mail_context(state, &row);
+    email::queue(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
+    tx.commit().await.context("committing the revert")?;
+    state.mail.wake();
+    tracing::info!(user_id = %row.id, "email change reverted; every session ended, password locked");
+    Ok(())
+}
+
+/// The unique key of a stored address (`users.email_key`): stored addresses were parsed once, so
+/// this is what that parse made of them.
+fn key_of(email: &str) -> String {
+    EmailAddress::parse(email).map_or_else(|_| email.to_lowercase(), |e| e.key())
+}
+
+/// 256 random bits, as a password nobody will ever type.
+fn random_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
