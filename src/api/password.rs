@@ -24,6 +24,13 @@ pub async fn reset_password(token: String, password: String) -> Result<Msg, AppE
     Ok(Msg::ResetDone)
 }
 
+/// Sets a new password with the code from a reset mail and the account's address.
+#[server(prefix = "/api/fn", endpoint = "reset-password-code", client = AuthClient)]
+pub async fn reset_password_with_code(email: String, code: String, password: String) -> Result<Msg, AppError> {
+    password::reset_with_code(&state(), &device(), &email, &code, password).await?;
+    Ok(Msg::ResetDone)
+}
+
 /// Changes the password; returns a fresh session token (every other session ends).
 #[server(prefix = "/api/fn", endpoint = "update-password", client = AuthClient)]
 pub async fn update_password(old_password: String, new_password: String) -> Result<String, AppError> {

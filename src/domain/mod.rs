@@ -1,6 +1,7 @@
 //! Pure account types shared by the browser and the server: the one place where the rules for a
 //! username, an email address and a password live (parse, don't validate).
 
+mod code;
 mod email_address;
 mod password;
 mod security;
@@ -8,6 +9,7 @@ pub mod session;
 mod user;
 mod username;
 
+pub use code::Code;
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};

@@ -63,7 +63,6 @@ pub const CATALOGUE: Catalogue = Catalogue {
     reset_request_explain: "Enter the email address of your account and we'll send you a link to set a new password.",
     reset_request_submit: "Send the link",
     reset_title: "Set a new password",
-    reset_needs_link: "This page needs the link from your password reset email.",
     reset_ask_new_link: "Request a new reset email",
     reset_link_expired: "Link expired? Ask for a new one",
     reset_submit: "Set the new password",
@@ -173,6 +172,18 @@ pub const CATALOGUE: Catalogue = Catalogue {
     revert_explain: "This puts your old address back on your account, logs out every device, and sends that address a link to set a new password.",
     revert_submit: "Undo the change",
     revert_needs_link: "This page needs the link from the email about your address change.",
+    code_format: "Please enter the 8 digits of the code from the email.",
+    code_wrong: "That code is wrong. Check the newest email and try again.",
+    code_dead: "This code can't be used any more: it has expired or was tried too many times. Ask for a new email.",
+    reset_code_invalid: "That code is wrong, has expired, or was tried too many times.",
+    code_throttled: "Too many codes tried from your network. Please try again in {minutes} minute(s).",
+    field_code: "Code from the email",
+    hint_code: "8 digits, like 1234 5678.",
+    unconfirmed_code_lead: "Reading your mail on another device? Type the code from the email here.",
+    unconfirmed_code_submit: "Confirm with the code",
+    reset_code_lead: "Have the code from the reset email? Enter it with your email address and a new password.",
+    reset_code_submit: "Set the new password",
+    reset_request_have_code: "Got the email? Enter its code",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
@@ -225,4 +236,6 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     email_changed_if_not: "If it wasn't you, undo the change with the link below. It puts this address back, logs out every device, and sends you a link to set a new password. It works for {duration}, once.",
     email_changed_action: "Undo the change",
     duration_days: "{n} days",
+    confirm_code: "On another device, or if the link won't open, enter this code on the confirmation page instead:",
+    reset_code: "Or enter this code on the password reset page, together with your email address:",
 };

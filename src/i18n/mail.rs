@@ -55,6 +55,8 @@ catalogue! {
         email_changed_if_not,
         email_changed_action,
         duration_days,
+        confirm_code,
+        reset_code,
     }
 }
 

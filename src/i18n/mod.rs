@@ -204,7 +204,6 @@ catalogue! {
         reset_request_explain,
         reset_request_submit,
         reset_title,
-        reset_needs_link,
         reset_ask_new_link,
         reset_link_expired,
         reset_submit,
@@ -313,6 +312,18 @@ catalogue! {
         revert_explain,
         revert_submit,
         revert_needs_link,
+        code_format,
+        code_wrong,
+        code_dead,
+        reset_code_invalid,
+        code_throttled,
+        field_code,
+        hint_code,
+        unconfirmed_code_lead,
+        unconfirmed_code_submit,
+        reset_code_lead,
+        reset_code_submit,
+        reset_request_have_code,
     }
 }
 
@@ -426,6 +437,11 @@ messages! {
     EmailChanged => email_changed,
     EmailChangeReverted => email_change_reverted,
     RevertLinkInvalid => revert_link_invalid,
+    CodeFormat => code_format,
+    CodeWrong => code_wrong,
+    CodeDead => code_dead,
+    ResetCodeInvalid => reset_code_invalid,
+    CodeThrottled => code_throttled,
 }
 
 #[cfg(test)]

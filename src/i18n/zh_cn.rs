@@ -63,7 +63,6 @@ pub const CATALOGUE: Catalogue = Catalogue {
     reset_request_explain: "请输入账户的电子邮箱，我们会发送一个设置新密码的链接。",
     reset_request_submit: "发送链接",
     reset_title: "设置新密码",
-    reset_needs_link: "此页面需要通过重置密码邮件中的链接打开。",
     reset_ask_new_link: "重新发送重置邮件",
     reset_link_expired: "链接过期了？再要一个",
     reset_submit: "设置新密码",
@@ -173,6 +172,18 @@ pub const CATALOGUE: Catalogue = Catalogue {
     revert_explain: "这会为你的账户恢复原来的地址，退出所有设备，并向该地址发送设置新密码的链接。",
     revert_submit: "撤销更改",
     revert_needs_link: "此页面需要使用关于地址更改的邮件中的链接。",
+    code_format: "请输入邮件中的 8 位数字验证码。",
+    code_wrong: "验证码错误。请查看最新的邮件后重试。",
+    code_dead: "此验证码已无法使用：已过期或尝试次数过多。请重新发送邮件。",
+    reset_code_invalid: "验证码错误、已过期或尝试次数过多。",
+    code_throttled: "你的网络尝试的验证码过多。请在 {minutes} 分钟后重试。",
+    field_code: "邮件中的验证码",
+    hint_code: "8 位数字，例如 1234 5678。",
+    unconfirmed_code_lead: "在另一台设备上查看邮件？请在这里输入邮件中的验证码。",
+    unconfirmed_code_submit: "用验证码确认",
+    reset_code_lead: "收到重置邮件中的验证码了吗？请输入你的邮箱地址、验证码和新密码。",
+    reset_code_submit: "设置新密码",
+    reset_request_have_code: "收到邮件了？输入验证码",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
@@ -225,4 +236,6 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     email_changed_if_not: "如果不是你本人操作，请使用下面的链接撤销更改。它会恢复此地址，退出所有设备，并向你发送设置新密码的链接。链接在 {duration}内有效，只能使用一次。",
     email_changed_action: "撤销更改",
     duration_days: "{n} 天",
+    confirm_code: "如果在另一台设备上，或者链接无法打开，也可以在确认页面输入以下验证码：",
+    reset_code: "也可以在重置密码页面输入以下验证码和你的邮箱地址：",
 };

@@ -40,6 +40,12 @@ pub fn reset_requests_per_address(max: u32) -> Limit {
     Limit { name: "reset-address", max, window: FIFTEEN_MINUTES }
 }
 
+/// Reset codes tried per client address: as many as reset mails it may ask for, times the five
+/// tries each code has.
+pub fn reset_codes_per_address(max_requests: u32) -> Limit {
+    Limit { name: "reset-code-address", max: max_requests.saturating_mul(5), window: FIFTEEN_MINUTES }
+}
+
 impl Limit {
     /// The time that earns one attempt back.
     fn interval_ms(&self) -> i64 {

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/security-events", get(security_events))
         .route("/api/confirm/{token}", get(confirm))
         .route("/api/resend-confirm", post(resend_confirm))
+        .route("/api/confirm-code", post(confirm_code))
+        .route("/api/reset-password-code", post(reset_password_code))
         .route("/api/reset-password-request", post(reset_password_request))
         .route("/api/reset-password/{token}", post(reset_password))
         .route("/api/update-password", post(update_password))
@@ -160,6 +162,41 @@ async fn confirm(
 ) -> Result<Json<Value>, AppError> {
     let token = confirmation::confirm(&state, &user, &token).await?;
     Ok(Json(json!({ "status": "success", "message": words(Msg::Confirmed), "token": token })))
+}
+
+#[derive(Debug, Deserialize)]
+struct CodeForm {
+    code: Option<String>,
+}
+
+/// `POST /api/confirm-code {code}` (Bearer, the unconfirmed account) → as `GET /api/confirm/<t>`:
+/// a fresh session token with `confirmed: true`.
+async fn confirm_code(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<CodeForm>,
+) -> Result<Json<Value>, AppError> {
+    let token = confirmation::confirm_with_code(&state, &user, form.code.as_deref().unwrap_or_default()).await?;
+    Ok(Json(json!({ "status": "success", "message": words(Msg::Confirmed), "token": token })))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetCodeForm {
+    email: Option<String>,
+    code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /api/reset-password-code {email, code, password}` → 200, as the reset link; a wrong code
+/// and an address without an account get the same 400.
+async fn reset_password_code(
+    State(state): State<AppState>,
+    device: devices::Device,
+    ApiJson(form): ApiJson<ResetCodeForm>,
+) -> Result<Json<Value>, AppError> {
+    let (email, code) = (form.email.unwrap_or_default(), form.code.unwrap_or_default());
+    password::reset_with_code(&state, &device, &email, &code, form.password.unwrap_or_default()).await?;
+    Ok(success(Msg::ResetDone))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 mod assets;
 mod bad_bodies;
 mod cli;
+mod codes;
 mod confirmation;
 mod deploy;
 mod device_sessions;

@@ -157,6 +157,8 @@ pub struct TokenKeys {
     keys: Vec<(Purpose, KeyPair)>,
     /// Keys the password fingerprints in reset tokens, so a token reveals nothing about the hash.
     fingerprint_key: Vec<u8>,
+    /// Keys the hashes of typed codes, so the table can't be brute-forced without the secret.
+    code_key: Vec<u8>,
 }
 
 impl TokenKeys {
@@ -175,9 +177,41 @@ impl TokenKeys {
                 (purpose, pair)
             })
             .collect();
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-        mac.update(b"madblog/password-fingerprint/v1");
-        Self { keys, fingerprint_key: mac.finalize().into_bytes().to_vec() }
+        let derive = |label: &[u8]| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+            mac.update(label);
+            mac.finalize().into_bytes().to_vec()
+        };
+        Self {
+            keys,
+            fingerprint_key: derive(b"madblog/password-fingerprint/v1"),
+            code_key: derive(b"madblog/action-code/v1"),
+        }
+    }
+
+    fn code_mac(&self, user_id: &str, purpose: &str, code: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.code_key).expect("HMAC takes keys of any length");
+        // Lengths first, so no two (account, purpose, code) triples feed the same bytes.
+        for part in [user_id, purpose, code] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac
+    }
+
+    /// The stored form of a typed code for one account and purpose (base64url).
+    pub fn code_hash(&self, user_id: &str, purpose: &str, code: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.code_mac(user_id, purpose, code).finalize().into_bytes())
+    }
+
+    /// Whether `code` is the one `stored` was made from, compared in constant time.
+    pub fn code_matches(&self, user_id: &str, purpose: &str, code: &str, stored: &str) -> bool {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(stored)
+            .is_ok_and(|bytes| self.code_mac(user_id, purpose, code).verify_slice(&bytes).is_ok())
     }
 
     /// A short keyed fingerprint of a password hash (128 bits, base64url): enough to tell one hash
@@ -297,6 +331,19 @@ mod tests {
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
         assert_ne!(a, other.password_fingerprint("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
         assert_eq!(a.len(), 22);
+    }
+
+    #[test]
+    fn code_hashes_match_only_their_code_account_and_purpose() {
+        let keys = keys();
+        let stored = keys.code_hash("u1", "confirm", "12345678");
+        assert!(keys.code_matches("u1", "confirm", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "confirm", "12345679", &stored));
+        assert!(!keys.code_matches("u2", "confirm", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "reset", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "confirm", "12345678", "not base64!"));
+        let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
+        assert!(!other.code_matches("u1", "confirm", "12345678", &stored));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The database: one pool for SQLite or PostgreSQL, chosen by `DATABASE_URL`, and one function per
 //! statement in the submodules.
 
+pub mod action_codes;
 pub mod address_holds;
 pub mod limits;
 pub mod outbox;

@@ -95,6 +95,27 @@ pub enum Budgeted {
     },
 }
 
+/// Seconds before the account may get another mail of `kind` under `budget` (0: now). Locks the
+/// account's row first, so the transaction that goes on to queue the mail is the only one
+/// counting: for callers that write more than the mail (a code) when it may go.
+///
+/// # Errors
+/// When the account can't be locked or the outbox read.
+pub async fn budget_wait(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    budget: Budget,
+    kind: MailKind,
+    user_id: &str,
+) -> anyhow::Result<u64> {
+    use anyhow::Context;
+    users::lock(&mut **tx, user_id).await.context("locking the account for its mail budget")?;
+    let now = now();
+    let recent = outbox::recent_for_user(&mut **tx, user_id, kind.name(), now - 3600)
+        .await
+        .with_context(|| format!("counting recent {} mails", kind.name()))?;
+    Ok(budget.wait_given(&recent, now))
+}
+
 /// Queues a mail of `kind`, in `locale` (the account's language), to the account unless its
 /// budget is spent. Wake the worker after `Queued`.
 ///
@@ -114,12 +135,7 @@ pub async fn queue_within_budget(
 ) -> anyhow::Result<Budgeted> {
     use anyhow::Context;
     let mut tx = pool.begin().await.context("starting a mail budget check")?;
-    users::lock(&mut *tx, user_id).await.context("locking the account for its mail budget")?;
-    let now = now();
-    let recent = outbox::recent_for_user(&mut *tx, user_id, kind.name(), now - 3600)
-        .await
-        .with_context(|| format!("counting recent {} mails", kind.name()))?;
-    let wait = budget.wait_given(&recent, now);
+    let wait = budget_wait(&mut tx, budget, kind, user_id).await?;
     if wait > 0 {
         tx.rollback().await.context("ending a mail budget check")?;
         return Ok(Budgeted::Spent { retry_after: wait });

@@ -212,6 +212,19 @@ mod tests {
     }
 
     #[test]
+    fn confirmation_and_reset_mails_carry_their_code_in_both_parts() {
+        for kind in [MailKind::Confirm, MailKind::ResetPassword] {
+            for locale in Locale::ALL {
+                let mut context = context("ann", "https://x.org/l");
+                context["code"] = json!("1234 5678");
+                let mail = render(kind, locale, context).unwrap();
+                assert!(mail.text.contains("\n    1234 5678\n"), "{}", mail.text);
+                assert!(mail.html.contains("<b>1234 5678</b>"), "{}", mail.html);
+            }
+        }
+    }
+
+    #[test]
     fn a_chinese_account_gets_its_confirmation_mail_in_chinese() {
         let link = "https://x.org/unconfirmed#token=abc";
         let mail = render(MailKind::Confirm, Locale::ZhCn, context("ann", link)).unwrap();

@@ -1,15 +1,16 @@
 //! Email confirmation: the link mailed at registration (and on request), and confirming with it.
 
 use crate::{
-    domain::SecurityEventKind,
+    domain::{Code, SecurityEventKind},
     error::AppError,
     i18n::Msg,
     server::{
         auth::tokens::{ConfirmClaims, Purpose, now},
         config::origin_of,
         db::users,
-        email::{self, Budget, Budgeted, MailKind},
+        email::{self, Budget, MailKind},
         services::{
+            codes::{self, Checked, CodePurpose},
             security,
             session::{CurrentUser, issue_session},
         },
@@ -75,8 +76,19 @@ pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
     }
 }
 
-/// What a confirmation mail says: a freshly signed link for the account and address.
-pub fn mail_context(state: &AppState, user_id: &str, username: &str, email: &str, base_url: Option<&str>) -> Value {
+/// What a confirmation mail says: a freshly signed link for the account and address, and a fresh
+/// code for the same (stored through `executor`: the transaction that queues the mail).
+///
+/// # Errors
+/// When the code can't be stored.
+pub async fn mail_context<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    state: &AppState,
+    user_id: &str,
+    username: &str,
+    email: &str,
+    base_url: Option<&str>,
+) -> anyhow::Result<Value> {
     let iat = now();
     let ttl = state.settings.confirm_ttl.as_secs();
     let claims = ConfirmClaims {
@@ -87,12 +99,14 @@ pub fn mail_context(state: &AppState, user_id: &str, username: &str, email: &str
         exp: iat + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Confirm, &claims);
-    json!({
+    let code = codes::issue(executor, state, user_id, CodePurpose::Confirm, ttl as i64).await?;
+    Ok(json!({
         "username": username,
         "link": link(state, &token, base_url),
+        "code": code,
         // Seconds: the template words them in the account's language.
         "valid_for": ttl,
-    })
+    }))
 }
 
 /// Confirms `user`'s account with `token` and returns a fresh session token that says so.
@@ -109,9 +123,65 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     if claims.sub != user.row.id || claims.email != user.row.email {
         return Err(ConfirmError::InvalidLink);
     }
+    finish(state, user, &claims.email).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmCodeError {
+    #[error("already confirmed")]
+    AlreadyConfirmed,
+    #[error("not a code")]
+    Format(Msg),
+    #[error("wrong code")]
+    Wrong,
+    #[error("no live code")]
+    Dead,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<ConfirmCodeError> for AppError {
+    fn from(err: ConfirmCodeError) -> Self {
+        match err {
+            ConfirmCodeError::AlreadyConfirmed => AppError::BadRequest(Msg::AlreadyConfirmed),
+            ConfirmCodeError::Format(message) => AppError::field("code", message),
+            ConfirmCodeError::Wrong => AppError::field("code", Msg::CodeWrong),
+            ConfirmCodeError::Dead => AppError::field("code", Msg::CodeDead),
+            ConfirmCodeError::Unexpected(e) => super::internal_error("confirmation by code", &e),
+        }
+    }
+}
+
+/// Confirms `user`'s account with the code from its confirmation mail, typed on any device where
+/// the account is logged in, and returns a fresh session token that says so. Here the answer may
+/// say wrong or dead: the session already proves whose account it is.
+///
+/// # Errors
+/// `AlreadyConfirmed`; `Format` for anything but eight digits (no try spent); `Wrong`; `Dead` when
+/// no live code is left (expired, used, or five wrong tries).
+pub async fn confirm_with_code(state: &AppState, user: &CurrentUser, typed: &str) -> Result<String, ConfirmCodeError> {
+    if user.confirmed() {
+        return Err(ConfirmCodeError::AlreadyConfirmed);
+    }
+    let code = Code::parse(typed).map_err(ConfirmCodeError::Format)?;
+    match codes::check(state, &user.row.id, CodePurpose::Confirm, &code).await? {
+        Checked::Right => {}
+        Checked::Wrong => return Err(ConfirmCodeError::Wrong),
+        Checked::Dead => return Err(ConfirmCodeError::Dead),
+    }
+    finish(state, user, &user.row.email).await.map_err(|e| match e {
+        ConfirmError::AlreadyConfirmed => ConfirmCodeError::AlreadyConfirmed,
+        // The address changed between the mail and the code: the code was for the old one.
+        ConfirmError::InvalidLink => ConfirmCodeError::Dead,
+        ConfirmError::Unexpected(e) => ConfirmCodeError::Unexpected(e),
+    })
+}
+
+/// Marks the account confirmed for `email` (if that is still its address), ends its code (the
+/// link and the code are one action), logs it, and returns the session's confirmed token.
+async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<String, ConfirmError> {
     let mut tx = state.pool.begin().await.context("starting the confirmation")?;
-    let Some(row) = users::confirm(&mut *tx, &user.row.id, &claims.email).await.context("confirming the account")?
-    else {
+    let Some(row) = users::confirm(&mut *tx, &user.row.id, email).await.context("confirming the account")? else {
         drop(tx);
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
@@ -120,6 +190,7 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
             .is_some_and(|row| row.confirmed);
         return Err(if now_confirmed { ConfirmError::AlreadyConfirmed } else { ConfirmError::InvalidLink });
     };
+    codes::discard(&mut *tx, &row.id, CodePurpose::Confirm).await?;
     security::record(&mut *tx, &row.id, SecurityEventKind::Confirmed, &user.device).await?;
     tx.commit().await.context("committing the confirmation")?;
     tracing::info!(user_id = %row.id, "account confirmed");
@@ -136,20 +207,16 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
         return Err(ResendError::AlreadyConfirmed);
     }
     let row = &user.row;
-    let context = mail_context(state, &row.id, &row.username, &row.email, base_url);
-    let queued = email::queue_within_budget(
-        &state.pool,
-        Budget::OnRequest,
-        MailKind::Confirm,
-        row.locale,
-        &row.id,
-        &row.email,
-        context,
-    )
-    .await?;
-    if let Budgeted::Spent { retry_after } = queued {
+    // The budget, the new code and the mail in one transaction: a refused resend must not replace
+    // the code of the mail before it.
+    let mut tx = state.pool.begin().await.context("starting a resend")?;
+    let retry_after = email::budget_wait(&mut tx, Budget::OnRequest, MailKind::Confirm, &row.id).await?;
+    if retry_after > 0 {
         return Err(ResendError::Throttled { retry_after });
     }
+    let context = mail_context(&mut *tx, state, &row.id, &row.username, &row.email, base_url).await?;
+    email::queue(&mut *tx, MailKind::Confirm, row.locale, Some(&row.id), &row.email, context).await?;
+    tx.commit().await.context("committing a resend")?;
     state.mail.wake();
     tracing::info!(user_id = %row.id, "confirmation mail queued again");
     Ok(())

@@ -273,7 +273,7 @@ pub async fn revert(state: &AppState, device: &Device, token: &str) -> Result<()
     sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
     address_holds::release(&mut *tx, &old.key()).await.context("releasing the hold")?;
     security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeReverted, device).await?;
-    let context = password::reset_mail_context(state, &row);
+    let context = password::reset_mail_context(&mut *tx, state, &row).await?;
     email::queue(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
     tx.commit().await.context("committing the revert")?;
     state.mail.wake();

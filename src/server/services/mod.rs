@@ -1,6 +1,7 @@
 //! The use cases: every rule about accounts lives here once, and both the REST API and the server
 //! functions call it. Each use case has its own error enum; `server::http` maps them to `AppError`.
 
+pub mod codes;
 pub mod confirmation;
 pub mod devices;
 pub mod email_change;

@@ -2,7 +2,7 @@
 //! out of every device. Every change ends every session and tells the owner by mail.
 
 use crate::{
-    domain::{EmailAddress, Password, SecurityEventKind},
+    domain::{Code, EmailAddress, Password, SecurityEventKind},
     error::AppError,
     i18n::Msg,
     server::{
@@ -11,9 +11,10 @@ use crate::{
             sessions,
             users::{self, UserRow},
         },
-        email::{self, Budget, Budgeted, MailKind},
+        email::{self, Budget, MailKind},
         limits::{self, Refused},
         services::{
+            codes::{self, Checked, CodePurpose},
             devices::Device,
             security,
             session::{CurrentUser, issue_session},
@@ -117,31 +118,33 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
         tracing::info!("password reset requested for an address without an account");
         return Ok(());
     };
-    let context = reset_mail_context(state, &user);
-    // In the account's language, whatever the language of the browser that asked.
-    let queued = email::queue_within_budget(
-        &state.pool,
-        Budget::OnRequest,
-        MailKind::ResetPassword,
-        user.locale,
-        &user.id,
-        &user.email,
-        context,
-    )
-    .await?;
-    // Over the per-account budget: skipped silently, since a different answer would tell a prober
-    // the address has an account.
-    if queued != Budgeted::Queued {
+    // The budget, the code and the mail in one transaction: a request over the budget must not
+    // replace the code of the mail before it.
+    let mut tx = state.pool.begin().await.context("starting a reset mail")?;
+    if email::budget_wait(&mut tx, Budget::OnRequest, MailKind::ResetPassword, &user.id).await? > 0 {
+        // Skipped silently, since a different answer would tell a prober the address has an account.
         tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
         return Ok(());
     }
+    let context = reset_mail_context(&mut *tx, state, &user).await?;
+    // In the account's language, whatever the language of the browser that asked.
+    email::queue(&mut *tx, MailKind::ResetPassword, user.locale, Some(&user.id), &user.email, context).await?;
+    tx.commit().await.context("committing a reset mail")?;
     state.mail.wake();
     tracing::info!(user_id = %user.id, "password reset mail queued");
     Ok(())
 }
 
-/// What a reset mail says: a link for the account's current password and address.
-pub fn reset_mail_context(state: &AppState, user: &UserRow) -> serde_json::Value {
+/// What a reset mail says: a link for the account's current password and address, and a fresh
+/// code for the same (stored through `executor`: the transaction that queues the mail).
+///
+/// # Errors
+/// When the code can't be stored.
+pub async fn reset_mail_context<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    state: &AppState,
+    user: &UserRow,
+) -> anyhow::Result<serde_json::Value> {
     let now = now();
     let ttl = state.settings.reset_ttl.as_secs();
     let claims = ResetClaims {
@@ -153,12 +156,14 @@ pub fn reset_mail_context(state: &AppState, user: &UserRow) -> serde_json::Value
         exp: now + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Reset, &claims);
-    json!({
+    let code = codes::issue(executor, state, &user.id, CodePurpose::Reset, ttl as i64).await?;
+    Ok(json!({
         "username": user.username,
         // From APP_URL only, token in the fragment: see `confirmation::link`.
         "link": format!("{}/reset-password#token={token}", state.settings.app_url),
+        "code": code,
         "valid_for": ttl,
-    })
+    }))
 }
 
 /// Sets a new password with an emailed reset link. Every session ends; the owner gets a mail; the
@@ -179,16 +184,87 @@ pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password:
     if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd || claims.email != user.email {
         return Err(ResetError::InvalidLink);
     }
-    let new_hash = state.hasher.hash(&password).await?;
-    if !replace_password(state, &user, &new_hash, PasswordEvent::Reset, device, None).await? {
+    if !finish_reset(state, device, &user, &password).await? {
         // Another request with this link (or a change) got there first.
         return Err(ResetError::InvalidLink);
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetCodeError {
+    #[error("invalid field")]
+    Invalid(&'static str, Msg),
+    /// Wrong, expired, used, out of tries, or for an address without an account: one answer.
+    #[error("invalid reset code")]
+    InvalidCode,
+    #[error("too many codes from this address")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<ResetCodeError> for AppError {
+    fn from(err: ResetCodeError) -> Self {
+        match err {
+            ResetCodeError::Invalid(field, message) => AppError::field(field, message),
+            ResetCodeError::InvalidCode => AppError::field("code", Msg::ResetCodeInvalid),
+            ResetCodeError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::CodeThrottled, retry_after }
+            }
+            ResetCodeError::Unexpected(e) => super::internal_error("password reset by code", &e),
+        }
+    }
+}
+
+/// Sets a new password with the code from a reset mail, typed with the account's address, on any
+/// device. Like the link: every session ends, the owner gets a mail, the link dies, no login.
+///
+/// The answer never tells an address without an account from a wrong code: both are the same
+/// `InvalidCode`, after the same statement (see `codes::check`).
+///
+/// # Errors
+/// `Invalid` for a malformed address, code or weak password (no try spent); `InvalidCode`;
+/// `Throttled` after too many codes from one client address.
+pub async fn reset_with_code(
+    state: &AppState,
+    device: &Device,
+    raw_email: &str,
+    typed_code: &str,
+    raw_password: String,
+) -> Result<(), ResetCodeError> {
+    let email = EmailAddress::parse(raw_email).map_err(|e| ResetCodeError::Invalid("email", e.msg()))?;
+    let code = Code::parse(typed_code).map_err(|m| ResetCodeError::Invalid("code", m))?;
+    let password = Password::parse(raw_password).map_err(|e| ResetCodeError::Invalid("password", e.msg()))?;
+    // Each account's code takes five tries; this stops one client trying five on every account.
+    let limit = limits::reset_codes_per_address(state.settings.reset_requests_per_ip);
+    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &device.ip.to_string()).await? {
+        return Err(ResetCodeError::Throttled { retry_after });
+    }
+    let user = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")?;
+    let user_id = user.as_ref().map_or("", |u| u.id.as_str());
+    if codes::check(state, user_id, CodePurpose::Reset, &code).await? != Checked::Right {
+        return Err(ResetCodeError::InvalidCode);
+    }
+    let user = user.ok_or(ResetCodeError::InvalidCode)?;
+    if !finish_reset(state, device, &user, &password).await? {
+        return Err(ResetCodeError::InvalidCode);
+    }
+    Ok(())
+}
+
+/// Replaces the password of `user` (if it is still the one loaded) after a reset, by link or by
+/// code; whether it did.
+async fn finish_reset(state: &AppState, device: &Device, user: &UserRow, password: &Password) -> anyhow::Result<bool> {
+    let new_hash = state.hasher.hash(password).await?;
+    if !replace_password(state, user, &new_hash, PasswordEvent::Reset, device, None).await? {
+        return Ok(false);
     }
     // The old password is gone: earlier failed logins against it don't count any more.
     state.limits.clear(&limits::LOGIN_PER_NAME, &user.username.to_lowercase()).await?;
     state.limits.clear(&limits::LOGIN_PER_NAME, &user.email.to_lowercase()).await?;
     tracing::info!(user_id = %user.id, "password reset; every session ended");
-    Ok(())
+    Ok(true)
 }
 
 /// Changes the password of the logged-in (confirmed) account and returns a session token for the
@@ -302,6 +378,8 @@ async fn replace_password(
         return Ok(false);
     }
     sessions::delete_all_but(&mut *tx, &user.id, keep).await.context("ending the sessions")?;
+    // A reset's link and code are one action: whichever was used, the other dies with it.
+    codes::discard(&mut *tx, &user.id, CodePurpose::Reset).await?;
     security::record(&mut *tx, &user.id, kind, device).await?;
     let context = json!({
         "username": user.username,

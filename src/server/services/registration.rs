@@ -100,7 +100,8 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
                 return Ok(());
             }
             // The account and its confirmation mail commit together, or neither does.
-            let context = confirmation::mail_context(state, &id, username.as_ref(), email.as_ref(), base_url);
+            let context =
+                confirmation::mail_context(&mut *tx, state, &id, username.as_ref(), email.as_ref(), base_url).await?;
             email::queue(&mut *tx, MailKind::Confirm, locale, Some(&id), email.as_ref(), context).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();

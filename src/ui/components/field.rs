@@ -19,6 +19,9 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: Option<Text>,
+    /// The keyboard a phone shows (`numeric` for codes).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let lang = Lang::expect();
     let error_id = format!("{name}-error");
@@ -36,6 +39,7 @@ pub fn TextField(
                     name=name
                     type=input_type
                     autocomplete=autocomplete
+                    inputmode=inputmode
                     bind:value=value
                     aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                     aria-describedby=described

@@ -8,6 +8,7 @@ use crate::{
     ui::{
         components::{Notice, Problem, SubmitButton, TextField, When, countdown},
         focus,
+        guard::encode_query_value,
         locale::{Lang, tr},
     },
 };
@@ -59,6 +60,11 @@ pub fn ResetRequestPage() -> impl IntoView {
                     <TextField name="email" label=|t| t.field_email kind="email" value=email error=email_error autocomplete="email"/>
                     <SubmitButton label=|t| t.reset_request_submit busy_label=|t| t.sending pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
                 </form>
+            </When>
+            <When when=move || done().is_some()>
+                <p><A href=move || format!("/reset-password?email={}", encode_query_value(&email.get())) attr:class="button primary">
+                    {tr(|t| t.reset_request_have_code)}
+                </A></p>
             </When>
             <p class="aside"><A href="/login">{tr(|t| t.back_to_login)}</A></p>
         </section>

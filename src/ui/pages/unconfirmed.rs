@@ -2,11 +2,12 @@
 //! link (`#token=…`, or `?token=…` from older links) and offers another mail.
 
 use crate::{
-    api::confirmation::{Confirm, ResendConfirmation},
+    api::confirmation::{Confirm, ConfirmCode, ResendConfirmation},
+    domain::Code,
     error::AppError,
     i18n::{Msg, fill},
     ui::{
-        components::{Notice, Problem, When, countdown},
+        components::{Notice, Problem, SubmitButton, TextField, When, countdown},
         effect::effect,
         focus,
         guard::encode_query_value,
@@ -121,6 +122,55 @@ pub fn UnconfirmedPage() -> impl IntoView {
             >
                 {button_label}
             </button>
+            <hr/>
+            <ConfirmByCode/>
         </section>
+    }
+}
+
+/// The code from the mail, typed on a device that never saw the link.
+#[component]
+fn ConfirmByCode() -> impl IntoView {
+    let session = Session::expect();
+    let code = RwSignal::new(String::new());
+    let local_error = RwSignal::new(None::<Msg>);
+    let action = ServerAction::<ConfirmCode>::new();
+    // Confirmed: the guard sees the new session and moves on, as after the link.
+    effect(move || {
+        if let Some(Ok(token)) = action.value().get() {
+            session.log_in(&token);
+        }
+    });
+    let code_error = Signal::derive(move || {
+        local_error.get().or_else(|| match action.value().get() {
+            Some(Err(e)) => e.field_message("code"),
+            _ => None,
+        })
+    });
+    let failure = Signal::derive(move || match action.value().get() {
+        Some(Err(e)) if e.field_message("code").is_none() => Some(e),
+        _ => None,
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match Code::parse(&code.get_untracked()) {
+            Ok(parsed) => {
+                local_error.set(None);
+                action.dispatch(ConfirmCode { code: parsed.as_ref().to_owned() });
+            }
+            Err(msg) => {
+                local_error.set(Some(msg));
+                focus::first_invalid("code-form");
+            }
+        }
+    };
+    view! {
+        <p>{tr(|t| t.unconfirmed_code_lead)}</p>
+        <Problem error=failure form="code-form"/>
+        <form id="code-form" on:submit=on_submit novalidate>
+            <TextField name="code" label=|t| t.field_code value=code error=code_error autocomplete="one-time-code"
+                inputmode="numeric" hint=|t| t.hint_code/>
+            <SubmitButton label=|t| t.unconfirmed_code_submit busy_label=|t| t.sending pending=action.pending()/>
+        </form>
     }
 }
