@@ -8,7 +8,7 @@ use crate::{
     api::context::{current_user, device, state},
     server::{
         locale,
-        services::{profile, registration, session},
+        services::{lifecycle, profile, registration, session},
     },
 };
 
@@ -44,4 +44,11 @@ pub async fn me() -> Result<UserProfile, AppError> {
 pub async fn set_language(language: String) -> Result<(), AppError> {
     profile::set_language(&state(), &current_user().await?, &language).await?;
     Ok(())
+}
+
+/// Deletes the logged-in account, with its password typed again.
+#[server(prefix = "/api/fn", endpoint = "delete-account", client = AuthClient)]
+pub async fn delete_account(password: String) -> Result<Msg, AppError> {
+    lifecycle::delete_account(&state(), &current_user().await?, &password).await?;
+    Ok(Msg::AccountDeleted)
 }

@@ -184,6 +184,11 @@ pub const CATALOGUE: Catalogue = Catalogue {
     reset_code_lead: "Have the code from the reset email? Enter it with your email address and a new password.",
     reset_code_submit: "Set the new password",
     reset_request_have_code: "Got the email? Enter its code",
+    account_delete_title: "Delete your account",
+    account_delete_explain: "This deletes your account, its sessions and its security log at once, and can't be undone. Type your password to go ahead.",
+    account_delete_submit: "Delete my account",
+    deleting: "Deleting…",
+    account_deleted: "Your account has been deleted. Goodbye!",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
@@ -238,4 +243,11 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     duration_days: "{n} days",
     confirm_code: "On another device, or if the link won't open, enter this code on the confirmation page instead:",
     reset_code: "Or enter this code on the password reset page, together with your email address:",
+    reminder_subject: "[Madblog] Please confirm your account",
+    reminder_lead: "A few days ago you created the Madblog account \"{username}\" with this address, but it isn't confirmed yet.",
+    reminder_deadline: "If it isn't confirmed within {duration}, the account will be deleted and its name and address freed. If you didn't create it, ignore this message.",
+    goodbye_subject: "[Madblog] Your account has been deleted",
+    goodbye_lead: "Your Madblog account \"{username}\" and everything in it have been deleted, as asked. This address will get no more mail about it.",
+    goodbye_if_not: "If you didn't do this, someone who knew your password did. The account can't be brought back, but you can create a new one with this address:",
+    goodbye_action: "Create a new account",
 };

@@ -57,6 +57,13 @@ catalogue! {
         duration_days,
         confirm_code,
         reset_code,
+        reminder_subject,
+        reminder_lead,
+        reminder_deadline,
+        goodbye_subject,
+        goodbye_lead,
+        goodbye_if_not,
+        goodbye_action,
     }
 }
 

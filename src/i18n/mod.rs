@@ -324,6 +324,11 @@ catalogue! {
         reset_code_lead,
         reset_code_submit,
         reset_request_have_code,
+        account_delete_title,
+        account_delete_explain,
+        account_delete_submit,
+        deleting,
+        account_deleted,
     }
 }
 
@@ -442,6 +447,7 @@ messages! {
     CodeDead => code_dead,
     ResetCodeInvalid => reset_code_invalid,
     CodeThrottled => code_throttled,
+    AccountDeleted => account_deleted,
 }
 
 #[cfg(test)]

@@ -184,6 +184,11 @@ pub const CATALOGUE: Catalogue = Catalogue {
     reset_code_lead: "收到重置邮件中的验证码了吗？请输入你的邮箱地址、验证码和新密码。",
     reset_code_submit: "设置新密码",
     reset_request_have_code: "收到邮件了？输入验证码",
+    account_delete_title: "删除账户",
+    account_delete_explain: "这将立即删除你的账户、会话和安全日志，且无法撤销。请输入密码以继续。",
+    account_delete_submit: "删除我的账户",
+    deleting: "正在删除…",
+    account_deleted: "你的账户已删除。再见！",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
@@ -238,4 +243,11 @@ pub const MAIL: super::MailCatalogue = super::MailCatalogue {
     duration_days: "{n} 天",
     confirm_code: "如果在另一台设备上，或者链接无法打开，也可以在确认页面输入以下验证码：",
     reset_code: "也可以在重置密码页面输入以下验证码和你的邮箱地址：",
+    reminder_subject: "[Madblog] 请确认你的账户",
+    reminder_lead: "几天前你用此地址注册了 Madblog 账户“{username}”，但它还没有被确认。",
+    reminder_deadline: "如果在 {duration}内仍未确认，该账户将被删除，其用户名和地址也将被释放。如果你没有注册过这个账户，请忽略此邮件。",
+    goodbye_subject: "[Madblog] 你的账户已被删除",
+    goodbye_lead: "你的 Madblog 账户“{username}”及其中的所有内容已按要求删除。此地址将不会再收到关于它的邮件。",
+    goodbye_if_not: "如果这不是你本人操作，那么是知道你密码的人所为。该账户无法恢复，但你可以用此地址注册新账户：",
+    goodbye_action: "注册新账户",
 };

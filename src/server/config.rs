@@ -66,6 +66,12 @@ pub struct Settings {
     pub confirm_ttl: Duration,
     /// How long an emailed password-reset link works.
     pub reset_ttl: Duration,
+    /// When an unconfirmed account gets its one reminder (`UNCONFIRMED_REMIND_DAYS`, 3).
+    pub unconfirmed_remind: Duration,
+    /// When an unconfirmed account is deleted (`UNCONFIRMED_PURGE_DAYS`, 7; after the reminder).
+    pub unconfirmed_purge: Duration,
+    /// How often each server runs the housekeeping job (`HOUSEKEEPING_INTERVAL_SECONDS`, 600).
+    pub housekeeping_every: Duration,
     /// Password-reset requests accepted per client address per 15 minutes (beyond: 429).
     pub reset_requests_per_ip: u32,
     /// Reverse proxies whose forwarded header names the client (`TRUSTED_PROXIES`).
@@ -164,6 +170,12 @@ impl Settings {
         let day = 24 * 3600;
         let session_idle = Duration::from_secs(positive(get("SESSION_IDLE_DAYS"), "SESSION_IDLE_DAYS", 14)? * day);
         let session_max = Duration::from_secs(positive(get("SESSION_MAX_DAYS"), "SESSION_MAX_DAYS", 90)? * day);
+        let remind_days = positive(get("UNCONFIRMED_REMIND_DAYS"), "UNCONFIRMED_REMIND_DAYS", 3)?;
+        let purge_days = positive(get("UNCONFIRMED_PURGE_DAYS"), "UNCONFIRMED_PURGE_DAYS", 7)?;
+        if purge_days <= remind_days {
+            bail!("UNCONFIRMED_PURGE_DAYS ({purge_days}) must be more than UNCONFIRMED_REMIND_DAYS ({remind_days})");
+        }
+        let housekeeping_every = seconds(get("HOUSEKEEPING_INTERVAL_SECONDS"), "HOUSEKEEPING_INTERVAL_SECONDS", 600)?;
         let confirm_ttl = seconds(get("CONFIRM_TTL_SECONDS"), "CONFIRM_TTL_SECONDS", 24 * 3600)?;
         let reset_ttl = seconds(get("RESET_TTL_SECONDS"), "RESET_TTL_SECONDS", 3600)?;
         let reset_requests_per_ip = u32::try_from(positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)?)
@@ -199,6 +211,9 @@ impl Settings {
             session_max,
             confirm_ttl,
             reset_ttl,
+            unconfirmed_remind: Duration::from_secs(remind_days * day),
+            unconfirmed_purge: Duration::from_secs(purge_days * day),
+            housekeeping_every,
             reset_requests_per_ip,
             trusted_proxies,
             link_allowed_origins,

@@ -8,7 +8,7 @@ use crate::{
         http::{ApiJson, Authenticated, ClientIp, Confirmed},
         locale,
         services::{
-            self, confirmation, devices, email_change, password, profile,
+            self, confirmation, devices, email_change, lifecycle, password, profile,
             registration::{self, RegistrationForm},
             security, session,
         },
@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/users", post(create_user))
-        .route("/api/users/me", get(me))
+        .route("/api/users/me", get(me).delete(delete_me))
         .route("/api/users/me/language", put(set_language))
         .route("/api/users/{id}", get(user))
         .route("/api/tokens", post(create_token).delete(delete_token))
@@ -135,6 +135,22 @@ async fn security_events(
 /// `GET /api/users/me` (Bearer) → the account.
 async fn me(Authenticated(user): Authenticated) -> Json<crate::domain::UserProfile> {
     Json(session::profile(&user))
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    password: Option<String>,
+}
+
+/// `DELETE /api/users/me {password}` (Bearer, confirmed or not) → 204: the account and everything
+/// about it are gone, and a goodbye is on its way to the address it had.
+async fn delete_me(
+    Authenticated(user): Authenticated,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<PasswordForm>,
+) -> Result<StatusCode, AppError> {
+    lifecycle::delete_account(&state, &user, form.password.as_deref().unwrap_or_default()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

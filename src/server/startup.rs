@@ -86,6 +86,7 @@ impl Application {
             // 30 s without a hash: the load has passed, give the 19 MiB areas back.
             hasher.spawn_idle_release(Duration::from_secs(10), Duration::from_secs(30), stop_workers.clone()),
         ];
+        let housekeeping_stop = stop_workers.clone();
         let state = AppState {
             mail,
             tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
@@ -97,6 +98,8 @@ impl Application {
             background: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         };
+        let mut workers = workers;
+        workers.push(crate::server::services::lifecycle::spawn(state.clone(), housekeeping_stop));
         let listener = TcpListener::bind(leptos_options.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;

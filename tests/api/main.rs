@@ -11,6 +11,7 @@ mod device_sessions;
 mod email_change;
 mod helpers;
 mod languages;
+mod lifecycle;
 mod login;
 mod mail_delivery;
 mod mail_languages;

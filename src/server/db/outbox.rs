@@ -294,3 +294,15 @@ pub async fn recent_for_user<'e>(
     .fetch_all(executor)
     .await
 }
+
+/// Forgets every mail about the account (sent ones keep recipients and subjects): for an account
+/// being deleted. How many.
+///
+/// # Errors
+/// On a database failure.
+pub async fn delete_for_user<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM outbox WHERE user_id = $1").bind(user_id).execute(executor).await?.rows_affected())
+}

@@ -134,3 +134,17 @@ pub async fn delete_all_but<'e>(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Deletes sessions unused since `idle_before` or begun before `begun_before`: ended already (a
+/// request would end them), only taking room. How many.
+///
+/// # Errors
+/// On a database failure.
+pub async fn delete_stale(pool: &Pool, idle_before: i64, begun_before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2")
+        .bind(idle_before)
+        .bind(begun_before)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -285,3 +285,62 @@ pub async fn revert_email<'e>(
         })?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
+
+/// Unconfirmed accounts made at or before `before` that have had no reminder, oldest first, at most
+/// `limit`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn unreminded_unconfirmed(pool: &Pool, before: i64, limit: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE confirmed = 0 AND created_at <= $1 AND reminded_at IS NULL \
+         ORDER BY created_at LIMIT $2"
+    );
+    sqlx::query(&sql).bind(before).bind(limit).fetch_all(pool).await?.iter().map(from_row).collect()
+}
+
+/// Claims the reminder of an unconfirmed account; whether this caller got it (on several servers
+/// at once, one does).
+///
+/// # Errors
+/// On a database failure.
+pub async fn claim_reminder<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET reminded_at = $1 WHERE id = $2 AND confirmed = 0 AND reminded_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the accounts still unconfirmed that were made before `before` (with everything that
+/// refers to them); their ids. An account confirmed a moment before is not one of them: the
+/// statement reads `confirmed` as it deletes.
+///
+/// # Errors
+/// On a database failure.
+pub async fn delete_unconfirmed_before<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    before: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM users WHERE confirmed = 0 AND created_at < $1 RETURNING id")
+        .bind(before)
+        .fetch_all(executor)
+        .await
+}
+
+/// Deletes the account (its sessions, codes, holds and security events go with it); whether it
+/// was there.
+///
+/// # Errors
+/// On a database failure.
+pub async fn delete<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(executor).await?.rows_affected() == 1)
+}

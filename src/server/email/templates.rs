@@ -28,6 +28,10 @@ pub enum MailKind {
     EmailTaken,
     /// To the old address after a change: the revert link.
     EmailChanged,
+    /// To an account still unconfirmed after some days: a fresh link and code, and the deadline.
+    ConfirmReminder,
+    /// To the address of an account just deleted.
+    Goodbye,
 }
 
 impl MailKind {
@@ -40,6 +44,8 @@ impl MailKind {
             Self::EmailChange => "email_change",
             Self::EmailTaken => "email_taken",
             Self::EmailChanged => "email_changed",
+            Self::ConfirmReminder => "confirm_reminder",
+            Self::Goodbye => "goodbye",
         }
     }
 }
@@ -80,7 +86,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "password_changed",
         "email_change",
         "email_taken",
-        "email_changed"
+        "email_changed",
+        "confirm_reminder",
+        "goodbye"
     );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);
@@ -185,7 +193,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [MailKind; 7] = [
+    const ALL: [MailKind; 9] = [
         MailKind::Confirm,
         MailKind::AlreadyRegistered,
         MailKind::ResetPassword,
@@ -193,10 +201,15 @@ mod tests {
         MailKind::EmailChange,
         MailKind::EmailTaken,
         MailKind::EmailChanged,
+        MailKind::ConfirmReminder,
+        MailKind::Goodbye,
     ];
 
     fn context(username: &str, link: &str) -> serde_json::Value {
-        json!({"username": username, "link": link, "valid_for": 86_400, "how": "reset", "new_email": "new@example.org"})
+        json!({
+            "username": username, "link": link, "valid_for": 86_400, "how": "reset", "new_email": "new@example.org",
+            "purge_in": 4 * 86_400,
+        })
     }
 
     #[test]

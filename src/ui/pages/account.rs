@@ -3,7 +3,10 @@
 
 use super::{devices::DeviceList, email_change::ChangeEmailForm};
 use crate::{
-    api::password::{LogOutEverywhere, UpdatePassword},
+    api::{
+        account::DeleteAccount,
+        password::{LogOutEverywhere, UpdatePassword},
+    },
     domain::Password,
     error::AppError,
     i18n::Msg,
@@ -110,6 +113,60 @@ pub fn AccountPage() -> impl IntoView {
             <button class="button danger" on:click=move |_| { logout_all.dispatch(LogOutEverywhere {}); } disabled=move || logout_all.pending().get()>
                 {tr(|t| t.account_logout_all)}
             </button>
+            <hr/>
+            <DeleteAccountForm/>
         </section>
+    }
+}
+
+/// "Delete your account": the password again, then the account is gone and this tab logged out.
+#[component]
+fn DeleteAccountForm() -> impl IntoView {
+    let session = Session::expect();
+    let lang = Lang::expect();
+    let navigate = use_navigate();
+    let password = RwSignal::new(String::new());
+    let local_error = RwSignal::new(None::<Msg>);
+    let action = ServerAction::<DeleteAccount>::new();
+    effect(move || {
+        if let Some(Ok(_)) = action.value().get() {
+            session.log_out();
+            navigate("/login?deleted=1", NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+    let password_error = Signal::derive(move || {
+        local_error.get().or_else(|| match action.value().get() {
+            Some(Err(e)) => e.field_message("password"),
+            _ => None,
+        })
+    });
+    let failure = Signal::derive(move || match action.value().get() {
+        Some(Err(e)) if e.field_message("password").is_none() => Some(e),
+        _ => None,
+    });
+    let wait = countdown();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = password.get_untracked();
+        if typed.is_empty() {
+            local_error.set(Some(Msg::EnterPassword));
+            focus::first_invalid("delete-form");
+        } else {
+            local_error.set(None);
+            action.dispatch(DeleteAccount { password: typed });
+        }
+    };
+    view! {
+        <h2>{tr(|t| t.account_delete_title)}</h2>
+        <p class="muted">{tr(|t| t.account_delete_explain)}</p>
+        <Problem error=failure form="delete-form" wait/>
+        <form id="delete-form" class="danger-zone" on:submit=on_submit novalidate>
+            <TextField name="delete_password" label=|t| t.field_current_password kind="password" value=password
+                error=password_error autocomplete="current-password"/>
+            <button type="submit" class="button danger" disabled=move || { action.pending().get() || wait.get() > 0 }
+                aria-busy=move || action.pending().get().to_string()>
+                {move || { let t = lang.text(); if action.pending().get() { t.deleting } else { t.account_delete_submit } }}
+            </button>
+        </form>
     }
 }

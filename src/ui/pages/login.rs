@@ -33,6 +33,8 @@ pub fn LoginPage() -> impl IntoView {
                     Some(t.login_registered)
                 } else if q.get("reset").is_some() {
                     Some(t.login_reset_done)
+                } else if q.get("deleted").is_some() {
+                    Some(t.account_deleted)
                 } else {
                     None
                 }

@@ -1,0 +1,163 @@
+//! Account lifecycle: the housekeeping job (reminding and then deleting accounts left
+//! unconfirmed, and forgetting what has expired), and deleting one's own account.
+//!
+//! The job runs on every server, every `HOUSEKEEPING_INTERVAL_SECONDS`, with no leader: each step
+//! is a statement that two servers can run at once without doing anything twice (a reminder is
+//! claimed in the transaction that queues it; deletions are idempotent).
+
+use crate::{
+    error::AppError,
+    i18n::Msg,
+    server::{
+        auth::tokens::now,
+        db::{action_codes, address_holds, outbox, sessions, users},
+        email::{self, MailKind},
+        services::{
+            confirmation,
+            password::{self, IdentityError},
+            security,
+            session::CurrentUser,
+        },
+        state::AppState,
+    },
+};
+use anyhow::Context;
+use serde_json::json;
+
+/// What one run of the job did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub reminded: usize,
+    pub purged: usize,
+    /// Expired codes, address holds and stale sessions, and security events past 90 days.
+    pub forgotten: u64,
+}
+
+/// Accounts reminded per run at most: a backlog (the first run after an upgrade) is worked off
+/// over several runs rather than in one long burst of mail.
+const REMINDERS_PER_RUN: i64 = 500;
+
+/// One run of the housekeeping job, at `now`: deletes the accounts unconfirmed for
+/// `UNCONFIRMED_PURGE_DAYS`, reminds those unconfirmed for `UNCONFIRMED_REMIND_DAYS`, and forgets
+/// what has expired.
+///
+/// # Errors
+/// On a database failure; what was done before it stays done.
+pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeeping> {
+    let settings = &state.settings;
+    // Deleting first: an account past both ages (the job was off for a while) is not reminded of
+    // an account it no longer has.
+    let mut tx = state.pool.begin().await.context("starting the purge")?;
+    let purged = users::delete_unconfirmed_before(&mut *tx, now - settings.unconfirmed_purge.as_secs() as i64)
+        .await
+        .context("deleting unconfirmed accounts")?;
+    for id in &purged {
+        outbox::delete_for_user(&mut *tx, id).await.context("forgetting a purged account's mail")?;
+    }
+    tx.commit().await.context("committing the purge")?;
+    for id in &purged {
+        tracing::info!(user_id = %id, "unconfirmed account deleted");
+    }
+
+    let mut reminded = 0;
+    let due = now - settings.unconfirmed_remind.as_secs() as i64;
+    for user in users::unreminded_unconfirmed(&state.pool, due, REMINDERS_PER_RUN).await.context("finding reminders")? {
+        let mut tx = state.pool.begin().await.context("starting a reminder")?;
+        // Another server got there first: its transaction has the mail.
+        if !users::claim_reminder(&mut *tx, &user.id, now).await.context("claiming a reminder")? {
+            continue;
+        }
+        let mut context =
+            confirmation::mail_context(&mut *tx, state, &user.id, &user.username, &user.email, None).await?;
+        // In whole days, rounded up: "4 days", not "95 hours 59 minutes".
+        let left = (user.created_at + settings.unconfirmed_purge.as_secs() as i64 - now).max(0);
+        context["purge_in"] = json!((left as u64).div_ceil(86_400) * 86_400);
+        email::queue(&mut *tx, MailKind::ConfirmReminder, user.locale, Some(&user.id), &user.email, context).await?;
+        tx.commit().await.context("committing a reminder")?;
+        tracing::info!(user_id = %user.id, "unconfirmed account reminded");
+        reminded += 1;
+    }
+    if reminded > 0 {
+        state.mail.wake();
+    }
+
+    let forgotten = action_codes::delete_expired(&state.pool, now).await.context("forgetting expired codes")?
+        + address_holds::delete_expired(&state.pool, now).await.context("forgetting expired holds")?
+        + sessions::delete_stale(
+            &state.pool,
+            now - settings.session_idle.as_secs() as i64,
+            now - settings.session_max.as_secs() as i64,
+        )
+        .await
+        .context("forgetting ended sessions")?
+        + security::prune(&state.pool).await?;
+    Ok(Housekeeping { reminded, purged: purged.len(), forgotten })
+}
+
+/// Runs [`housekeep`] every `HOUSEKEEPING_INTERVAL_SECONDS` until `stop` fires.
+pub fn spawn(state: AppState, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
+    let every = state.settings.housekeeping_every;
+    crate::server::spawn_every(every, stop, move || {
+        let state = state.clone();
+        async move {
+            match housekeep(&state, now()).await {
+                Ok(done) if done != Housekeeping::default() => tracing::info!(?done, "housekeeping"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "housekeeping failed; will retry"),
+            }
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteAccountError {
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("too many wrong passwords")]
+    Throttled { retry_after: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<DeleteAccountError> for AppError {
+    fn from(err: DeleteAccountError) -> Self {
+        match err {
+            DeleteAccountError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
+            DeleteAccountError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
+            }
+            DeleteAccountError::Unexpected(e) => super::internal_error("deleting an account", &e),
+        }
+    }
+}
+
+/// Deletes the logged-in account (confirmed or not), with its password typed again: its sessions,
+/// codes, address holds, security log and every mail about it go too. Then a goodbye goes to the
+/// address it had, queued in the same transaction as the deletion, so one never happens without
+/// the other.
+///
+/// # Errors
+/// `WrongPassword`; `Throttled` after five wrong passwords (shared with the other forms that ask
+/// for it again).
+pub async fn delete_account(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), DeleteAccountError> {
+    match password::confirm_identity(state, user, password).await {
+        Ok(()) => {}
+        Err(IdentityError::Wrong) => return Err(DeleteAccountError::WrongPassword),
+        Err(IdentityError::Throttled { retry_after }) => return Err(DeleteAccountError::Throttled { retry_after }),
+        Err(IdentityError::Unexpected(e)) => return Err(e.into()),
+    }
+    let row = &user.row;
+    let mut tx = state.pool.begin().await.context("starting the deletion")?;
+    if !users::delete(&mut *tx, &row.id).await.context("deleting the account")? {
+        // Deleted a moment ago by another request: done already, and its goodbye is on its way.
+        return Ok(());
+    }
+    outbox::delete_for_user(&mut *tx, &row.id).await.context("forgetting the account's mail")?;
+    let context = json!({ "username": row.username, "link": format!("{}/register", state.settings.app_url) });
+    // No account to name: the goodbye is about one that is gone.
+    email::queue(&mut *tx, MailKind::Goodbye, row.locale, None, &row.email, context).await?;
+    tx.commit().await.context("committing the deletion")?;
+    state.mail.wake();
+    tracing::info!(user_id = %row.id, "account deleted by its owner");
+    Ok(())
+}
