@@ -4,7 +4,7 @@ use crate::i18n::Locale;
 use crate::ui::{
     components::When,
     effect::effect,
-    guard::{Decision, decide},
+    guard::{Access, Decision, access, decide, encode_query_value},
     locale::{Lang, tr},
     pages::{
         AccountPage, ConfirmEmailChangePage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage,
@@ -125,9 +125,24 @@ fn Guard(children: ChildrenFn) -> impl IntoView {
         let redirect = query.with(|q| q.get("redirect"));
         decide(&path, &full, redirect.as_deref(), &session.state())
     });
+    effect({
+        let navigate = navigate.clone();
+        move || {
+            if let Decision::Redirect(to) = decision.get() {
+                navigate(&to, NavigateOptions { replace: true, ..Default::default() });
+            }
+        }
+    });
+    // A session that ended elsewhere: to the login page and back, from any page that shows the
+    // account (a guest page or an emailed link's page has nothing to lose).
     effect(move || {
-        if let Decision::Redirect(to) = decision.get() {
-            navigate(&to, NavigateOptions { replace: true, ..Default::default() });
+        if session.ended() {
+            let path = location.pathname.get_untracked();
+            if matches!(access(&path), Access::Public | Access::LoginOnly) {
+                let search = location.search.get_untracked();
+                let back = if search.is_empty() { path } else { format!("{path}?{search}") };
+                navigate(&format!("/login?redirect={}", encode_query_value(&back)), NavigateOptions::default());
+            }
         }
     });
     view! {

@@ -19,6 +19,12 @@ for (const lang of LANGS) {
       await logIn(phone, name, t);
       await expect(phone.getByTestId('profile-username')).toHaveText(name);
 
+      // The phone sees the same two sessions, with itself as "this device".
+      await open(phone, '/settings/account');
+      const phoneRows = phone.getByTestId('devices').locator('li');
+      await expect(phoneRows).toHaveCount(2);
+      await expect(phoneRows.filter({ has: phone.locator('.badge') })).toContainText('Chrome on Android');
+
       await open(page, '/settings/account');
       const rows = page.getByTestId('devices').locator('li');
       await expect(rows).toHaveCount(2);

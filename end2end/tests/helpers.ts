@@ -90,11 +90,16 @@ export async function logIn(page: Page, name: string, t: Texts = EN, password = 
 /** The newest mail to `name` carrying a link to `path`, read from the dev mailbox page as a person
  * would: its subject and the link. */
 export async function mailTo(page: Page, name: string, path: string): Promise<{ subject: string; href: string; text: string }> {
+  return mailToAddress(page, `${name}@example.com`, path);
+}
+
+/** As `mailTo`, for any address. */
+export async function mailToAddress(page: Page, address: string, path: string): Promise<{ subject: string; href: string; text: string }> {
   const mailbox = await page.context().newPage();
   let found = { subject: '', href: '', text: '' };
   await expect(async () => {
     await mailbox.goto('/dev/mailbox');
-    const mail = mailbox.locator('article.mail', { hasText: `${name}@example.com` }).filter({ has: mailbox.locator(`a[href*="${path}"]`) }).first();
+    const mail = mailbox.locator('article.mail', { hasText: address }).filter({ has: mailbox.locator(`a[href*="${path}"]`) }).first();
     const href = await mail.locator(`a[href*="${path}"]`).first().getAttribute('href', { timeout: 1000 });
     expect(href).toBeTruthy();
     found = { href: href!, subject: (await mail.locator('h2').first().innerText()).trim(), text: await mail.innerText() };
@@ -157,3 +162,10 @@ export async function scan(page: Page, what: string, t?: Texts, data: string[] =
   expect(found, `axe: ${what}`).toEqual([]);
 }
 
+
+/** The 8-digit code in a mail's text ("1234 5678"). */
+export function codeIn(text: string): string {
+  const found = text.match(/\b(\d{4} \d{4})\b/);
+  expect(found, `a code in: ${text}`).toBeTruthy();
+  return found![1];
+}

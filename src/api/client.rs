@@ -3,7 +3,8 @@
 //! The token lives in localStorage (not a cookie), so the browser never attaches it by itself; this
 //! client adds `Authorization: Bearer <token>` to every server-function call, as the seed's axios
 //! interceptor did for its REST calls. No cookie means no CSRF surface. It also says which language
-//! the reader chose, and keeps the renewed token an answer may carry.
+//! the reader chose, keeps the renewed token an answer may carry, and forgets a token the server
+//! refused.
 
 use leptos::server_fn::{
     client::{Client, browser::BrowserClient},
@@ -26,8 +27,10 @@ where
 
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         #[cfg(feature = "hydrate")]
+        let sent_token = crate::ui::session::stored_token();
+        #[cfg(feature = "hydrate")]
         {
-            if let Some(token) = crate::ui::session::stored_token() {
+            if let Some(token) = &sent_token {
                 req.headers().set("Authorization", &format!("Bearer {token}"));
             }
             // The reader's language, for what the server keeps or sends (an account's language,
@@ -45,6 +48,15 @@ where
                 .and_then(|v| v.to_str().ok())
             {
                 crate::ui::session::renewed(token);
+            }
+            // The session ended elsewhere (logged out on another device, a password reset, a
+            // revert): forget it here too, so the guard sends the reader to log in rather than
+            // leave them on a page whose every call fails.
+            #[cfg(feature = "hydrate")]
+            if let Some(token) = &sent_token
+                && leptos::server_fn::response::ClientRes::<E>::status(&response) == 401
+            {
+                crate::ui::session::refused(token);
             }
             Ok(response)
         }

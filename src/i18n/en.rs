@@ -189,6 +189,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_delete_submit: "Delete my account",
     deleting: "Deleting…",
     account_deleted: "Your account has been deleted. Goodbye!",
+    field_password_for_email: "Your password, to change the address",
+    field_password_for_delete: "Your password, to delete the account",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -329,6 +329,8 @@ catalogue! {
         account_delete_submit,
         deleting,
         account_deleted,
+        field_password_for_email,
+        field_password_for_delete,
     }
 }
 

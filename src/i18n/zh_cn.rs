@@ -189,6 +189,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_delete_submit: "删除我的账户",
     deleting: "正在删除…",
     account_deleted: "你的账户已删除。再见！",
+    field_password_for_email: "你的密码（用于更改地址）",
+    field_password_for_delete: "你的密码（用于删除账户）",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

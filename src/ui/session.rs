@@ -20,13 +20,18 @@ pub enum AuthState {
 #[derive(Debug, Clone, Copy)]
 pub struct Session {
     state: RwSignal<AuthState>,
+    /// Set when the server refused this tab's session (it ended elsewhere): the guard then sends
+    /// the reader to log in, whatever page they are on.
+    ended: RwSignal<bool>,
 }
 
 impl Session {
     /// Creates the session (unknown until [`Session::load`]) and provides it to the tree.
     pub fn provide() -> Self {
-        let session = Self { state: RwSignal::new(AuthState::Unknown) };
+        let session = Self { state: RwSignal::new(AuthState::Unknown), ended: RwSignal::new(false) };
         provide_context(session);
+        #[cfg(feature = "hydrate")]
+        CURRENT.set(Some(session));
         session
     }
 
@@ -36,6 +41,16 @@ impl Session {
 
     pub fn state(&self) -> AuthState {
         self.state.get()
+    }
+
+    /// Whether the server refused this tab's session since the last [`Session::ended`] was
+    /// answered; answering resets it.
+    pub fn ended(&self) -> bool {
+        let ended = self.ended.get();
+        if ended {
+            self.ended.set(false);
+        }
+        ended
     }
 
     /// Reads the stored token; an unreadable or expired one is removed.
@@ -104,6 +119,25 @@ fn end_on_server(token: &str) {
 pub(crate) fn storage() -> Option<web_sys::Storage> {
     use gloo_storage::Storage;
     Some(gloo_storage::LocalStorage::raw())
+}
+
+// The page's one session, for the server-function client, which runs outside any component.
+#[cfg(feature = "hydrate")]
+thread_local! {
+    static CURRENT: std::cell::Cell<Option<Session>> = const { std::cell::Cell::new(None) };
+}
+
+/// The server refused `sent` (401): forget it, if it is still the token this tab holds (not one
+/// a newer login stored meanwhile).
+#[cfg(feature = "hydrate")]
+pub fn refused(sent: &str) {
+    if stored_token().as_deref() == Some(sent) {
+        remove_token();
+        if let Some(session) = CURRENT.get() {
+            session.state.set(AuthState::Anonymous);
+            session.ended.set(true);
+        }
+    }
 }
 
 /// Swaps in a renewed token for the same session, unless this tab has logged out meanwhile (a

@@ -161,7 +161,7 @@ fn DeleteAccountForm() -> impl IntoView {
         <p class="muted">{tr(|t| t.account_delete_explain)}</p>
         <Problem error=failure form="delete-form" wait/>
         <form id="delete-form" class="danger-zone" on:submit=on_submit novalidate>
-            <TextField name="delete_password" label=|t| t.field_current_password kind="password" value=password
+            <TextField name="delete_password" label=|t| t.field_password_for_delete kind="password" value=password
                 error=password_error autocomplete="current-password"/>
             <button type="submit" class="button danger" disabled=move || { action.pending().get() || wait.get() > 0 }
                 aria-busy=move || action.pending().get().to_string()>

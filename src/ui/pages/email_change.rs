@@ -81,7 +81,7 @@ pub fn ChangeEmailForm() -> impl IntoView {
         <form id="email-form" on:submit=on_submit novalidate>
             <TextField name="new_email" label=|t| t.field_new_email kind="email" value=new_email error=email_error
                 autocomplete="email" hint=|t| t.hint_new_email/>
-            <TextField name="email_password" label=|t| t.field_current_password kind="password" value=password
+            <TextField name="email_password" label=|t| t.field_password_for_email kind="password" value=password
                 error=password_error autocomplete="current-password"/>
             <SubmitButton label=|t| t.email_change_submit busy_label=|t| t.sending pending=action.pending()
                 blocked=Signal::derive(move || wait.get() > 0)/>
