@@ -6,12 +6,15 @@
 //! `BENCH_POSTGRES_URL` (an admin URL, as `TEST_DATABASE_URL` in the tests) it measures a fresh
 //! PostgreSQL database too.
 
+#[path = "bench_util.rs"]
+mod bench_util;
+
+use bench_util::{databases, report, sample};
 use madblog::server::{
-    config::Secret,
     db::{self, SqliteSync},
     limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Limiter},
 };
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SEQUENTIAL: usize = 2_000;
 const CONCURRENT_TASKS: usize = 16;
@@ -20,17 +23,8 @@ const PER_TASK: usize = 250;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    for (sync, label) in [(SqliteSync::Full, "full"), (SqliteSync::Normal, "normal")] {
-        let sqlite = format!("sqlite://{}/bench-{label}.db", dir.path().display());
-        measure(&format!("SQLite (WAL, synchronous={label})"), &db::connect_with(&Secret::new(sqlite), sync).await?)
-            .await?;
-    }
-    match std::env::var("BENCH_POSTGRES_URL") {
-        Ok(admin) if !admin.is_empty() => {
-            let url = Secret::new(fresh_postgres(&admin).await?);
-            measure("PostgreSQL", &db::connect(&url).await?).await?;
-        }
-        _ => println!("(set BENCH_POSTGRES_URL to measure PostgreSQL too)"),
+    for (label, pool) in databases(dir.path(), &[SqliteSync::Full, SqliteSync::Normal]).await? {
+        measure(&label, &pool).await?;
     }
     Ok(())
 }
@@ -111,34 +105,4 @@ async fn measure(label: &str, pool: &db::Pool) -> anyhow::Result<()> {
     );
     pool.close().await;
     Ok(())
-}
-
-async fn sample<F, Fut>(n: usize, mut op: F) -> anyhow::Result<Vec<Duration>>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let mut times = Vec::with_capacity(n);
-    for i in 0..n {
-        let start = Instant::now();
-        op(i).await?;
-        times.push(start.elapsed());
-    }
-    times.sort();
-    Ok(times)
-}
-
-fn report(what: &str, sorted: &[Duration]) {
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
-    println!("  {what:<44} p50 {:>8.0} µs   p99 {:>8.0} µs", at(0.5), at(0.99));
-}
-
-async fn fresh_postgres(admin_url: &str) -> anyhow::Result<String> {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let name = format!("madblog_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(admin_url).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await?;
-    let base = &admin_url[..admin_url.rfind('/').expect("a database URL has a path")];
-    Ok(format!("{base}/{name}"))
 }

@@ -7,27 +7,27 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{client_ip, current_confirmed_user, current_user, device, state},
-    server::services::password,
+    server::services::{password, reset},
 };
 
 /// Mails a reset link if the address has an account; the answer is the same either way.
 #[server(prefix = "/api/fn", endpoint = "reset-password-request", client = AuthClient)]
 pub async fn request_password_reset(email: String) -> Result<Msg, AppError> {
-    password::request_reset(&state(), client_ip(), &email).await?;
+    reset::request_reset(&state(), client_ip(), &email).await?;
     Ok(Msg::ResetRequested)
 }
 
 /// Sets a new password with the token of an emailed link.
 #[server(prefix = "/api/fn", endpoint = "reset-password", client = AuthClient)]
 pub async fn reset_password(token: String, password: String) -> Result<Msg, AppError> {
-    password::reset(&state(), &device(), &token, password).await?;
+    reset::reset(&state(), &device(), &token, password).await?;
     Ok(Msg::ResetDone)
 }
 
 /// Sets a new password with the code from a reset mail and the account's address.
 #[server(prefix = "/api/fn", endpoint = "reset-password-code", client = AuthClient)]
 pub async fn reset_password_with_code(email: String, code: String, password: String) -> Result<Msg, AppError> {
-    password::reset_with_code(&state(), &device(), &email, &code, password).await?;
+    reset::reset_with_code(&state(), &device(), &email, &code, password).await?;
     Ok(Msg::ResetDone)
 }
 

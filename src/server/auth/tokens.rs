@@ -111,10 +111,13 @@ impl Claims for ResetClaims {
     }
 }
 
-/// The link mailed to a new address: moves account `sub` to `email` if its address is still at
-/// version `ev` (so it works once, and dies when any other change happens first).
+/// The two links of an address change, one claim set, each purpose with its own key: the link
+/// mailed to a new address (`EmailChange`: move account `sub` to `email` if its address is still
+/// at version `ev`) and the one mailed to the old address after it (`EmailRevert`: move back to
+/// `email` if the address is still at version `ev`, the one the change made). The version makes
+/// each work once, and die when any other change comes first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EmailChangeClaims {
+pub struct AddressClaims {
     pub sub: String,
     pub email: String,
     pub ev: i64,
@@ -123,25 +126,7 @@ pub struct EmailChangeClaims {
     pub exp: i64,
 }
 
-impl Claims for EmailChangeClaims {
-    fn typ(&self) -> &str {
-        &self.typ
-    }
-}
-
-/// The link mailed to the old address after a change: moves account `sub` back to `email` if its
-/// address is still at version `ev`, the version the change made.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EmailRevertClaims {
-    pub sub: String,
-    pub email: String,
-    pub ev: i64,
-    pub typ: String,
-    pub iat: i64,
-    pub exp: i64,
-}
-
-impl Claims for EmailRevertClaims {
+impl Claims for AddressClaims {
     fn typ(&self) -> &str {
         &self.typ
     }

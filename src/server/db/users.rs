@@ -85,16 +85,19 @@ pub async fn insert<'e>(
     .bind(user.locale.tag())
     .execute(executor)
     .await
-    .map_err(|e| {
-        if super::is_unique_violation(&e, "username_key") {
-            InsertUserError::UsernameTaken
-        } else if super::is_unique_violation(&e, "email_key") {
-            InsertUserError::EmailTaken
-        } else {
-            InsertUserError::Database(e)
-        }
-    })?;
+    .map_err(taken)?;
     Ok(())
+}
+
+/// Which unique key a failed write ran into, if any.
+fn taken(e: sqlx::Error) -> InsertUserError {
+    if super::is_unique_violation(&e, "username_key") {
+        InsertUserError::UsernameTaken
+    } else if super::is_unique_violation(&e, "email_key") {
+        InsertUserError::EmailTaken
+    } else {
+        InsertUserError::Database(e)
+    }
 }
 
 /// # Errors
@@ -240,13 +243,7 @@ pub async fn change_email<'e>(
         .bind(email_version)
         .fetch_optional(executor)
         .await
-        .map_err(|e| {
-            if super::is_unique_violation(&e, "email_key") {
-                InsertUserError::EmailTaken
-            } else {
-                InsertUserError::Database(e)
-            }
-        })?;
+        .map_err(taken)?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -276,13 +273,7 @@ pub async fn revert_email<'e>(
         .bind(email_version)
         .fetch_optional(executor)
         .await
-        .map_err(|e| {
-            if super::is_unique_violation(&e, "email_key") {
-                InsertUserError::EmailTaken
-            } else {
-                InsertUserError::Database(e)
-            }
-        })?;
+        .map_err(taken)?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 

@@ -78,6 +78,9 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     });
     env.add_template("layout.txt", include_str!("templates/layout.txt")).expect("template parses");
     env.add_template("layout.html", include_str!("templates/layout.html")).expect("template parses");
+    // The confirmation link and code, shared by the confirmation mail and its reminder.
+    env.add_template("confirm_link.txt", include_str!("templates/confirm_link.txt")).expect("template parses");
+    env.add_template("confirm_link.html", include_str!("templates/confirm_link.html")).expect("template parses");
     embed!(
         env,
         "confirm",

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{EmailChangeClaims, EmailRevertClaims, Purpose, now},
+        auth::tokens::{AddressClaims, Purpose, now},
         db::{
             address_holds, sessions,
             users::{self, InsertUserError, UserRow},
@@ -21,7 +21,7 @@ use crate::{
         services::{
             devices::Device,
             password::{self, IdentityError},
-            security,
+            reset, security,
             session::CurrentUser,
         },
         state::AppState,
@@ -171,7 +171,7 @@ async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) 
         return Ok(());
     }
     let iat = now();
-    let claims = EmailChangeClaims {
+    let claims = AddressClaims {
         sub: user.id.clone(),
         email: new.as_ref().to_owned(),
         ev: user.email_version,
@@ -199,7 +199,7 @@ async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) 
 /// `InvalidLink` for anything but a live link of this account made at its current address
 /// version; `AddressTaken` if another account took the address meanwhile.
 pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ConfirmChangeError> {
-    let claims: EmailChangeClaims =
+    let claims: AddressClaims =
         state.tokens.verify(Purpose::EmailChange, token).map_err(|_| ConfirmChangeError::InvalidLink)?;
     if claims.sub != user.row.id {
         return Err(ConfirmChangeError::InvalidLink);
@@ -225,7 +225,7 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
         .context("holding the old address")?;
     address_holds::release(&mut *tx, &new.key()).await.context("releasing the new address")?;
     security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeConfirmed, &user.device).await?;
-    let claims = EmailRevertClaims {
+    let claims = AddressClaims {
         sub: row.id.clone(),
         email: old.clone(),
         ev: row.email_version,
@@ -256,7 +256,7 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
 /// # Errors
 /// `InvalidLink` for anything but a live revert link whose change is still the latest.
 pub async fn revert(state: &AppState, device: &Device, token: &str) -> Result<(), RevertError> {
-    let claims: EmailRevertClaims =
+    let claims: AddressClaims =
         state.tokens.verify(Purpose::EmailRevert, token).map_err(|_| RevertError::InvalidLink)?;
     let old = EmailAddress::parse(&claims.email).map_err(|_| RevertError::InvalidLink)?;
     let unknowable = Password::parse(random_secret()).context("a random password fits the policy")?;
@@ -273,7 +273,7 @@ pub async fn revert(state: &AppState, device: &Device, token: &str) -> Result<()
     sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
     address_holds::release(&mut *tx, &old.key()).await.context("releasing the hold")?;
     security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeReverted, device).await?;
-    let context = password::reset_mail_context(&mut *tx, state, &row).await?;
+    let context = reset::reset_mail_context(&mut *tx, state, &row).await?;
     email::queue(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
     tx.commit().await.context("committing the revert")?;
     state.mail.wake();

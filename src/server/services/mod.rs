@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod password;
 pub mod profile;
 pub mod registration;
+pub mod reset;
 pub mod security;
 pub mod session;
 

@@ -1,20 +1,20 @@
-//! Passwords: the emailed reset link (request, then reset) and the logged-in change, plus logging
-//! out of every device. Every change ends every session and tells the owner by mail.
+//! Passwords: the logged-in change, asking for the password again before a sensitive change, and
+//! logging out of every device; and replacing the hash, which every change and reset (`reset`)
+//! ends with: every session ends and the owner is told by mail.
 
 use crate::{
-    domain::{Code, EmailAddress, Password, SecurityEventKind},
+    domain::{Password, SecurityEventKind},
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{Purpose, ResetClaims, now},
         db::{
             sessions,
             users::{self, UserRow},
         },
-        email::{self, Budget, MailKind},
+        email::{self, MailKind},
         limits::{self, Refused},
         services::{
-            codes::{self, Checked, CodePurpose},
+            codes::{self, CodePurpose},
             devices::Device,
             security,
             session::{CurrentUser, issue_session},
@@ -24,28 +24,6 @@ use crate::{
 };
 use anyhow::Context;
 use serde_json::json;
-use std::net::IpAddr;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RequestResetError {
-    #[error("invalid email address")]
-    InvalidEmail(Msg),
-    #[error("too many reset requests from this address")]
-    Throttled { retry_after: u64 },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ResetError {
-    /// Expired, forged, of another purpose, already used, or made before a password change.
-    #[error("invalid reset link")]
-    InvalidLink,
-    #[error("weak password")]
-    WeakPassword(Msg),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
@@ -55,28 +33,6 @@ pub enum UpdateError {
     Throttled { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-impl From<RequestResetError> for AppError {
-    fn from(err: RequestResetError) -> Self {
-        match err {
-            RequestResetError::InvalidEmail(message) => AppError::field("email", message),
-            RequestResetError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::ResetThrottled, retry_after }
-            }
-            RequestResetError::Unexpected(e) => super::internal_error("password reset request", &e),
-        }
-    }
-}
-
-impl From<ResetError> for AppError {
-    fn from(err: ResetError) -> Self {
-        match err {
-            ResetError::InvalidLink => AppError::BadRequest(Msg::ResetLinkInvalid),
-            ResetError::WeakPassword(message) => AppError::BadRequest(message),
-            ResetError::Unexpected(e) => super::internal_error("password reset", &e),
-        }
-    }
 }
 
 impl From<UpdateError> for AppError {
@@ -89,182 +45,6 @@ impl From<UpdateError> for AppError {
             UpdateError::Unexpected(e) => super::internal_error("password update", &e),
         }
     }
-}
-
-/// Accepts a reset request. The answer never depends on whether the address has an account: the
-/// lookup and the mail happen after the answer, in a task of their own, so even the time taken
-/// can't tell. Only a malformed address (400) or a flood from one client address (429) is refused.
-///
-/// # Errors
-/// `InvalidEmail`, `Throttled`; `Unexpected` when the limit can't be checked.
-pub async fn request_reset(state: &AppState, client: IpAddr, raw_email: &str) -> Result<(), RequestResetError> {
-    let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.msg()))?;
-    let limit = limits::reset_requests_per_address(state.settings.reset_requests_per_ip);
-    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &client.to_string()).await? {
-        return Err(RequestResetError::Throttled { retry_after });
-    }
-    let state = state.clone();
-    // Tracked, so a clean stop waits for it: the answer already promised the mail.
-    state.background.clone().spawn(async move {
-        if let Err(e) = queue_reset_mail(&state, &email).await {
-            super::log_unexpected("queueing a reset mail", &e);
-        }
-    });
-    Ok(())
-}
-
-async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
-    let Some(user) = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")? else {
-        tracing::info!("password reset requested for an address without an account");
-        return Ok(());
-    };
-    // The budget, the code and the mail in one transaction: a request over the budget must not
-    // replace the code of the mail before it.
-    let mut tx = state.pool.begin().await.context("starting a reset mail")?;
-    if email::budget_wait(&mut tx, Budget::OnRequest, MailKind::ResetPassword, &user.id).await? > 0 {
-        // Skipped silently, since a different answer would tell a prober the address has an account.
-        tracing::info!(user_id = %user.id, "password reset requested again too soon: no mail (the answer is the same)");
-        return Ok(());
-    }
-    let context = reset_mail_context(&mut *tx, state, &user).await?;
-    // In the account's language, whatever the language of the browser that asked.
-    email::queue(&mut *tx, MailKind::ResetPassword, user.locale, Some(&user.id), &user.email, context).await?;
-    tx.commit().await.context("committing a reset mail")?;
-    state.mail.wake();
-    tracing::info!(user_id = %user.id, "password reset mail queued");
-    Ok(())
-}
-
-/// What a reset mail says: a link for the account's current password and address, and a fresh
-/// code for the same (stored through `executor`: the transaction that queues the mail).
-///
-/// # Errors
-/// When the code can't be stored.
-pub async fn reset_mail_context<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    state: &AppState,
-    user: &UserRow,
-) -> anyhow::Result<serde_json::Value> {
-    let now = now();
-    let ttl = state.settings.reset_ttl.as_secs();
-    let claims = ResetClaims {
-        sub: user.id.clone(),
-        email: user.email.clone(),
-        pwd: state.tokens.password_fingerprint(&user.password_hash),
-        typ: Purpose::Reset.typ().to_owned(),
-        iat: now,
-        exp: now + ttl as i64,
-    };
-    let token = state.tokens.sign(Purpose::Reset, &claims);
-    let code = codes::issue(executor, state, &user.id, CodePurpose::Reset, ttl as i64).await?;
-    Ok(json!({
-        "username": user.username,
-        // From APP_URL only, token in the fragment: see `confirmation::link`.
-        "link": format!("{}/reset-password#token={token}", state.settings.app_url),
-        "code": code,
-        "valid_for": ttl,
-    }))
-}
-
-/// Sets a new password with an emailed reset link. Every session ends; the owner gets a mail; the
-/// link (and every other one made before) dies with the old password. No automatic login.
-///
-/// # Errors
-/// `InvalidLink` for any token that isn't a live reset token for the account's current password;
-/// `WeakPassword` with the policy's message.
-pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password: String) -> Result<(), ResetError> {
-    let claims: ResetClaims = state.tokens.verify(Purpose::Reset, token).map_err(|_| ResetError::InvalidLink)?;
-    let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.msg()))?;
-    let user = users::find_by_id(&state.pool, &claims.sub)
-        .await
-        .context("loading the account")?
-        .ok_or(ResetError::InvalidLink)?;
-    // A link mailed to an address the account no longer has is dead: after a revert, the thief's
-    // link (mailed to the address they had set) must not set a password.
-    if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd || claims.email != user.email {
-        return Err(ResetError::InvalidLink);
-    }
-    if !finish_reset(state, device, &user, &password).await? {
-        // Another request with this link (or a change) got there first.
-        return Err(ResetError::InvalidLink);
-    }
-    Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ResetCodeError {
-    #[error("invalid field")]
-    Invalid(&'static str, Msg),
-    /// Wrong, expired, used, out of tries, or for an address without an account: one answer.
-    #[error("invalid reset code")]
-    InvalidCode,
-    #[error("too many codes from this address")]
-    Throttled { retry_after: u64 },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<ResetCodeError> for AppError {
-    fn from(err: ResetCodeError) -> Self {
-        match err {
-            ResetCodeError::Invalid(field, message) => AppError::field(field, message),
-            ResetCodeError::InvalidCode => AppError::field("code", Msg::ResetCodeInvalid),
-            ResetCodeError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::CodeThrottled, retry_after }
-            }
-            ResetCodeError::Unexpected(e) => super::internal_error("password reset by code", &e),
-        }
-    }
-}
-
-/// Sets a new password with the code from a reset mail, typed with the account's address, on any
-/// device. Like the link: every session ends, the owner gets a mail, the link dies, no login.
-///
-/// The answer never tells an address without an account from a wrong code: both are the same
-/// `InvalidCode`, after the same statement (see `codes::check`).
-///
-/// # Errors
-/// `Invalid` for a malformed address, code or weak password (no try spent); `InvalidCode`;
-/// `Throttled` after too many codes from one client address.
-pub async fn reset_with_code(
-    state: &AppState,
-    device: &Device,
-    raw_email: &str,
-    typed_code: &str,
-    raw_password: String,
-) -> Result<(), ResetCodeError> {
-    let email = EmailAddress::parse(raw_email).map_err(|e| ResetCodeError::Invalid("email", e.msg()))?;
-    let code = Code::parse(typed_code).map_err(|m| ResetCodeError::Invalid("code", m))?;
-    let password = Password::parse(raw_password).map_err(|e| ResetCodeError::Invalid("password", e.msg()))?;
-    // Each account's code takes five tries; this stops one client trying five on every account.
-    let limit = limits::reset_codes_per_address(state.settings.reset_requests_per_ip);
-    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &device.ip.to_string()).await? {
-        return Err(ResetCodeError::Throttled { retry_after });
-    }
-    let user = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")?;
-    let user_id = user.as_ref().map_or("", |u| u.id.as_str());
-    if codes::check(state, user_id, CodePurpose::Reset, &code).await? != Checked::Right {
-        return Err(ResetCodeError::InvalidCode);
-    }
-    let user = user.ok_or(ResetCodeError::InvalidCode)?;
-    if !finish_reset(state, device, &user, &password).await? {
-        return Err(ResetCodeError::InvalidCode);
-    }
-    Ok(())
-}
-
-/// Replaces the password of `user` (if it is still the one loaded) after a reset, by link or by
-/// code; whether it did.
-async fn finish_reset(state: &AppState, device: &Device, user: &UserRow, password: &Password) -> anyhow::Result<bool> {
-    let new_hash = state.hasher.hash(password).await?;
-    if !replace_password(state, user, &new_hash, PasswordEvent::Reset, device, None).await? {
-        return Ok(false);
-    }
-    // The old password is gone: earlier failed logins against it don't count any more.
-    state.limits.clear(&limits::LOGIN_PER_NAME, &user.username.to_lowercase()).await?;
-    state.limits.clear(&limits::LOGIN_PER_NAME, &user.email.to_lowercase()).await?;
-    tracing::info!(user_id = %user.id, "password reset; every session ended");
-    Ok(true)
 }
 
 /// Changes the password of the logged-in (confirmed) account and returns a session token for the
@@ -351,14 +131,14 @@ pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> anyhow:
 
 /// How a password came to be replaced: the mail and the security log say which.
 #[derive(Debug, Clone, Copy)]
-enum PasswordEvent {
+pub(super) enum PasswordEvent {
     Reset,
     Changed,
 }
 
 /// Swaps the hash (if it is still the one `user` has), ends every session but `keep`, logs the
 /// event and queues the "your password was changed" mail, all in one transaction.
-async fn replace_password(
+pub(super) async fn replace_password(
     state: &AppState,
     user: &UserRow,
     new_hash: &str,

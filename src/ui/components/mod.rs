@@ -7,7 +7,7 @@ mod submit;
 mod when;
 
 pub use field::TextField;
-pub use notice::Notice;
+pub use notice::{Notice, outcome};
 pub use problem::{Problem, clock, countdown};
 pub use submit::SubmitButton;
 pub use when::When;

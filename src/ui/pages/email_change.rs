@@ -8,7 +8,7 @@ use crate::{
     domain::EmailAddress,
     i18n::{Msg, fill},
     ui::{
-        components::{Notice, Problem, SubmitButton, TextField, When, countdown},
+        components::{Notice, Problem, SubmitButton, TextField, When, countdown, outcome},
         effect::effect,
         focus, link_token,
         locale::{Lang, tr},
@@ -53,11 +53,7 @@ pub fn ChangeEmailForm() -> impl IntoView {
         }
         None => {}
     });
-    let done = move || match action.value().get() {
-        Some(Ok(msg)) => Some(msg.text(lang.text()).to_owned()),
-        _ => None,
-    };
-    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let (done, failure) = outcome(action.value());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (email, pass) = (new_email.get_untracked(), password.get_untracked());
@@ -76,7 +72,7 @@ pub fn ChangeEmailForm() -> impl IntoView {
         {move || current.get().map(|email| view! {
             <p class="muted" data-testid="current-email">{fill(lang.text().account_current_email, &[("email", &email)])}</p>
         })}
-        <Notice kind="success" message=Signal::derive(done)/>
+        <Notice kind="success" message=done/>
         <Problem error=failure form="email-form" wait/>
         <form id="email-form" on:submit=on_submit novalidate>
             <TextField name="new_email" label=|t| t.field_new_email kind="email" value=new_email error=email_error
@@ -109,7 +105,6 @@ fn take_link_token(path: &'static str) -> RwSignal<Option<String>> {
 /// sure someone is logged in; the server checks it is the right account).
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
-    let lang = Lang::expect();
     let token = take_link_token("/confirm-email-change");
     let action = ServerAction::<ConfirmEmailChange>::new();
     effect(move || {
@@ -117,11 +112,7 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
             action.dispatch(ConfirmEmailChange { token: t });
         }
     });
-    let done = move || match action.value().get() {
-        Some(Ok(msg)) => Some(msg.text(lang.text()).to_owned()),
-        _ => None,
-    };
-    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let (done, failure) = outcome(action.value());
     view! {
         <section class="card narrow">
             <h1>{tr(|t| t.confirm_change_title)}</h1>
@@ -131,7 +122,7 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
             <When when=move || token.get().is_none()>
                 <p>{tr(|t| t.confirm_change_needs_link)}</p>
             </When>
-            <Notice kind="success" message=Signal::derive(done)/>
+            <Notice kind="success" message=done/>
             <Problem error=failure/>
             <p><A href="/settings/account">{tr(|t| t.to_settings)}</A></p>
         </section>
@@ -142,7 +133,6 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
 /// load, does it: it ends every session, and mail scanners open links.
 #[component]
 pub fn RevertEmailChangePage() -> impl IntoView {
-    let lang = Lang::expect();
     let session = Session::expect();
     let token = take_link_token("/revert-email-change");
     let action = ServerAction::<RevertEmailChange>::new();
@@ -152,22 +142,18 @@ pub fn RevertEmailChangePage() -> impl IntoView {
             session.log_out();
         }
     });
-    let done = move || match action.value().get() {
-        Some(Ok(msg)) => Some(msg.text(lang.text()).to_owned()),
-        _ => None,
-    };
-    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let (done, failure) = outcome(action.value());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Some(t) = token.get_untracked() {
             action.dispatch(RevertEmailChange { token: t });
         }
     };
-    let finished = move || matches!(action.value().get(), Some(Ok(_)));
+    let finished = move || done.with(Option::is_some);
     view! {
         <section class="card narrow">
             <h1>{tr(|t| t.revert_title)}</h1>
-            <Notice kind="success" message=Signal::derive(done)/>
+            <Notice kind="success" message=done/>
             <Problem error=failure/>
             <When
                 when=move || token.get().is_some() && !finished()

@@ -1,0 +1,55 @@
+//! The seed's REST API, as thin adapters: parse the request, call a service, map the error. One
+//! submodule per flow; the router and the answers they share are here.
+
+mod account;
+mod email;
+mod password;
+mod sessions;
+
+use crate::{
+    i18n::Msg,
+    server::{locale, state::AppState},
+};
+use axum::{
+    Json, Router,
+    routing::{get, post, put},
+};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users", post(account::create_user))
+        .route("/api/users/me", get(account::me).delete(account::delete_me))
+        .route("/api/users/me/language", put(account::set_language))
+        .route("/api/users/{id}", get(account::user))
+        .route("/api/tokens", post(sessions::create_token).delete(sessions::delete_token))
+        .route("/api/sessions", get(sessions::list_sessions))
+        .route("/api/sessions/revoke-others", post(sessions::revoke_other_sessions))
+        .route("/api/sessions/{id}", axum::routing::delete(sessions::revoke_session))
+        .route("/api/security-events", get(account::security_events))
+        .route("/api/confirm/{token}", get(account::confirm))
+        .route("/api/resend-confirm", post(account::resend_confirm))
+        .route("/api/confirm-code", post(account::confirm_code))
+        .route("/api/reset-password-code", post(password::reset_password_code))
+        .route("/api/reset-password-request", post(password::reset_password_request))
+        .route("/api/reset-password/{token}", post(password::reset_password))
+        .route("/api/update-password", post(password::update_password))
+        .route("/api/logout-all", post(sessions::logout_all))
+        .route("/api/change-email", post(email::change_email))
+        .route("/api/confirm-email-change/{token}", post(email::confirm_email_change))
+        .route("/api/revert-email-change/{token}", post(email::revert_email_change))
+}
+
+/// The seed's success answer: `{"status": "success", "message": …}`, in the request's language.
+fn success(message: Msg) -> Json<Value> {
+    Json(json!({ "status": "success", "message": words(message) }))
+}
+
+/// The success answer that hands the session a fresh token (confirmed, or for a new password).
+fn with_token(message: Msg, token: &str) -> Json<Value> {
+    Json(json!({ "status": "success", "message": words(message), "token": token }))
+}
+
+fn words(message: Msg) -> &'static str {
+    message.text(locale::current().text())
+}

@@ -1,0 +1,87 @@
+//! REST adapters for passwords: the reset request, resetting by link or by code, and changing it.
+
+use super::{success, with_token};
+use crate::{
+    error::AppError,
+    i18n::Msg,
+    server::{
+        http::{ApiJson, ClientIp, Confirmed},
+        services::{devices, password, reset},
+        state::AppState,
+    },
+};
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ResetRequestForm {
+    email: Option<String>,
+}
+
+/// `POST /api/reset-password-request {email}` → the same 200 whether or not the address has an
+/// account.
+pub(super) async fn reset_password_request(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    ApiJson(form): ApiJson<ResetRequestForm>,
+) -> Result<Json<Value>, AppError> {
+    reset::request_reset(&state, client, form.email.as_deref().unwrap_or_default()).await?;
+    Ok(success(Msg::ResetRequested))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ResetForm {
+    password: Option<String>,
+}
+
+/// `POST /api/reset-password/<token> {password}` → 200; no login follows.
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    device: devices::Device,
+    Path(token): Path<String>,
+    ApiJson(form): ApiJson<ResetForm>,
+) -> Result<Json<Value>, AppError> {
+    reset::reset(&state, &device, &token, form.password.unwrap_or_default()).await?;
+    Ok(success(Msg::ResetDone))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ResetCodeForm {
+    email: Option<String>,
+    code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /api/reset-password-code {email, code, password}` → 200, as the reset link; a wrong code
+/// and an address without an account get the same 400.
+pub(super) async fn reset_password_code(
+    State(state): State<AppState>,
+    device: devices::Device,
+    ApiJson(form): ApiJson<ResetCodeForm>,
+) -> Result<Json<Value>, AppError> {
+    let (email, code) = (form.email.unwrap_or_default(), form.code.unwrap_or_default());
+    reset::reset_with_code(&state, &device, &email, &code, form.password.unwrap_or_default()).await?;
+    Ok(success(Msg::ResetDone))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct UpdateForm {
+    old_password: Option<String>,
+    new_password: Option<String>,
+}
+
+/// `POST /api/update-password {old_password, new_password}` (Bearer, confirmed) → 200 with a fresh
+/// session token; every other session ends.
+pub(super) async fn update_password(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<UpdateForm>,
+) -> Result<Json<Value>, AppError> {
+    let old = form.old_password.unwrap_or_default();
+    let token = password::update(&state, &user, &old, form.new_password.unwrap_or_default()).await?;
+    Ok(with_token(Msg::PasswordUpdated, &token))
+}
