@@ -69,8 +69,10 @@ async fn using_the_confirmation_link_kills_its_code() {
     let session = app.registered_user("bea").await;
     let mail = app.smtp.wait_for_mail_to("bea@example.com").await;
     assert_eq!(app.confirm(&session, &token_in(&link_in(&mail))).await.status(), 200);
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM action_codes").fetch_one(&app.state.pool).await.unwrap();
-    assert_eq!(left, 0);
+    let body = error_body(confirm_code(&app, &session, &code_in(&mail)).await, 400).await;
+    assert_eq!(body["message"], "You have already confirmed your account.");
+    let tries: i64 = sqlx::query_scalar("SELECT tries FROM action_codes").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(tries, 0, "not even a try is taken: the code can do nothing any more");
 }
 
 #[tokio::test]
