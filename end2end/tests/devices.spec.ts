@@ -23,7 +23,8 @@ for (const lang of LANGS) {
       await open(phone, '/settings/account');
       const phoneRows = phone.getByTestId('devices').locator('li');
       await expect(phoneRows).toHaveCount(2);
-      await expect(phoneRows.filter({ has: phone.locator('.badge') })).toContainText('Chrome on Android');
+      const android = fill(t.device_agent, { browser: 'Chrome', system: 'Android' });
+      await expect(phoneRows.filter({ has: phone.locator('.badge') })).toContainText(android);
 
       await open(page, '/settings/account');
       const rows = page.getByTestId('devices').locator('li');
@@ -31,7 +32,7 @@ for (const lang of LANGS) {
       const here = rows.filter({ has: page.locator('.badge') });
       await expect(here).toHaveCount(1);
       await expect(here.locator('.badge')).toHaveText(t.device_current);
-      const other = rows.filter({ hasText: fill(t.device_summary, { agent: 'Chrome on Android', address: '127.0.0.1' }) });
+      const other = rows.filter({ hasText: fill(t.device_summary, { agent: android, address: '127.0.0.1' }) });
       await expect(other).toHaveCount(1);
       await scan(page, `${lang} settings, devices`, t, [name]);
 

@@ -191,6 +191,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_deleted: "Your account has been deleted. Goodbye!",
     field_password_for_email: "Your password, to change the address",
     field_password_for_delete: "Your password, to delete the account",
+    device_agent: "{browser} on {system}",
+    device_unknown: "an unknown device",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

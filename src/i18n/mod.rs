@@ -331,6 +331,8 @@ catalogue! {
         account_deleted,
         field_password_for_email,
         field_password_for_delete,
+        device_agent,
+        device_unknown,
     }
 }
 

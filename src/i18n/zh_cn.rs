@@ -191,6 +191,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_deleted: "你的账户已删除。再见！",
     field_password_for_email: "你的密码（用于更改地址）",
     field_password_for_delete: "你的密码（用于删除账户）",
+    device_agent: "{system} 上的 {browser}",
+    device_unknown: "未知设备",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -5,7 +5,7 @@ use crate::{
     api::devices::{EndOtherSessions, EndSession},
     domain::DeviceSession,
     error::AppError,
-    i18n::fill,
+    i18n::{Catalogue, fill},
     ui::{
         components::{Notice, Problem},
         effect::effect,
@@ -55,7 +55,8 @@ pub fn DeviceList() -> impl IntoView {
             .unwrap_or_default()
             .into_iter()
             .map(|device| {
-                let summary = fill(t.device_summary, &[("agent", &device.user_agent), ("address", &device.ip)]);
+                let summary =
+                    fill(t.device_summary, &[("agent", &agent(t, &device.user_agent)), ("address", &device.ip)]);
                 let seen = fill(t.device_last_active, &[("time", &local_time(&device.last_seen, lang.get().tag()))]);
                 let id = device.id.clone();
                 let navigate = navigate.clone();
@@ -92,6 +93,16 @@ pub fn DeviceList() -> impl IntoView {
     }
 }
 
+/// A device as the server describes it ("Firefox on Linux", "curl", "unknown"), in the reader's
+/// language: the server stores one language-neutral form, and the words around it are the page's.
+pub(super) fn agent(t: &Catalogue, described: &str) -> String {
+    match described.split_once(" on ") {
+        Some((browser, system)) => fill(t.device_agent, &[("browser", browser), ("system", system)]),
+        None if described == "unknown" => t.device_unknown.to_owned(),
+        None => described.to_owned(),
+    }
+}
+
 /// An RFC 3339 instant in the reader's language and time zone ("2026/11/30 15:29:00").
 pub(super) fn local_time(rfc3339: &str, _tag: &str) -> String {
     #[cfg(feature = "hydrate")]
@@ -102,4 +113,19 @@ pub(super) fn local_time(rfc3339: &str, _tag: &str) -> String {
         }
     }
     rfc3339.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agent;
+    use crate::i18n::Locale;
+
+    #[test]
+    fn devices_are_worded_in_the_readers_language() {
+        let (en, zh) = (Locale::En.text(), Locale::ZhCn.text());
+        assert_eq!(agent(en, "Firefox on Linux"), "Firefox on Linux");
+        assert_eq!(agent(zh, "Firefox on Linux"), "Linux 上的 Firefox");
+        assert_eq!(agent(zh, "curl"), "curl");
+        assert_eq!(agent(zh, "unknown"), "未知设备");
+    }
 }

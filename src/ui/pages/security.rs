@@ -1,7 +1,7 @@
 //! `/settings/security`: the account's security log, newest first, so a person can see a login or
 //! a change they did not make.
 
-use super::devices::local_time;
+use super::devices::{agent, local_time};
 use crate::{
     domain::{SecurityEvent, SecurityEventKind},
     error::AppError,
@@ -36,7 +36,7 @@ pub fn SecurityPage() -> impl IntoView {
             .unwrap_or_default()
             .into_iter()
             .map(|event| {
-                let place = fill(t.device_summary, &[("agent", &event.user_agent), ("address", &event.ip)]);
+                let place = fill(t.device_summary, &[("agent", &agent(t, &event.user_agent)), ("address", &event.ip)]);
                 view! {
                     <li class="event" data-kind=event.kind.name()>
                         <div>
