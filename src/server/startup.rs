@@ -4,6 +4,7 @@
 use crate::{
     app::{App, shell},
     i18n::Locale,
+    server::services::security::EventWriter,
     server::{
         assets,
         auth::{password::PasswordHasher, tokens::TokenKeys},
@@ -87,7 +88,9 @@ impl Application {
             hasher.spawn_idle_release(Duration::from_secs(10), Duration::from_secs(30), stop_workers.clone()),
         ];
         let housekeeping_stop = stop_workers.clone();
+        let (events, event_writer) = EventWriter::spawn(pool.clone(), stop_workers.clone());
         let state = AppState {
+            events,
             mail,
             tokens: Arc::new(TokenKeys::from_secret(settings.secret_key.expose().as_bytes())),
             hasher,
@@ -100,6 +103,7 @@ impl Application {
         };
         let mut workers = workers;
         workers.push(crate::server::services::lifecycle::spawn(state.clone(), housekeeping_stop));
+        workers.push(event_writer);
         let listener = TcpListener::bind(leptos_options.site_addr)
             .await
             .with_context(|| format!("could not listen on {}", leptos_options.site_addr))?;

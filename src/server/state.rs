@@ -2,7 +2,7 @@
 
 use crate::server::{
     auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool, email::worker::Wakeup,
-    limits::Limiter,
+    limits::Limiter, services::security::EventWriter,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub limits: Limiter,
     /// Wakes the outbox worker after a mail is queued.
     pub mail: Wakeup,
+    /// Writes the security log's hot-path events in batches.
+    pub events: EventWriter,
     /// Work a request starts and doesn't wait for (queueing a reset mail after the answer): a
     /// clean stop waits for it, so an answered request never loses its mail to a SIGTERM.
     pub background: TaskTracker,

@@ -39,7 +39,8 @@ async fn registration_login_and_confirmation_are_logged_newest_first_with_addres
     let r = app.client.post(app.url("/api/tokens")).basic_auth("ann", Some(PASSWORD)).header("User-Agent", FIREFOX);
     let token = r.send().await.unwrap().json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
 
-    let log = events(&app, &token).await;
+    // The confirmation's row comes through the batching writer, a moment after the answer.
+    let log = events_when(&app, &token, 3).await;
     assert_eq!(kinds(&log), ["login", "confirmed", "login"]);
     assert_eq!(log[0]["user_agent"], "Firefox on Linux");
     assert_eq!(log[0]["ip"], "127.0.0.1");
@@ -155,4 +156,21 @@ async fn unconfirmed_accounts_see_their_log_and_events_older_than_90_days_are_no
 
     assert_eq!(kinds(&events(&app, &token).await), ["login"]);
     assert_eq!(madblog::server::services::security::prune(&app.state.pool).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_burst_of_confirmations_logs_every_one_through_the_batching_writer() {
+    let app = spawn_app().await;
+    let mut sessions = Vec::new();
+    for i in 0..12 {
+        let name = format!("burst{i}");
+        let session = app.registered_user(&name).await;
+        let link = app.confirmation_token(&format!("{name}@example.com")).await;
+        sessions.push((session, link));
+    }
+    let answers = futures::future::join_all(sessions.iter().map(|(s, l)| app.confirm(s, l))).await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    let sql = "SELECT COUNT(*) FROM security_events WHERE kind = 'confirmed'";
+    crate::helpers::wait_for_count(&app.state.pool, sql, 12, Duration::from_secs(10), "confirmation events").await;
+    assert_eq!(crate::helpers::count(&app.state.pool, sql).await, 12, "one row each, none twice");
 }

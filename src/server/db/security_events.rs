@@ -31,6 +31,35 @@ pub async fn insert<'e>(
     Ok(())
 }
 
+/// Appends `events` in one statement (a batch from the event writer).
+///
+/// # Errors
+/// On a database failure; then none of them was written.
+pub async fn insert_many(pool: &super::Pool, events: &[EventRow]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let n = i * 6;
+            format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
+        })
+        .collect();
+    let sql = format!("INSERT INTO security_events (id, user_id, kind, at, ip, user_agent) VALUES {}", rows.join(", "));
+    let mut query = sqlx::query(&sql);
+    for event in events {
+        query = query
+            .bind(&event.id)
+            .bind(&event.user_id)
+            .bind(&event.kind)
+            .bind(event.at)
+            .bind(&event.ip)
+            .bind(&event.user_agent);
+    }
+    query.execute(pool).await?;
+    Ok(())
+}
+
 /// The account's events since `since` (Unix seconds), newest first, at most `limit`.
 ///
 /// # Errors

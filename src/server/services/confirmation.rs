@@ -11,7 +11,6 @@ use crate::{
         email::{self, Budget, MailKind},
         services::{
             codes::{self, Checked, CodePurpose},
-            security,
             session::{CurrentUser, issue_session},
         },
         state::AppState,
@@ -182,8 +181,8 @@ pub async fn confirm_with_code(state: &AppState, user: &CurrentUser, typed: &str
 async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<String, ConfirmError> {
     // One statement, no transaction: confirm is the hottest write, and on SQLite a transaction
     // holds the write lock across its round trips, which cut confirmations per second by two
-    // thirds under load (`bench/http_throughput.py`). The log row follows in a statement of its
-    // own; a crash between the two loses that row, never the confirmation.
+    // thirds under load (`bench/http_throughput.py`). The log row goes through the batching
+    // writer; a crash before it writes loses that row, never the confirmation.
     let Some(row) = users::confirm(&state.pool, &user.row.id, email).await.context("confirming the account")? else {
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
@@ -194,7 +193,7 @@ async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<Str
     };
     // The code is not deleted: a confirmed account's code confirms nothing (the code path checks
     // `confirmed` first), and the housekeeping job forgets it with the expired ones.
-    security::record(&state.pool, &row.id, SecurityEventKind::Confirmed, &user.device).await?;
+    state.events.soon(&row.id, SecurityEventKind::Confirmed, &user.device).await;
     tracing::info!(user_id = %row.id, "account confirmed");
     Ok(issue_session(state, &row, &user.session.id))
 }

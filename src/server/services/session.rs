@@ -168,15 +168,12 @@ pub async fn start_session(state: &AppState, user: &UserRow, device: &Device) ->
     Ok(issue_session(state, user, &session.id))
 }
 
-/// Writes the failed login in the named account's log after the answer has gone: a write only
-/// for names that exist would make the answer to a known name slower than to an unknown one.
+/// Writes the failed login in the named account's log after the answer has gone, through the
+/// batching writer: a write only for names that exist would make the answer to a known name
+/// slower than to an unknown one.
 fn record_failed_login(state: &AppState, user_id: String, device: Device) {
-    let pool = state.pool.clone();
-    state.background.spawn(async move {
-        if let Err(e) = security::record(&pool, &user_id, SecurityEventKind::LoginFailed, &device).await {
-            super::log_unexpected("recording a failed login", &e);
-        }
-    });
+    let events = state.events.clone();
+    state.background.spawn(async move { events.soon(&user_id, SecurityEventKind::LoginFailed, &device).await });
 }
 
 /// A token for session `sid` of `user`, with the account's current session version and
