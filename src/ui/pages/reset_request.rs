@@ -6,10 +6,10 @@ use crate::{
     domain::EmailAddress,
     i18n::Msg,
     ui::{
-        components::{Notice, Problem, SubmitButton, TextField, When, countdown},
+        components::{Notice, Problem, SubmitButton, TextField, When, countdown, outcome},
         focus,
         guard::encode_query_value,
-        locale::{Lang, tr},
+        locale::tr,
     },
 };
 use leptos::prelude::*;
@@ -20,7 +20,6 @@ pub fn ResetRequestPage() -> impl IntoView {
     // Prefilled when a dead reset link sent the reader here (`?email=`).
     let email = RwSignal::new(use_query_map().with_untracked(|q| q.get("email")).unwrap_or_default());
     let local_error = RwSignal::new(None::<Msg>);
-    let lang = Lang::expect();
     let action = ServerAction::<RequestPasswordReset>::new();
 
     let email_error = Signal::derive(move || {
@@ -29,11 +28,7 @@ pub fn ResetRequestPage() -> impl IntoView {
             _ => None,
         })
     });
-    let done = move || match action.value().get() {
-        Some(Ok(message)) => Some(message.text(lang.text()).to_owned()),
-        _ => None,
-    };
-    let failure = Signal::derive(move || action.value().get().and_then(Result::err));
+    let (done, failure) = outcome(action.value());
     let wait = countdown();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -52,16 +47,16 @@ pub fn ResetRequestPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>{tr(|t| t.reset_request_title)}</h1>
-            <Notice kind="success" message=Signal::derive(done)/>
+            <Notice kind="success" message=done/>
             <Problem error=failure form="reset-request-form" wait/>
-            <When when=move || done().is_none()>
+            <When when=move || done.with(Option::is_none)>
                 <p class="muted">{tr(|t| t.reset_request_explain)}</p>
                 <form id="reset-request-form" on:submit=on_submit novalidate>
                     <TextField name="email" label=|t| t.field_email kind="email" value=email error=email_error autocomplete="email"/>
                     <SubmitButton label=|t| t.reset_request_submit busy_label=|t| t.sending pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
                 </form>
             </When>
-            <When when=move || done().is_some()>
+            <When when=move || done.with(Option::is_some)>
                 <p><A href=move || format!("/reset-password?email={}", encode_query_value(&email.get())) attr:class="button primary">
                     {tr(|t| t.reset_request_have_code)}
                 </A></p>
