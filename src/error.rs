@@ -23,6 +23,8 @@ pub enum AppError {
     /// 403: logged in but not allowed.
     Forbidden(Msg),
     NotFound,
+    /// 405: the path exists, the method doesn't.
+    MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
     /// 429; `retry_after` in seconds, also sent as the `Retry-After` header.
@@ -52,12 +54,41 @@ impl AppError {
             Self::Unauthorized => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests { .. } => 429,
             Self::Busy => 503,
             Self::Internal | Self::Transport(_) => 500,
         }
+    }
+
+    /// The status's reason phrase: the `error` every client matches on, in every language.
+    pub fn reason(&self) -> &'static str {
+        match self.status() {
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            413 => "Payload Too Large",
+            415 => "Unsupported Media Type",
+            429 => "Too Many Requests",
+            503 => "Service Unavailable",
+            _ => "Internal Server Error",
+        }
+    }
+
+    /// The body of every error answer, REST and server functions alike: `{error, message}`, with
+    /// `message` in the language of `text` (one per field for a validation error).
+    pub fn body(&self, text: &Catalogue) -> serde_json::Value {
+        let message = match self {
+            Self::Validation(fields) => {
+                fields.iter().map(|(field, msg)| (field.clone(), serde_json::Value::from(msg.text(text)))).collect()
+            }
+            other => serde_json::Value::String(other.message(text)),
+        };
+        serde_json::json!({ "error": self.reason(), "message": message })
     }
 
     /// The message for one field, if this error has one for it.
@@ -76,6 +107,7 @@ impl AppError {
             Self::Malformed { message, detail } => return fill(message.text(text), &[("detail", detail)]),
             Self::Unauthorized => Msg::Unauthorized,
             Self::NotFound => Msg::NotFound,
+            Self::MethodNotAllowed => Msg::MethodNotAllowed,
             Self::PayloadTooLarge => Msg::PayloadTooLarge,
             Self::UnsupportedMediaType => Msg::NotJson,
             Self::TooManyRequests { message, retry_after } => {
@@ -107,8 +139,35 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         match value {
             // Bad arguments are the caller's fault: a 400 with the reason, as for the REST API.
             E::Args(detail) | E::MissingArg(detail) => Self::Malformed { message: Msg::BadArguments, detail },
-            E::Request(msg) | E::Deserialization(msg) | E::Serialization(msg) => Self::Transport(msg),
+            // On the server, a body that can't be read (not UTF-8, cut short) is the caller's
+            // fault too. The body-limit layer reports itself the same way.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(detail) if detail.contains("length limit exceeded") => Self::PayloadTooLarge,
+            #[cfg(feature = "ssr")]
+            E::Deserialization(detail) => Self::Malformed { message: Msg::BadArguments, detail },
+            #[cfg(not(feature = "ssr"))]
+            E::Deserialization(msg) => Self::Transport(msg),
+            E::Request(msg) | E::Serialization(msg) => Self::Transport(msg),
             _ => Self::Internal,
         }
+    }
+
+    /// The REST API's `{error, message}`, plus the typed error under `kind` for the browser: one
+    /// shape for every client, and the UI still gets its field messages.
+    fn ser(&self) -> bytes::Bytes {
+        #[cfg(feature = "ssr")]
+        let text = crate::server::locale::current().text();
+        #[cfg(not(feature = "ssr"))]
+        let text = Locale::En.text();
+        let mut body = self.body(text);
+        body["kind"] = serde_json::to_value(self).unwrap_or_default();
+        serde_json::to_vec(&body).map(bytes::Bytes::from).unwrap_or_default()
+    }
+
+    fn de(data: bytes::Bytes) -> Self {
+        serde_json::from_slice::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|mut body| serde_json::from_value(body["kind"].take()).ok())
+            .unwrap_or_else(|| Self::Transport(String::from_utf8_lossy(&data).chars().take(200).collect()))
     }
 }

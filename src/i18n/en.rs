@@ -193,6 +193,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     field_password_for_delete: "Your password, to delete the account",
     device_agent: "{browser} on {system}",
     device_unknown: "an unknown device",
+    error_method_not_allowed: "This address does not accept that method.",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

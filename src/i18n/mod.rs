@@ -333,6 +333,7 @@ catalogue! {
         field_password_for_delete,
         device_agent,
         device_unknown,
+        error_method_not_allowed,
     }
 }
 
@@ -393,6 +394,7 @@ messages! {
     Validation => error_validation,
     Unauthorized => error_unauthorized,
     NotFound => error_not_found,
+    MethodNotAllowed => error_method_not_allowed,
     PayloadTooLarge => error_payload_too_large,
     NotJson => error_not_json,
     BodyUnreadable => error_body_unreadable,

@@ -193,6 +193,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     field_password_for_delete: "你的密码（用于删除账户）",
     device_agent: "{system} 上的 {browser}",
     device_unknown: "未知设备",
+    error_method_not_allowed: "此地址不接受该请求方法。",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

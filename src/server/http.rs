@@ -30,19 +30,8 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let reason = status.canonical_reason().unwrap_or("Error");
-        let body = match &self {
-            // The seed's shape: just the reason phrase, whatever was wrong.
-            AppError::Unauthorized => serde_json::json!({ "error": reason }),
-            // Only `message` is translated: `error` stays the reason phrase clients match on.
-            AppError::Validation(fields) => {
-                let text = locale::current().text();
-                let fields: serde_json::Map<_, _> =
-                    fields.iter().map(|(field, msg)| (field.clone(), msg.text(text).into())).collect();
-                serde_json::json!({ "error": reason, "message": fields })
-            }
-            other => serde_json::json!({ "error": reason, "message": other.message(locale::current().text()) }),
-        };
+        // Only `message` is translated: `error` stays the reason phrase clients match on.
+        let body = self.body(locale::current().text());
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
@@ -256,7 +245,10 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
     }
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+    if let Some(err) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|mut body| serde_json::from_value::<AppError>(body["kind"].take()).ok())
+    {
         parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let AppError::TooManyRequests { retry_after, .. } = err {
             parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

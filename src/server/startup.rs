@@ -3,6 +3,7 @@
 
 use crate::{
     app::{App, shell},
+    error::AppError,
     i18n::Locale,
     server::services::security::EventWriter,
     server::{
@@ -180,6 +181,8 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .merge(rest::router())
         .merge(assets::bundle_routes(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
+        // After every route, so each of them answers a wrong method with the JSON error.
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // After every route, so each of them notes its name for the request metrics.
         .route_layer(from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -63,10 +63,56 @@ async fn a_streamed_body_over_64_kib_gets_413_too() {
 }
 
 #[tokio::test]
-async fn unknown_routes_and_methods_are_not_500() {
+async fn an_unknown_api_path_gets_a_json_404_not_the_app_shell() {
     let app = spawn_app().await;
-    let get_tokens = app.client.get(app.url("/api/tokens")).send().await.unwrap();
-    assert_eq!(get_tokens.status(), 405);
+    for path in ["/api", "/api/", "/api/no-such-endpoint", "/api/users/me/nothing", "/api/fn/no_such_function"] {
+        for method in [reqwest::Method::GET, reqwest::Method::POST] {
+            let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+            let body = error_body(response, 404).await;
+            assert_eq!(body["error"], "Not Found", "{method} {path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_a_json_405() {
+    let app = spawn_app().await;
+    let cases = [
+        (reqwest::Method::GET, "/api/tokens"),
+        (reqwest::Method::PUT, "/api/users"),
+        (reqwest::Method::GET, "/api/reset-password-request"),
+        (reqwest::Method::DELETE, "/api/confirm/abc"),
+        (reqwest::Method::GET, "/api/fn/login"),
+    ];
+    for (method, path) in cases {
+        let response = app.client.request(method.clone(), app.url(path)).send().await.unwrap();
+        let body = error_body(response, 405).await;
+        assert_eq!(body["error"], "Method Not Allowed", "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_function_body_that_is_not_utf8_gets_400_under_any_content_type() {
+    let app = spawn_app().await;
+    let not_utf8: &[u8] = b"login=\xff\xfe&password=\xc3\x28";
+    for content_type in ["application/x-www-form-urlencoded", "application/json", "text/plain", "application/cbor"] {
+        let response = app
+            .client
+            .post(app.url("/api/fn/login"))
+            .header("content-type", content_type)
+            .body(not_utf8.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let body = error_body(response, 400).await;
+        assert_eq!(body["error"], "Bad Request", "{content_type}");
+        assert!(body["message"].as_str().unwrap().contains("utf-8"), "{content_type}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_pages_get_404() {
+    let app = spawn_app().await;
     let page = app.client.get(app.url("/no/such/page")).send().await.unwrap();
     assert_eq!(page.status(), 404);
 }

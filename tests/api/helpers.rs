@@ -429,11 +429,12 @@ impl TestApp {
 
 pub const PASSWORD: &str = "a sturdy passphrase 42";
 
-/// The body of an error answer, checked for the seed's shape.
+/// The body of an error answer, checked for the seed's shape: `{error, message}`.
 pub async fn error_body(response: Response, status: u16) -> Value {
     assert_eq!(response.status(), status);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"), "errors are JSON");
     let body: Value = response.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
+    assert!(body["message"].is_string() || body["message"].is_object(), "every error says what went wrong: {body}");
     body
 }

@@ -94,7 +94,7 @@ async fn rest_messages_follow_accept_language_and_the_reason_phrase_does_not() {
 }
 
 #[tokio::test]
-async fn server_function_errors_travel_as_keys_the_browser_words_itself() {
+async fn server_function_errors_carry_keys_for_the_browser_and_words_for_other_clients() {
     let app = spawn_app().await;
     let answer = app
         .client
@@ -106,5 +106,7 @@ async fn server_function_errors_travel_as_keys_the_browser_words_itself() {
         .unwrap();
     assert_eq!(answer.status(), 400);
     let body: Value = answer.json().await.unwrap();
-    assert_eq!(body, json!({"Validation": {"username": "username_length"}}));
+    assert_eq!(body["kind"], json!({"Validation": {"username": "username_length"}}));
+    assert_eq!(body["error"], "Bad Request");
+    assert_eq!(body["message"]["username"], Locale::ZhCn.text().username_length, "the same shape as the REST API's");
 }

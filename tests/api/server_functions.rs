@@ -43,7 +43,7 @@ async fn server_function_errors_carry_the_right_status_and_field_messages() {
     let invalid = call(&app, "register", &[("username", "x"), ("email", "nope"), ("password", "short")], None).await;
     assert_eq!(invalid.status(), 400);
     let body: Value = invalid.json().await.unwrap();
-    let fields = &body["Validation"];
+    let fields = &body["kind"]["Validation"];
     assert!(fields["username"].is_string() && fields["email"].is_string() && fields["password"].is_string(), "{body}");
 
     let wrong = call(&app, "login", &[("login", "nobody"), ("password", PASSWORD)], None).await;

@@ -7,12 +7,13 @@ mod password;
 mod sessions;
 
 use crate::{
+    error::AppError,
     i18n::Msg,
     server::{locale, state::AppState},
 };
 use axum::{
     Json, Router,
-    routing::{get, post, put},
+    routing::{any, get, post, put},
 };
 use serde_json::{Value, json};
 
@@ -38,6 +39,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/change-email", post(email::change_email))
         .route("/api/confirm-email-change/{token}", post(email::confirm_email_change))
         .route("/api/revert-email-change/{token}", post(email::revert_email_change))
+        // Any other path under /api is a mistyped endpoint, not a page: JSON, not the app shell.
+        .route("/api", any(unknown_endpoint))
+        .route("/api/", any(unknown_endpoint))
+        .route("/api/{*rest}", any(unknown_endpoint))
+}
+
+async fn unknown_endpoint() -> AppError {
+    AppError::NotFound
 }
 
 /// The seed's success answer: `{"status": "success", "message": …}`, in the request's language.
