@@ -34,6 +34,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = crate::server::assets::stylesheet_href(&options);
     // The browser reads this back to start in the same language (see `ui::locale`).
     let lang = crate::server::locale::current().tag();
+    // The page's policy names the nonce leptos put on this page's inline scripts (a fresh one
+    // per answer), so the header is written here, where the nonce is known.
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        let nonce = leptos::nonce::use_nonce();
+        let policy = crate::server::headers::content_security_policy(nonce.as_deref(), None);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang=lang>

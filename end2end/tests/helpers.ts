@@ -35,8 +35,12 @@ export function pattern(template: string): RegExp {
  * Every test watches the console: an uncaught error, a console error or a warning (leptos reports
  * hydration mismatches as warnings) fails it. The browser's own "Failed to load resource" lines
  * for 4xx answers are expected (wrong passwords, dead links) and skipped.
+ *
+ * And every test watches the Content-Security-Policy: each page of the test's browser reports any
+ * `securitypolicyviolation` (a script, style, connection or frame the policy refused), and one
+ * report fails the test. Tests that provoke a violation on purpose empty the list themselves.
  */
-export const test = base.extend<{ consoleWatch: string[] }>({
+export const test = base.extend<{ consoleWatch: string[]; cspWatch: string[] }>({
   consoleWatch: [
     async ({ page }, use) => {
       const problems: string[] = [];
@@ -49,6 +53,24 @@ export const test = base.extend<{ consoleWatch: string[] }>({
       });
       await use(problems);
       expect(problems, 'console errors or warnings').toEqual([]);
+    },
+    { auto: true },
+  ],
+  cspWatch: [
+    async ({ page }, use) => {
+      const reports: string[] = [];
+      const context = page.context();
+      await context.exposeBinding('__reportCspViolation', ({ page: from }, report: string) => {
+        reports.push(`${from?.url() ?? '?'}: ${report}`);
+      });
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          const report = `${e.effectiveDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber}) ${e.sample}`;
+          (window as unknown as { __reportCspViolation: (r: string) => void }).__reportCspViolation(report);
+        });
+      });
+      await use(reports);
+      expect(reports, 'Content-Security-Policy violations').toEqual([]);
     },
     { auto: true },
   ],

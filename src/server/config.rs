@@ -79,6 +79,9 @@ pub struct Settings {
     /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
     /// original front end). Empty by default: links are then built from `APP_URL` only.
     pub link_allowed_origins: Vec<String>,
+    /// Origins whose pages may call the REST API from a browser (`CORS_ALLOWED_ORIGINS`, e.g. the
+    /// original Vue front end). Empty by default: no CORS at all.
+    pub cors_allowed_origins: Vec<String>,
     /// The outbox worker's retry policy.
     pub mail_max_attempts: i64,
     pub mail_backoff_cap: Duration,
@@ -183,13 +186,8 @@ impl Settings {
         let trusted_proxies =
             TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default(), get("TRUSTED_PROXY_HEADER").as_deref())
                 .context("TRUSTED_PROXIES (or TRUSTED_PROXY_HEADER) is invalid")?;
-        let link_allowed_origins = get("LINK_ALLOWED_ORIGINS")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(|o| parse_origin(o).context("LINK_ALLOWED_ORIGINS must be a comma-separated list of origins"))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let link_allowed_origins = origins(get("LINK_ALLOWED_ORIGINS"), "LINK_ALLOWED_ORIGINS")?;
+        let cors_allowed_origins = origins(get("CORS_ALLOWED_ORIGINS"), "CORS_ALLOWED_ORIGINS")?;
         let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
         let mail_backoff_cap = seconds(get("MAIL_BACKOFF_CAP_SECONDS"), "MAIL_BACKOFF_CAP_SECONDS", 300)?;
         let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
@@ -217,6 +215,7 @@ impl Settings {
             reset_requests_per_ip,
             trusted_proxies,
             link_allowed_origins,
+            cors_allowed_origins,
             mail_max_attempts,
             mail_backoff_cap,
             mail_lease,
@@ -224,6 +223,22 @@ impl Settings {
             data_dir,
         })
     }
+}
+
+/// A comma-separated list of origins. A wildcard is refused: allowing every origin is what this
+/// setting exists to avoid.
+fn origins(value: Option<String>, name: &str) -> anyhow::Result<Vec<String>> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            parse_origin(o).with_context(|| {
+                format!("{name} must be a comma-separated list of origins like https://app.example.com")
+            })
+        })
+        .collect()
 }
 
 /// Development only: a random secret made on first start and kept in `data/`, so sessions survive
@@ -298,7 +313,7 @@ fn parse_origin(url: &str) -> anyhow::Result<String> {
     let url = url.trim().trim_end_matches('/');
     let rest =
         url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).context("scheme must be http or https")?;
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ', '*']) {
         bail!("expected scheme://host[:port]");
     }
     Ok(url.to_ascii_lowercase())

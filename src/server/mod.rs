@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod email;
+pub mod headers;
 pub mod http;
 pub mod limits;
 pub mod locale;

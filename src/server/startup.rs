@@ -16,6 +16,7 @@ use crate::{
             transport::Transport,
             worker::{Wakeup, WorkerConfig},
         },
+        headers,
         http::{
             BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, renew_sessions, resolve_client, server_fn_status,
         },
@@ -177,8 +178,12 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
             get(move |locale: Locale| async move { email::dev_mailbox::page(&dir, locale).await }),
         );
     }
+    let mut api = rest::router();
+    if let Some(cors) = headers::cors(&state.settings.cors_allowed_origins) {
+        api = api.layer(cors);
+    }
     router
-        .merge(rest::router())
+        .merge(api)
         .merge(assets::bundle_routes(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // After every route, so each of them answers a wrong method with the JSON error.
@@ -214,6 +219,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .layer(from_fn_with_state(state.clone(), resolve_client))
         // Reset and confirmation pages carry tokens in their URLs: never send them on as Referer.
         // The others are the usual hardening for pages that embed nothing from elsewhere.
+        .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -2,6 +2,7 @@
 //! when `TEST_DATABASE_URL` is set), driven over HTTP.
 
 mod assets;
+mod browser_policy;
 mod bad_bodies;
 mod cli;
 mod codes;

@@ -43,6 +43,9 @@ pub fn router() -> Router<AppState> {
         .route("/api", any(unknown_endpoint))
         .route("/api/", any(unknown_endpoint))
         .route("/api/{*rest}", any(unknown_endpoint))
+        // Here as well as around the whole app: set before the CORS layer wraps these routes, so
+        // a preflight (OPTIONS, a method no route has) still reaches that layer.
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
 }
 
 async fn unknown_endpoint() -> AppError {
