@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::context::{current_user, device, state},
+    api::context::{client_ip, current_user, device, state},
     server::{
         locale,
         services::{lifecycle, profile, registration, session},
@@ -22,7 +22,7 @@ pub async fn register(username: String, email: String, password: String) -> Resu
         password: Some(password),
         confirm_email_base_url: None,
     };
-    registration::register(&state(), form, locale::current()).await?;
+    registration::register(&state(), client_ip(), form, locale::current()).await?;
     Ok(Msg::Registered)
 }
 

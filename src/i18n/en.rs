@@ -84,7 +84,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     not_found_home: "Back to the home page",
     // Messages that travel in answers (see `Msg`).
     error_validation: "Please correct the highlighted fields.",
-    error_unauthorized: "Please log in again.",
+    error_unauthorized: "Your session has ended, or the login details are wrong. Please log in.",
     error_not_found: "Not found.",
     error_payload_too_large: "The request body is too large.",
     error_not_json: "You must post JSON data (Content-Type: application/json).",
@@ -194,6 +194,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     device_agent: "{browser} on {system}",
     device_unknown: "an unknown device",
     error_method_not_allowed: "This address does not accept that method.",
+    register_throttled: "Too many sign-ups from your network or with this address. Please try again in {minutes} minute(s).",
+    resend_throttled_network: "Too many confirmation emails were asked for from your network. Please try again in {minutes} minute(s).",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -334,6 +334,8 @@ catalogue! {
         device_agent,
         device_unknown,
         error_method_not_allowed,
+        register_throttled,
+        resend_throttled_network,
     }
 }
 
@@ -425,6 +427,8 @@ messages! {
     ConfirmFirst => confirm_first,
     Resent => resent,
     ResendThrottled => resend_throttled,
+    ResendThrottledNetwork => resend_throttled_network,
+    RegisterThrottled => register_throttled,
     ResetRequested => reset_requested,
     ResetThrottled => reset_throttled,
     ResetDone => reset_done,

@@ -84,7 +84,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     not_found_home: "返回首页",
     // Messages that travel in answers (see `Msg`).
     error_validation: "请修改标出的字段。",
-    error_unauthorized: "请重新登录。",
+    error_unauthorized: "会话已结束，或登录信息有误。请重新登录。",
     error_not_found: "未找到。",
     error_payload_too_large: "请求内容太大。",
     error_not_json: "请提交 JSON 数据（Content-Type: application/json）。",
@@ -194,6 +194,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     device_agent: "{system} 上的 {browser}",
     device_unknown: "未知设备",
     error_method_not_allowed: "此地址不接受该请求方法。",
+    register_throttled: "来自你所在网络或使用此地址的注册太多。请在 {minutes} 分钟后重试。",
+    resend_throttled_network: "来自你所在网络的确认邮件请求太多。请在 {minutes} 分钟后重试。",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -74,6 +74,8 @@ pub struct Settings {
     pub housekeeping_every: Duration,
     /// Password-reset requests accepted per client address per 15 minutes (beyond: 429).
     pub reset_requests_per_ip: u32,
+    /// Registrations allowed per client address and hour (`REGISTRATIONS_PER_IP`).
+    pub registrations_per_ip: u32,
     /// Reverse proxies whose forwarded header names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
     /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
@@ -183,6 +185,8 @@ impl Settings {
         let reset_ttl = seconds(get("RESET_TTL_SECONDS"), "RESET_TTL_SECONDS", 3600)?;
         let reset_requests_per_ip = u32::try_from(positive(get("RESET_REQUESTS_PER_IP"), "RESET_REQUESTS_PER_IP", 30)?)
             .context("RESET_REQUESTS_PER_IP is too large")?;
+        let registrations_per_ip = u32::try_from(positive(get("REGISTRATIONS_PER_IP"), "REGISTRATIONS_PER_IP", 20)?)
+            .context("REGISTRATIONS_PER_IP is too large")?;
         let trusted_proxies =
             TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default(), get("TRUSTED_PROXY_HEADER").as_deref())
                 .context("TRUSTED_PROXIES (or TRUSTED_PROXY_HEADER) is invalid")?;
@@ -213,6 +217,7 @@ impl Settings {
             unconfirmed_purge: Duration::from_secs(purge_days * day),
             housekeeping_every,
             reset_requests_per_ip,
+            registrations_per_ip,
             trusted_proxies,
             link_allowed_origins,
             cors_allowed_origins,

@@ -34,6 +34,22 @@ pub const PASSWORD_CHANGE_PER_ACCOUNT: Limit = Limit { name: "password-change", 
 /// Address changes asked for, per account: each one mails a stranger's inbox, maybe.
 pub const EMAIL_CHANGE_PER_ACCOUNT: Limit = Limit { name: "email-change", max: 5, window: Duration::from_secs(3600) };
 
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Registrations per client address (`REGISTRATIONS_PER_IP`): one client can neither fill the
+/// users table nor keep the password hasher busy.
+pub fn registrations_per_address(max: u32) -> Limit {
+    Limit { name: "register-address", max, window: HOUR }
+}
+
+/// Registrations per email address, counted whether or not the address has an account, so being
+/// refused says nothing about who has one: a stranger's address can't be used over and over.
+pub const REGISTRATIONS_PER_EMAIL: Limit = Limit { name: "register-email", max: 3, window: HOUR };
+
+/// Confirmation mails asked for per client address. Each account's mail budget already spaces its
+/// own resends; this caps a client that holds many unconfirmed sessions.
+pub const RESENDS_PER_ADDRESS: Limit = Limit { name: "resend-address", max: 20, window: HOUR };
+
 /// Password-reset requests per client address (`RESET_REQUESTS_PER_IP`): stops one client flooding
 /// inboxes.
 pub fn reset_requests_per_address(max: u32) -> Limit {

@@ -52,7 +52,7 @@ async fn every_failed_login_gets_the_same_401() {
     for response in [wrong_password, unknown_user, empty, no_header, garbage, bearer] {
         assert_eq!(response.status(), 401);
         assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-        assert_eq!(response.json::<Value>().await.unwrap(), json!({"error": "Unauthorized"}));
+        assert_eq!(response.json::<Value>().await.unwrap(), crate::sessions::unauthorized_body());
     }
 }
 

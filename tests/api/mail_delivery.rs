@@ -11,7 +11,7 @@ fn distinct(recipients: Vec<String>) -> HashSet<String> {
 
 #[tokio::test]
 async fn mail_queued_while_smtp_is_down_is_delivered_once_it_is_back() {
-    let mut app = TestAppBuilder::default().smtp_down().spawn().await;
+    let mut app = TestAppBuilder::default().smtp_down().var("REGISTRATIONS_PER_IP", "1000").spawn().await;
 
     // 50 registrations while nothing listens on the SMTP port: all answered at once.
     let registrations = futures::stream::iter(0..50)

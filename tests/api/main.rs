@@ -23,4 +23,5 @@ mod registration;
 mod security_log;
 mod server_functions;
 mod sessions;
+mod signup_limits;
 mod smtp;

@@ -10,7 +10,12 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 
 async fn assert_unauthorized(response: reqwest::Response) {
     assert_eq!(response.status(), 401);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({"error": "Unauthorized"}));
+    assert_eq!(response.json::<Value>().await.unwrap(), unauthorized_body());
+}
+
+/// Every 401 says the same, whatever was wrong.
+pub fn unauthorized_body() -> Value {
+    json!({"error": "Unauthorized", "message": madblog::i18n::Locale::En.text().error_unauthorized})
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use crate::{
     i18n::{Locale, Msg},
     server::{
         db::users,
-        http::{ApiJson, Authenticated, Confirmed},
+        http::{ApiJson, Authenticated, ClientIp, Confirmed},
         services::{
             self, confirmation, lifecycle, profile,
             registration::{self, RegistrationForm},
@@ -29,10 +29,11 @@ use serde_json::{Value, json};
 /// language.
 pub(super) async fn create_user(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     locale: Locale,
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
-    registration::register(&state, form, locale).await?;
+    registration::register(&state, client, form, locale).await?;
     Ok((StatusCode::CREATED, success(Msg::Registered)).into_response())
 }
 

@@ -9,6 +9,7 @@ use crate::{
         config::origin_of,
         db::users,
         email::{self, Budget, MailKind},
+        limits::{self, Refused},
         services::{
             codes::{self, Checked, CodePurpose},
             session::{CurrentUser, issue_session},
@@ -36,6 +37,8 @@ pub enum ResendError {
     AlreadyConfirmed,
     #[error("resend throttled")]
     Throttled { retry_after: u64 },
+    #[error("resend throttled for the client address")]
+    ThrottledNetwork { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -56,6 +59,9 @@ impl From<ResendError> for AppError {
             ResendError::AlreadyConfirmed => AppError::BadRequest(Msg::AlreadyConfirmed),
             ResendError::Throttled { retry_after } => {
                 AppError::TooManyRequests { message: Msg::ResendThrottled, retry_after }
+            }
+            ResendError::ThrottledNetwork { retry_after } => {
+                AppError::TooManyRequests { message: Msg::ResendThrottledNetwork, retry_after }
             }
             ResendError::Unexpected(e) => super::internal_error("resending the confirmation", &e),
         }
@@ -208,11 +214,20 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
         return Err(ResendError::AlreadyConfirmed);
     }
     let row = &user.row;
+    // Before the transaction: a write elsewhere while it reads would make SQLite refuse its own
+    // write later.
+    let client = user.device.ip.to_string();
+    if let Err(Refused { retry_after }) = state.limits.spend(&limits::RESENDS_PER_ADDRESS, &client).await? {
+        return Err(ResendError::ThrottledNetwork { retry_after });
+    }
     // The budget, the new code and the mail in one transaction: a refused resend must not replace
     // the code of the mail before it.
     let mut tx = state.pool.begin().await.context("starting a resend")?;
     let retry_after = email::budget_wait(&mut tx, Budget::OnRequest, MailKind::Confirm, &row.id).await?;
     if retry_after > 0 {
+        drop(tx);
+        // The account's own pace refused it: no mail went out, so the network's count stays.
+        state.limits.give_back(&limits::RESENDS_PER_ADDRESS, &client).await?;
         return Err(ResendError::Throttled { retry_after });
     }
     let context = mail_context(&mut *tx, state, &row.id, &row.username, &row.email, base_url).await?;

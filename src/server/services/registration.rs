@@ -11,13 +11,14 @@ use crate::{
             users::{self, InsertUserError, NewUser},
         },
         email::{self, Budget, Budgeted, MailKind},
+        limits::{self, Refused},
         services::confirmation,
         state::AppState,
     },
 };
 use anyhow::Context;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, net::IpAddr};
 
 /// The raw form, as it arrives from JSON or a server function. Missing fields are `None` and get
 /// the same field message as blank ones.
@@ -35,6 +36,8 @@ pub struct RegistrationForm {
 pub enum RegisterError {
     #[error("invalid registration input")]
     Invalid(BTreeMap<String, Msg>),
+    #[error("registration throttled")]
+    Throttled { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -43,6 +46,9 @@ impl From<RegisterError> for AppError {
     fn from(err: RegisterError) -> Self {
         match err {
             RegisterError::Invalid(fields) => AppError::Validation(fields),
+            RegisterError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::RegisterThrottled, retry_after }
+            }
             RegisterError::Unexpected(e) => super::internal_error("registration", &e),
         }
     }
@@ -53,9 +59,14 @@ impl From<RegisterError> for AppError {
 /// its mail, starting with the confirmation.
 ///
 /// # Errors
-/// `Invalid` with a message per bad field, or for a taken username or address; `Unexpected` when
-/// the database or the hasher fails.
-pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) -> Result<(), RegisterError> {
+/// `Invalid` with a message per bad field, or for a taken username; `Throttled` past the limits per
+/// client address and per email address; `Unexpected` when the database or the hasher fails.
+pub async fn register(
+    state: &AppState,
+    client: IpAddr,
+    form: RegistrationForm,
+    locale: Locale,
+) -> Result<(), RegisterError> {
     let mut fields = BTreeMap::new();
     let username = Username::parse(form.username.as_deref().unwrap_or_default())
         .map_err(|e| fields.insert("username".to_owned(), e.msg()))
@@ -69,6 +80,14 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
     let (Some(username), Some(email), Some(password)) = (username, email, password) else {
         return Err(RegisterError::Invalid(fields));
     };
+    // Before the hash, so a refused attempt costs almost nothing; and for every address alike,
+    // registered or not, so a refusal tells nobody which ones are.
+    let per_address = limits::registrations_per_address(state.settings.registrations_per_ip);
+    for (limit, subject) in [(&per_address, client.to_string()), (&limits::REGISTRATIONS_PER_EMAIL, email.key())] {
+        if let Err(Refused { retry_after }) = state.limits.spend(limit, &subject).await? {
+            return Err(RegisterError::Throttled { retry_after });
+        }
+    }
 
     // Hash first, then insert, whatever the name: the unique keys settle races, and no early exit
     // makes a taken name or address answer faster than a free one.
@@ -108,11 +127,16 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
             tracing::info!(user_id = %id, "account registered");
             Ok(())
         }
-        Err(InsertUserError::UsernameTaken) => Err(username_taken()),
+        Err(InsertUserError::UsernameTaken) => {
+            drop(tx);
+            give_back_email(state, &email).await?;
+            Err(username_taken())
+        }
         Err(InsertUserError::EmailTaken) => {
             drop(tx);
             // A taken username is public anyway (it's a handle); a taken address must not be.
             if users::username_taken(&state.pool, &username.key()).await.context("checking the username")? {
+                give_back_email(state, &email).await?;
                 return Err(username_taken());
             }
             notify_owner(state, &email).await?;
@@ -120,6 +144,12 @@ pub async fn register(state: &AppState, form: RegistrationForm, locale: Locale) 
         }
         Err(InsertUserError::Database(e)) => Err(anyhow::Error::new(e).context("inserting the new account").into()),
     }
+}
+
+/// A taken username is no fault of the address: the person picks another name, and that try
+/// shouldn't count against the address (an answer every address gets alike).
+async fn give_back_email(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
+    state.limits.give_back(&limits::REGISTRATIONS_PER_EMAIL, &email.key()).await
 }
 
 fn username_taken() -> RegisterError {
