@@ -73,7 +73,16 @@ fn valid_local(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"@".contains(c))
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !invisible(c) && !"<>()[]\\,;:\"@".contains(c))
+}
+
+/// Characters that show as nothing, or turn the text around them (zero-width spaces and joiners,
+/// bidirectional overrides, the soft hyphen, the byte-order mark): an address holding one looks
+/// exactly like another account's address.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -108,6 +117,19 @@ impl fmt::Display for EmailAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_make_no_look_alike_address() {
+        for raw in [
+            "ali\u{200b}ce@example.com",
+            "alice\u{202e}@example.com",
+            "\u{feff}alice@example.com",
+            "al\u{ad}ice@example.com",
+        ] {
+            assert_eq!(EmailAddress::parse(raw), Err(EmailAddressError::Invalid), "{raw:?}");
+        }
+        assert!(EmailAddress::parse("alice@ex\u{200d}ample.com").is_err(), "nor a look-alike domain");
+    }
 
     #[test]
     fn trims_and_lowercases_only_the_domain() {

@@ -4,7 +4,7 @@ use crate::i18n::Msg;
 use std::fmt;
 
 /// A password someone chose, checked against the policy (NIST SP 800-63B): 8–128 characters, any
-/// Unicode, no composition rules, not one of the ~100 000 most common passwords.
+/// printable Unicode, no composition rules, not one of the ~100 000 most common passwords.
 ///
 /// It has no `Display` and its `Debug` is redacted, so it can't end up in a log line or an error by
 /// accident. Old passwords typed at login are plain `&str`: the policy only applies to new ones.
@@ -17,6 +17,7 @@ pub enum PasswordError {
     Blank,
     TooShort,
     TooLong,
+    Characters,
     TooCommon,
 }
 
@@ -27,6 +28,7 @@ impl PasswordError {
             Self::Blank => Msg::PasswordBlank,
             Self::TooShort => Msg::PasswordTooShort,
             Self::TooLong => Msg::PasswordTooLong,
+            Self::Characters => Msg::PasswordCharacters,
             Self::TooCommon => Msg::PasswordCommon,
         }
     }
@@ -56,6 +58,11 @@ impl Password {
         }
         if chars > Self::MAX_CHARS {
             return Err(PasswordError::TooLong);
+        }
+        // Control characters can't be typed reliably on every keyboard (a NUL ends the string
+        // in other systems a password may one day pass through): refused rather than kept.
+        if raw.chars().any(char::is_control) {
+            return Err(PasswordError::Characters);
         }
         if is_common(&raw) {
             return Err(PasswordError::TooCommon);
@@ -94,6 +101,13 @@ mod tests {
     fn accepts_long_unusual_passwords_verbatim() {
         let pw = Password::parse("  correct horse battery staple ✓ ".into()).unwrap();
         assert_eq!(pw.expose(), "  correct horse battery staple ✓ ");
+    }
+
+    #[test]
+    fn refuses_control_characters_anywhere() {
+        for raw in ["nul\0inside pw", "tab\tinside pw", "line\r\nbreak pw", "bell\u{7}xxxxxx", "c1\u{85}xxxxxxx"] {
+            assert_eq!(Password::parse(raw.into()), Err(PasswordError::Characters), "{raw:?}");
+        }
     }
 
     #[test]

@@ -90,7 +90,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_not_json: "You must post JSON data (Content-Type: application/json).",
     error_body_unreadable: "Could not read the request body.",
     error_body_empty: "You must post JSON data.",
-    error_json_wrong_type: "The JSON has a field of the wrong type: {detail}.",
+    error_json_wrong_type: "The JSON does not fit this request: {detail}.",
     error_json_invalid: "The body is not valid JSON: {detail}.",
     error_bad_arguments: "Invalid request: {detail}",
     error_busy: "The server is busy. Please try again in a moment.",
@@ -196,6 +196,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_method_not_allowed: "This address does not accept that method.",
     register_throttled: "Too many sign-ups from your network or with this address. Please try again in {minutes} minute(s).",
     resend_throttled_network: "Too many confirmation emails were asked for from your network. Please try again in {minutes} minute(s).",
+    password_characters: "A password can't contain control characters (such as NUL, tabs or line breaks).",
+    error_request_unreadable: "This request could not be read: check its address and its body.",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

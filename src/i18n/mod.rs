@@ -336,6 +336,8 @@ catalogue! {
         error_method_not_allowed,
         register_throttled,
         resend_throttled_network,
+        password_characters,
+        error_request_unreadable,
     }
 }
 
@@ -400,6 +402,7 @@ messages! {
     PayloadTooLarge => error_payload_too_large,
     NotJson => error_not_json,
     BodyUnreadable => error_body_unreadable,
+    RequestUnreadable => error_request_unreadable,
     BodyEmpty => error_body_empty,
     JsonWrongType => error_json_wrong_type,
     JsonInvalid => error_json_invalid,
@@ -416,6 +419,7 @@ messages! {
     PasswordBlank => password_blank,
     PasswordTooShort => password_too_short,
     PasswordTooLong => password_too_long,
+    PasswordCharacters => password_characters,
     PasswordCommon => password_common,
     PasswordsDiffer => passwords_differ,
     EnterLogin => enter_login,

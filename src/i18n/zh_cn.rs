@@ -90,7 +90,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_not_json: "请提交 JSON 数据（Content-Type: application/json）。",
     error_body_unreadable: "无法读取请求内容。",
     error_body_empty: "请提交 JSON 数据。",
-    error_json_wrong_type: "JSON 中有字段的类型不对：{detail}。",
+    error_json_wrong_type: "JSON 与此请求不符：{detail}。",
     error_json_invalid: "请求内容不是有效的 JSON：{detail}。",
     error_bad_arguments: "请求无效：{detail}",
     error_busy: "服务器繁忙，请稍后再试。",
@@ -196,6 +196,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_method_not_allowed: "此地址不接受该请求方法。",
     register_throttled: "来自你所在网络或使用此地址的注册太多。请在 {minutes} 分钟后重试。",
     resend_throttled_network: "来自你所在网络的确认邮件请求太多。请在 {minutes} 分钟后重试。",
+    password_characters: "密码不能包含控制字符（例如 NUL、制表符或换行）。",
+    error_request_unreadable: "无法读取此请求：请检查其地址和内容。",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

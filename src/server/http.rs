@@ -54,7 +54,8 @@ impl IntoResponse for AppError {
 
 /// A JSON request body. Unlike axum's `Json`, every rejection is an `AppError` with the seed's
 /// error shape: 415 without a JSON content type, 413 over [`BODY_LIMIT`], 400 for malformed JSON
-/// or wrong field types.
+/// or wrong field types. The forms it reads deny unknown fields: a misspelt or invented field is
+/// a mistake to report, not to ignore.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -257,16 +258,33 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Turns the plain-text 413 of the body-limit layer (which guards server functions too) into the
-/// JSON error every other answer uses.
-pub async fn json_payload_too_large(response: Response) -> Response {
+/// Middleware: every error under `/api` is JSON in the `{error, message}` shape, including the
+/// plain-text rejections axum and tower write themselves (a path segment that isn't UTF-8, the
+/// body-limit layer's 413). Pages keep their HTML error pages; a plain 413 is JSON anywhere.
+pub async fn json_errors(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let is_api = path == "/api" || path.starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
     let is_json =
         response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        AppError::PayloadTooLarge.into_response()
-    } else {
-        response
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
     }
+    // The rejection's own text is not passed on: it may quote the path, and paths carry tokens.
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ if !is_api => return response,
+        StatusCode::NOT_FOUND => AppError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+        s if s.is_client_error() => AppError::BadRequest(Msg::RequestUnreadable),
+        _ => AppError::Internal,
+    };
+    let mut json = error.into_response();
+    // Keep the status the layer chose (a 400 stays a 400, a 414 a 414), with the JSON body.
+    *json.status_mut() = status;
+    json
 }
 
 #[cfg(test)]

@@ -17,9 +17,7 @@ use crate::{
             worker::{Wakeup, WorkerConfig},
         },
         headers,
-        http::{
-            BODY_LIMIT, ClientIp, json_payload_too_large, redact_path, renew_sessions, resolve_client, server_fn_status,
-        },
+        http::{BODY_LIMIT, ClientIp, json_errors, redact_path, renew_sessions, resolve_client, server_fn_status},
         limits::Limiter,
         locale, metrics, rest,
         state::AppState,
@@ -197,7 +195,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .layer(from_fn(metrics::track_http))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the limit layer, so its early 413 (declared length too big) is rewritten too.
-        .layer(map_response(json_payload_too_large))
+        .layer(from_fn(json_errors))
         .layer(map_response(assets::html_no_cache))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -1,5 +1,5 @@
 use crate::helpers::{PASSWORD, spawn_app};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[tokio::test]
 async fn logging_in_by_username_or_email_in_any_case_returns_a_session_token() {

@@ -43,6 +43,7 @@ pub(super) async fn me(Authenticated(user): Authenticated) -> Json<crate::domain
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct PasswordForm {
     password: Option<String>,
 }
@@ -59,6 +60,7 @@ pub(super) async fn delete_me(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct LanguageForm {
     language: Option<String>,
 }
@@ -111,6 +113,7 @@ pub(super) async fn confirm(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct CodeForm {
     code: Option<String>,
 }
@@ -127,6 +130,7 @@ pub(super) async fn confirm_code(
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ResendForm {
     confirm_email_base_url: Option<String>,
 }

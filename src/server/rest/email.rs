@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ChangeEmailForm {
     password: Option<String>,
     new_email: Option<String>,

@@ -18,8 +18,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ResetRequestForm {
     email: Option<String>,
+    /// The seed's front end sends its link base here too. Accepted so it keeps working, and
+    /// ignored: reset links come from `APP_URL` only (a client-chosen base would let anyone mail
+    /// a victim a live reset link to their own site).
+    #[serde(default, rename = "confirm_email_base_url")]
+    _link_base: Option<serde::de::IgnoredAny>,
 }
 
 /// `POST /api/reset-password-request {email}` → the same 200 whether or not the address has an
@@ -34,6 +40,7 @@ pub(super) async fn reset_password_request(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ResetForm {
     password: Option<String>,
 }
@@ -50,6 +57,7 @@ pub(super) async fn reset_password(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct ResetCodeForm {
     email: Option<String>,
     code: Option<String>,
@@ -69,6 +77,7 @@ pub(super) async fn reset_password_code(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct UpdateForm {
     old_password: Option<String>,
     new_password: Option<String>,

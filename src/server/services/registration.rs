@@ -23,6 +23,7 @@ use std::{collections::BTreeMap, net::IpAddr};
 /// The raw form, as it arrives from JSON or a server function. Missing fields are `None` and get
 /// the same field message as blank ones.
 #[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RegistrationForm {
     pub username: Option<String>,
     pub email: Option<String>,
