@@ -18,7 +18,8 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 pub enum Transport {
     Smtp { pool: Arc<Pool>, from: Mailbox, describe: String },
-    DevMailbox { dir: PathBuf, from: Mailbox },
+    /// `page` is the mailbox's address, for the log.
+    DevMailbox { dir: PathBuf, from: Mailbox, page: String },
 }
 
 /// How long one SMTP conversation may take; shorter than the outbox lease, so a live worker always
@@ -42,7 +43,8 @@ impl Transport {
             if settings.app_env == AppEnv::Production {
                 bail!("MAIL_SERVER must be set in production (mail can't be delivered without it)");
             }
-            return Ok(Self::DevMailbox { dir: settings.data_dir.join("mail"), from });
+            let page = format!("{}/dev/mailbox", settings.app_url);
+            return Ok(Self::DevMailbox { dir: settings.data_dir.join("mail"), from, page });
         };
         let extra_roots = match &mail.ca_file {
             Some(path) => read_certificates(path).with_context(|| format!("MAIL_CA_FILE ({})", path.display()))?,
@@ -86,9 +88,9 @@ impl Transport {
                     .await
                     .map_err(|e| e.to_string().replace(['\r', '\n'], " "))
             }
-            Self::DevMailbox { dir, from } => {
+            Self::DevMailbox { dir, from, page } => {
                 build(mail, from)?;
-                store_in_dev_mailbox(dir, mail).await.map_err(|e| format!("{e:#}"))
+                store_in_dev_mailbox(dir, page, mail).await.map_err(|e| format!("{e:#}"))
             }
         }
     }
@@ -129,7 +131,7 @@ pub struct StoredMail {
     pub date: String,
 }
 
-async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Result<()> {
+async fn store_in_dev_mailbox(dir: &PathBuf, page: &str, mail: &OutboxMail) -> anyhow::Result<()> {
     tokio::fs::create_dir_all(dir).await.with_context(|| format!("could not create {}", dir.display()))?;
     let now = time::OffsetDateTime::now_utc();
     let stored = StoredMail {
@@ -145,11 +147,8 @@ async fn store_in_dev_mailbox(dir: &PathBuf, mail: &OutboxMail) -> anyhow::Resul
     tokio::fs::write(&path, serde_json::to_vec_pretty(&stored)?)
         .await
         .with_context(|| format!("could not write {}", path.display()))?;
-    // Development only, by design: the dev mailbox exists so nobody needs a mail server to follow
-    // a link. (With SMTP configured, and always in production, links are never logged.)
-    for link in links_in(&mail.body_text) {
-        tracing::info!(subject = %mail.subject, "dev mailbox: {link}");
-    }
+    // Where to read it, not what it says: its links carry live tokens, and logs outlive them.
+    tracing::info!(subject = %mail.subject, to = %mask_address(&mail.recipient), "dev mailbox: new mail, read it at {page}");
     Ok(())
 }
 
