@@ -94,6 +94,11 @@ pub struct Settings {
     pub data_dir: PathBuf,
 }
 
+/// Secrets printed in tutorials and templates, the original Madblog's first: anyone who has read
+/// them can sign a session for any account, so they are refused everywhere, development included.
+const PUBLISHED_SECRETS: &[&str] =
+    &["you-will-never-guess", "secret", "changeme", "change-me", "secret-key", "your-secret-key", "supersecret"];
+
 /// The minimum length of `SECRET_KEY` in production: 256 bits of key material for HMAC-SHA256.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -127,6 +132,9 @@ impl Settings {
         let production = app_env == AppEnv::Production;
 
         let secret_key = match get("SECRET_KEY") {
+            Some(key) if PUBLISHED_SECRETS.contains(&key.trim()) => {
+                bail!("SECRET_KEY is a published example value that anyone can sign tokens with: choose a random one")
+            }
             Some(key) if key.len() >= MIN_SECRET_BYTES => Secret::new(key),
             Some(_) if production => {
                 bail!("SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long in production")
@@ -370,6 +378,17 @@ mod tests {
         assert_eq!(parse_origin("https://blog.example.com/").unwrap(), "https://blog.example.com");
         for bad in ["blog.example.com", "https://", "https://x.org/path", "ftp://x.org", "https://evil@x.org"] {
             assert!(parse_origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn published_example_secrets_are_refused_everywhere() {
+        for env in ["development", "production"] {
+            let err =
+                settings(&[("APP_ENV", env), ("APP_URL", "https://x.org"), ("SECRET_KEY", "you-will-never-guess")])
+                    .unwrap_err();
+            assert!(err.to_string().contains("published"), "{env}: {err}");
+            assert!(!err.to_string().contains("you-will-never-guess"), "the message doesn't repeat it");
         }
     }
 

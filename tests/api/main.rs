@@ -2,8 +2,9 @@
 //! when `TEST_DATABASE_URL` is set), driven over HTTP.
 
 mod assets;
-mod browser_policy;
+mod attacks;
 mod bad_bodies;
+mod browser_policy;
 mod cli;
 mod codes;
 mod confirmation;

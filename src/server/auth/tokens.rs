@@ -5,7 +5,8 @@
 //! Each purpose has its own HMAC key, derived from `SECRET_KEY`, and its own `typ` claim, so a token
 //! minted for one purpose fails signature verification for every other one; the `typ` check is a
 //! second, independent lock. The algorithm is pinned to HS256: a token whose header says `none`,
-//! `HS512` or anything else is rejected before any claim is read.
+//! `HS512` or anything else is rejected before any claim is read. A token dated ahead of the clock
+//! (beyond a small skew) is refused too.
 
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -48,7 +49,13 @@ pub enum TokenError {
 /// Claims every purpose carries.
 pub trait Claims: Serialize + DeserializeOwned {
     fn typ(&self) -> &str;
+    /// When the token was issued (seconds since the Unix epoch).
+    fn iat(&self) -> i64;
 }
+
+/// How far ahead of this server's clock a token's `iat` may be: the servers behind one address
+/// share the key but not quite the clock.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
 
 /// The session token: proof of login for `ver`, the user's session version at issue time. Bumping
 /// the version (password change, "log out everywhere") kills every earlier session token.
@@ -69,6 +76,9 @@ impl Claims for SessionClaims {
     fn typ(&self) -> &str {
         &self.typ
     }
+    fn iat(&self) -> i64 {
+        self.iat
+    }
 }
 
 /// The email-confirmation token: valid for one account and one address, so it dies if the address
@@ -85,6 +95,9 @@ pub struct ConfirmClaims {
 impl Claims for ConfirmClaims {
     fn typ(&self) -> &str {
         &self.typ
+    }
+    fn iat(&self) -> i64 {
+        self.iat
     }
 }
 
@@ -109,6 +122,9 @@ impl Claims for ResetClaims {
     fn typ(&self) -> &str {
         &self.typ
     }
+    fn iat(&self) -> i64 {
+        self.iat
+    }
 }
 
 /// The two links of an address change, one claim set, each purpose with its own key: the link
@@ -129,6 +145,9 @@ pub struct AddressClaims {
 impl Claims for AddressClaims {
     fn typ(&self) -> &str {
         &self.typ
+    }
+    fn iat(&self) -> i64 {
+        self.iat
     }
 }
 
@@ -242,6 +261,12 @@ impl TokenKeys {
         if data.claims.typ() != purpose.typ() {
             return Err(TokenError::Invalid);
         }
+        // jsonwebtoken checks `exp` but never `iat`. A token dated ahead of every clock of ours was
+        // not made by us in good order (a leaked key, a server whose clock ran wild), and whatever
+        // reads a token's age (`now - iat`: the session renewal at half-life) would be fooled by it.
+        if data.claims.iat() > now() + MAX_CLOCK_SKEW_SECS {
+            return Err(TokenError::Invalid);
+        }
         Ok(data.claims)
     }
 }
@@ -306,6 +331,30 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &keys().pair(Purpose::Session).encoding).unwrap()
         };
         assert_eq!(keys().verify::<SessionClaims>(Purpose::Session, &relabelled), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_token_issued_ahead_of_the_clock_is_refused_beyond_a_small_skew() {
+        let keys = keys();
+        let issued_at = |iat: i64| SessionClaims { iat, exp: iat + 60, ..claims(60) };
+        let ahead = |secs: i64| keys.sign(Purpose::Session, &issued_at(now() + secs));
+        assert!(keys.verify::<SessionClaims>(Purpose::Session, &ahead(30)).is_ok(), "within the skew");
+        for secs in [MAX_CLOCK_SKEW_SECS + 60, 10 * 365 * 24 * 3600] {
+            assert_eq!(
+                keys.verify::<SessionClaims>(Purpose::Session, &ahead(secs)),
+                Err(TokenError::Invalid),
+                "{secs}"
+            );
+        }
+        let link = ConfirmClaims {
+            sub: "4b1f0a4e-0000-4000-8000-000000000000".into(),
+            email: "ann@example.com".into(),
+            typ: "confirm".into(),
+            iat: now() + 10 * 365 * 24 * 3600,
+            exp: now() + 10 * 365 * 24 * 3600 + 60,
+        };
+        let token = keys.sign(Purpose::Confirm, &link);
+        assert_eq!(keys.verify::<ConfirmClaims>(Purpose::Confirm, &token), Err(TokenError::Invalid));
     }
 
     #[test]

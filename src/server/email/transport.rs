@@ -17,9 +17,17 @@ use rustls::pki_types::{CertificateDer, pem::PemObject};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 pub enum Transport {
-    Smtp { pool: Arc<Pool>, from: Mailbox, describe: String },
+    Smtp {
+        pool: Arc<Pool>,
+        from: Mailbox,
+        describe: String,
+    },
     /// `page` is the mailbox's address, for the log.
-    DevMailbox { dir: PathBuf, from: Mailbox, page: String },
+    DevMailbox {
+        dir: PathBuf,
+        from: Mailbox,
+        page: String,
+    },
 }
 
 /// How long one SMTP conversation may take; shorter than the outbox lease, so a live worker always

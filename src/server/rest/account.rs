@@ -92,6 +92,8 @@ pub(super) async fn user(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    // Not a UUID: no account, and nothing to ask the database.
+    let id = crate::domain::UserId::parse(&id).map_err(|_| AppError::NotFound)?.to_string();
     let row = users::find_by_id(&state.pool, &id)
         .await
         .map_err(|e| crate::server::services::internal_error("loading a profile", &e.into()))?;

@@ -128,6 +128,11 @@ impl From<EndSessionError> for AppError {
 /// # Errors
 /// `NotFound` unless the account has a session with that id.
 pub async fn end(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), EndSessionError> {
+    // Session ids are UUIDs: anything else names no session, and never reaches the database
+    // (PostgreSQL refuses a NUL in text outright).
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(EndSessionError::NotFound);
+    }
     let mut tx = state.pool.begin().await.context("starting to end a session")?;
     if !sessions::delete(&mut *tx, &user.row.id, id).await.context("ending the session")? {
         return Err(EndSessionError::NotFound);
