@@ -147,8 +147,18 @@ impl Target {
 
     /// A REST call with `body` as the raw bytes and `content_type` (none when `None`).
     async fn rest(&self, endpoint: &Rest, content_type: Option<&str>, body: Option<Vec<u8>>) -> Response {
-        let mut request = self.app.client.request(endpoint.method.clone(), self.app.url(endpoint.path));
-        if let Some(session) = self.session(endpoint.auth) {
+        let request = self.app.client.request(endpoint.method.clone(), self.app.url(endpoint.path));
+        self.send(request, endpoint.auth, content_type, body).await
+    }
+
+    async fn send(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        auth: Auth,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Response {
+        if let Some(session) = self.session(auth) {
             request = request.bearer_auth(session);
         }
         if let Some(content_type) = content_type {
@@ -165,17 +175,8 @@ impl Target {
     }
 
     async fn server_fn(&self, function: &ServerFn, content_type: Option<&str>, body: Option<Vec<u8>>) -> Response {
-        let mut request = self.app.client.post(self.app.url(&format!("/api/fn/{}", function.name)));
-        if let Some(session) = self.session(function.auth) {
-            request = request.bearer_auth(session);
-        }
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        if let Some(body) = body {
-            request = request.body(body);
-        }
-        request.send().await.unwrap()
+        let request = self.app.client.post(self.app.url(&format!("/api/fn/{}", function.name)));
+        self.send(request, function.auth, content_type, body).await
     }
 
     async fn server_fn_form(&self, function: &ServerFn, args: &[(String, String)]) -> Response {

@@ -184,6 +184,17 @@ impl Range {
         answers
     }
 
+    /// Presents every attempt and checks that each was refused with the right answer, that
+    /// nothing changed, and that genuine tokens still work (or a refusal for some other reason
+    /// would pass for this one).
+    async fn refuses_all(&self, attempts: Vec<Attempt>) {
+        let before = self.state().await;
+        let answers = self.present_all(attempts).await;
+        assert_refused(answers).await;
+        assert_eq!(self.state().await, before, "an attempt changed something");
+        self.assert_genuine_tokens_still_work().await;
+    }
+
     async fn state(&self) -> RangeState {
         let unconfirmed = account_state(&self.app, &self.unconfirmed.id).await;
         (unconfirmed, account_state(&self.app, &self.confirmed.id).await, mails_queued(&self.app).await)
@@ -345,13 +356,7 @@ mod headers {
                 made
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -365,13 +370,7 @@ mod headers {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -389,13 +388,7 @@ mod headers {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -413,13 +406,7 @@ mod headers {
                     .collect()
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -436,13 +423,7 @@ mod headers {
                     .collect()
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -459,13 +440,7 @@ mod headers {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 }
 
@@ -491,13 +466,7 @@ mod shape {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -633,13 +602,7 @@ mod shape {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -662,13 +625,7 @@ mod shape {
                 ]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 }
 
@@ -708,13 +665,7 @@ mod issued_ahead {
                 vec![("issued ten years ahead".into(), sign(key, Algorithm::HS256, &claims))]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 }
 
@@ -733,13 +684,7 @@ mod default_secret {
                 )]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
@@ -754,13 +699,7 @@ mod default_secret {
                 )]
             })
             .await;
-        let before = range.state().await;
-
-        let answers = range.present_all(attempts).await;
-
-        assert_refused(answers).await;
-        assert_eq!(range.state().await, before);
-        range.assert_genuine_tokens_still_work().await;
+        range.refuses_all(attempts).await;
     }
 
     #[tokio::test]
