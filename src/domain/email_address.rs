@@ -33,7 +33,9 @@ impl EmailAddress {
     /// part and a domain of dot-separated labels ending in an alphabetic top-level label.
     pub fn parse(raw: &str) -> Result<Self, EmailAddressError> {
         let (local, domain) = split_valid(raw)?;
-        Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        // The rules admit only ASCII capitals in a domain (see `domain_char`), so lower-casing
+        // ASCII is the whole of it, and what is stored passes the same rules again.
+        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
 
     /// Whether [`EmailAddress::parse`] accepts `raw`, and if not, with which error: the same rules,
@@ -98,8 +100,22 @@ fn valid_domain(domain: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(domain_char)
         })
+}
+
+/// A letter, digit or hyphen; beyond ASCII, only one that is already its own lower case. A capital
+/// like `İ` or `Ⱥ` lower-cases to something longer or to a combining mark, which would no longer
+/// pass these rules once stored: refused as typed, rather than accepted and then broken.
+fn domain_char(c: char) -> bool {
+    c == '-'
+        || c.is_ascii_alphanumeric()
+        || (!c.is_ascii() && c.is_alphanumeric() && !c.is_uppercase() && !titlecase(c))
+}
+
+/// The titlecase letters (Unicode category Lt), which lower-case without being upper case.
+fn titlecase(c: char) -> bool {
+    matches!(c, '\u{1c5}' | '\u{1c8}' | '\u{1cb}' | '\u{1f2}' | '\u{1f88}'..='\u{1f8f}' | '\u{1f98}'..='\u{1f9f}' | '\u{1fa8}'..='\u{1faf}' | '\u{1fbc}' | '\u{1fcc}' | '\u{1ffc}')
 }
 
 impl AsRef<str> for EmailAddress {
@@ -129,6 +145,16 @@ mod tests {
             assert_eq!(EmailAddress::parse(raw), Err(EmailAddressError::Invalid), "{raw:?}");
         }
         assert!(EmailAddress::parse("alice@ex\u{200d}ample.com").is_err(), "nor a look-alike domain");
+    }
+
+    #[test]
+    fn a_domain_capital_beyond_ascii_is_refused_not_stored_broken() {
+        for raw in ["a@İ.com", "x@ȺȺȺ.com", "Bob@İSTANBUL.COM", "x@ǅ.ǅǅ", "kim@STRAẞE.de"] {
+            assert_eq!(EmailAddress::parse(raw), Err(EmailAddressError::Invalid), "{raw:?}");
+        }
+        let idn = EmailAddress::parse("Ann@bücher.DE").unwrap();
+        assert_eq!(idn.as_ref(), "Ann@bücher.de");
+        assert_eq!(EmailAddress::parse(idn.as_ref()), Ok(idn));
     }
 
     #[test]
