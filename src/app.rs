@@ -39,9 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         let nonce = leptos::nonce::use_nonce();
         let policy = crate::server::headers::content_security_policy(nonce.as_deref(), None);
-        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
     }
     view! {
         <!DOCTYPE html>

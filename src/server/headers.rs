@@ -18,7 +18,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// The policy for an HTML answer. `script_nonce` is the nonce of the page's inline scripts (pages
 /// rendered by leptos have one; other HTML has no script at all); `style_nonce` allows one inline
 /// `<style>` (the dev mailbox), since the app's own styles are a file.
-pub fn content_security_policy(script_nonce: Option<&str>, style_nonce: Option<&str>) -> String {
+pub fn content_security_policy(script_nonce: Option<&str>, style_nonce: Option<&str>) -> HeaderValue {
     let script = match script_nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'none'".to_owned(),
@@ -30,7 +30,7 @@ pub fn content_security_policy(script_nonce: Option<&str>, style_nonce: Option<&
     // `cargo leptos watch` reloads the page over a websocket on its own port.
     let connect =
         if std::env::var_os("LEPTOS_WATCH").is_some() { "connect-src 'self' ws:" } else { "connect-src 'self'" };
-    [
+    let policy = [
         "default-src 'self'",
         &script,
         &style,
@@ -42,7 +42,9 @@ pub fn content_security_policy(script_nonce: Option<&str>, style_nonce: Option<&
         "frame-ancestors 'none'",
         "form-action 'self'",
     ]
-    .join("; ")
+    .join("; ");
+    // Nonces are base64url (ours, and leptos'): the policy is plain ASCII.
+    HeaderValue::from_str(&policy).expect("the policy is ASCII")
 }
 
 /// A fresh nonce for one answer: 128 random bits, base64url.
@@ -69,8 +71,7 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     let headers = response.headers_mut();
     let is_html = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let policy = content_security_policy(None, None);
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&policy).expect("the policy is ASCII"));
+        headers.insert(header::CONTENT_SECURITY_POLICY, content_security_policy(None, None));
     }
     headers.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
     headers.insert(HeaderName::from_static("permissions-policy"), HeaderValue::from_static(PERMISSIONS_POLICY));
@@ -112,6 +113,7 @@ mod tests {
     #[test]
     fn a_page_policy_allows_only_our_scripts_and_never_inline_ones() {
         let policy = content_security_policy(Some("abc"), None);
+        let policy = policy.to_str().unwrap();
         assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"), "{policy}");
         assert!(!policy.contains("unsafe-inline") && !policy.contains("'unsafe-eval'"), "{policy}");
         for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
@@ -123,6 +125,7 @@ mod tests {
     #[test]
     fn html_without_a_nonce_may_run_no_script() {
         let policy = content_security_policy(None, Some("s"));
+        let policy = policy.to_str().unwrap();
         assert!(policy.contains("script-src 'none'") && policy.contains("style-src 'self' 'nonce-s'"), "{policy}");
     }
 

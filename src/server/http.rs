@@ -258,6 +258,11 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// The answer to a method no route has: the same JSON 405 from every router.
+pub async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
 /// Middleware: every error under `/api` is JSON in the `{error, message}` shape, including the
 /// plain-text rejections axum and tower write themselves (a path segment that isn't UTF-8, the
 /// body-limit layer's 413). Pages keep their HTML error pages; a plain 413 is JSON anywhere.

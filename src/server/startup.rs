@@ -3,7 +3,6 @@
 
 use crate::{
     app::{App, shell},
-    error::AppError,
     i18n::Locale,
     server::services::security::EventWriter,
     server::{
@@ -17,7 +16,10 @@ use crate::{
             worker::{Wakeup, WorkerConfig},
         },
         headers,
-        http::{BODY_LIMIT, ClientIp, json_errors, redact_path, renew_sessions, resolve_client, server_fn_status},
+        http::{
+            BODY_LIMIT, ClientIp, json_errors, method_not_allowed, redact_path, renew_sessions, resolve_client,
+            server_fn_status,
+        },
         limits::Limiter,
         locale, metrics, rest,
         state::AppState,
@@ -185,7 +187,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .merge(assets::bundle_routes(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(leptos_options.clone()))
         // After every route, so each of them answers a wrong method with the JSON error.
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .method_not_allowed_fallback(method_not_allowed)
         // After every route, so each of them notes its name for the request metrics.
         .route_layer(from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

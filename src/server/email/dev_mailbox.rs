@@ -5,7 +5,7 @@
 use super::transport::{StoredMail, links_in};
 use crate::i18n::{Locale, fill};
 use axum::{
-    http::{HeaderValue, header},
+    http::header,
     response::{Html, IntoResponse, Response},
 };
 use std::path::Path;
@@ -58,9 +58,7 @@ h2{{font-size:1.1rem;margin:0}} .meta{{color:#5d6675;font-size:.9rem}} pre{{whit
 </head><body><h1>{title}</h1><p class="meta">{note}</p>{body}</body></html>"#
     ));
     let mut response = html.into_response();
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
-    }
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     response
 }
 
