@@ -4,6 +4,8 @@
 mod code;
 mod email_address;
 mod password;
+#[cfg(test)]
+mod proptests;
 mod security;
 pub mod session;
 mod user;
