@@ -210,6 +210,20 @@ impl SmtpSink {
         }
     }
 
+    /// Waits (up to `timeout`) until `count` different addresses have mail; returns every
+    /// recipient, repeats included. Redelivered mail (at least once, after a crash) counts once.
+    pub async fn wait_for_distinct_recipients(&self, count: usize, timeout: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.recipients();
+            let distinct: std::collections::HashSet<&String> = got.iter().collect();
+            if distinct.len() >= count || tokio::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits (up to 20 s) for a mail to `recipient` whose subject starts with `subject`; the newest.
     pub async fn wait_for_subject(&self, recipient: &str, subject: &str) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
