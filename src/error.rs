@@ -91,6 +91,12 @@ impl AppError {
         serde_json::json!({ "error": self.reason(), "message": message })
     }
 
+    /// The typed error in a server function's error body (see `ser`), if that is what `body` is.
+    pub fn from_wire(body: &[u8]) -> Option<Self> {
+        let mut body = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+        serde_json::from_value(body["kind"].take()).ok()
+    }
+
     /// The message for one field, if this error has one for it.
     pub fn field_message(&self, field: &str) -> Option<Msg> {
         match self {
@@ -165,9 +171,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     }
 
     fn de(data: bytes::Bytes) -> Self {
-        serde_json::from_slice::<serde_json::Value>(&data)
-            .ok()
-            .and_then(|mut body| serde_json::from_value(body["kind"].take()).ok())
+        Self::from_wire(&data)
             .unwrap_or_else(|| Self::Transport(String::from_utf8_lossy(&data).chars().take(200).collect()))
     }
 }

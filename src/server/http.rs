@@ -246,10 +246,7 @@ pub async fn server_fn_status(request: Request, next: axum::middleware::Next) ->
     }
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
-    if let Some(err) = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|mut body| serde_json::from_value::<AppError>(body["kind"].take()).ok())
-    {
+    if let Some(err) = AppError::from_wire(&bytes) {
         parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let AppError::TooManyRequests { retry_after, .. } = err {
             parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
