@@ -26,6 +26,17 @@ for db in $(pg "SELECT datname FROM pg_database WHERE datname LIKE 'madblog\_tes
 done
 export TEST_POSTGRES_URL="postgres://madblog_test:madblog_test@127.0.0.1:5432/postgres"
 
+# A full disk or a stopped PostgreSQL fails every test after it, and the tests' own output can't
+# say so: when a step fails, show both.
+on_failure() {
+  echo "--- when the step failed: disk, PostgreSQL, the end of its log ---" >&2
+  df -h "$ROOT" /var/lib/postgresql /tmp >&2 2>/dev/null || true
+  pg_lsclusters >&2 2>/dev/null || true
+  tail -n 15 /var/log/postgresql/postgresql-"$PG_VERSION"-main.log >&2 2>/dev/null || true
+}
+trap on_failure ERR
+say "disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free"
+
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -43,10 +54,6 @@ cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warn
 say "unit and integration tests on SQLite"
 cargo test --features ssr
 
-# Its own nightly build (fuzz/target): about 8 minutes cold on 2 cores, 4 when the app changed.
-say "fuzzing: each target for 30 s"
-./scripts/fuzz.sh 30
-
 say "integration tests on PostgreSQL"
 TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api
 
@@ -55,5 +62,10 @@ TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api mult
 
 say "end-to-end tests in Chromium"
 MADBLOG_BIN="$ROOT/target/debug/madblog" npx playwright test -c end2end/playwright.config.ts
+
+# Last: its own nightly build (fuzz/target) takes about 8 minutes cold on 2 cores (4 when the app
+# changed) and 5 GB of disk, which the database tests above then don't have to share.
+say "fuzzing: each target for 30 s"
+./scripts/fuzz.sh 30
 
 say "all checks and tests passed"
