@@ -12,6 +12,7 @@ pub mod http;
 pub mod limits;
 pub mod locale;
 pub mod metrics;
+pub mod network;
 pub mod proxy;
 pub mod rest;
 pub mod services;
