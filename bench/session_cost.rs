@@ -59,6 +59,8 @@ async fn measure(label: &str, pool: &db::Pool) -> anyhow::Result<()> {
             last_seen: 1,
             ip: "127.0.0.1".into(),
             user_agent: "bench".into(),
+            generation: 0,
+            generation_used_at: 1,
         };
         sessions::insert(&mut *tx, &row).await?;
     }

@@ -7,8 +7,33 @@ import * as fs from 'node:fs';
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
+// A second server whose session tokens rotate every few seconds (sessions.spec.ts).
+const rotatingPort = port + 50;
+const ROTATING_URL = `http://127.0.0.1:${rotatingPort}`;
 const root = path.resolve(__dirname, '..');
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'madblog-e2e-'));
+const bin = process.env.MADBLOG_BIN ?? path.join(root, 'target/debug/madblog');
+
+function server(at: number, url: string, env: Record<string, string> = {}) {
+  return {
+    command: bin,
+    cwd: root,
+    url: `${url}/healthz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      APP_ENV: 'development',
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'madblog-e2e-')),
+      LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
+      APP_URL: url,
+      RUST_LOG: process.env.RUST_LOG ?? 'info,sqlx=warn',
+      // Every test registers from 127.0.0.1: the per-address limit is the API tests' subject.
+      REGISTRATIONS_PER_IP: '100000',
+      ...env,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -31,22 +56,10 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     },
   },
-  webServer: {
-    command: process.env.MADBLOG_BIN ?? path.join(root, 'target/debug/madblog'),
-    cwd: root,
-    url: `${baseURL}/healthz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      APP_ENV: 'development',
-      DATA_DIR: dataDir,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      APP_URL: baseURL,
-      RUST_LOG: process.env.RUST_LOG ?? 'info,sqlx=warn',
-      // Every test registers from 127.0.0.1: the per-address limit is the API tests' subject.
-      REGISTRATIONS_PER_IP: '100000',
-    },
-  },
+  webServer: [
+    server(port, baseURL),
+    // Tokens rotate past 2 s, and the previous generation is good for 3 s after the next one's
+    // first use: a test can outwait both in seconds, where the defaults take minutes.
+    server(rotatingPort, ROTATING_URL, { SESSION_TTL_SECONDS: '4', SESSION_REUSE_GRACE_SECONDS: '3' }),
+  ],
 });

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
     // without making the hydrated page differ from the server's.
     effect(move || {
         session.load();
+        session.follow_other_tabs();
         lang.restore();
         hydrated.set(true);
     });

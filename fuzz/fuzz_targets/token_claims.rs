@@ -1,10 +1,11 @@
-//! Fuzzes what `TokenKeys::verify` does behind the signature check: the input is a header and a
-//! payload (split at the first 0 byte; no 0 byte means the usual HS256 header) that the fuzzer
-//! signs itself with the key of a purpose it picks (the first byte). A token is accepted (or found
-//! expired) only for the purpose whose key signed it and only with an `HS256` header; accepted
-//! claims have that purpose's `typ`, an `exp` not yet past, an `iat` not beyond the allowed clock
-//! skew, a `sub`, and are exactly what serde reads from the payload as the purpose's claim type;
-//! under a key made at random when the process starts, every token is `Invalid`.
+//! Fuzzes what `TokenKeys::verify` (and `verify_session`) does behind the signature check: the
+//! input is a header and a payload (split at the first 0 byte; no 0 byte means the usual HS256
+//! header) that the fuzzer signs itself with the key of a purpose it picks (the first byte). A
+//! token is accepted (or found expired) only for the purpose whose key signed it and only with an
+//! `HS256` header; accepted claims have that purpose's `typ`, an `exp` not yet past (but a session
+//! token from before rotation, without `gen`, whose session row decides), an `iat` not beyond the
+//! allowed clock skew, a `sub`, and are exactly what serde reads from the payload as the purpose's
+//! claim type; under a key made at random when the process starts, every token is `Invalid`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

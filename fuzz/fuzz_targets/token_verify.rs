@@ -1,9 +1,11 @@
-//! Fuzzes `TokenKeys::verify` for every purpose, with the claim type the app uses for it, on any
-//! string: under a key made at random when the process starts every input is `Invalid`; under the
-//! corpus key a token is accepted (or found expired) only when our own HMAC says it is signed with
-//! that purpose's key, so for at most one purpose, with that purpose's `typ`, an `exp` not yet past,
-//! an `iat` not beyond the allowed clock skew and claims that are exactly its payload; every answer,
-//! even for megabytes, comes within a second.
+//! Fuzzes `TokenKeys::verify` for every purpose (`verify_session` for sessions, as the app does),
+//! with the claim type the app uses for it, on any string: under a key made at random when the
+//! process starts every input is `Invalid`; under the corpus key a token is accepted (or found
+//! expired) only when our own HMAC says it is signed with that purpose's key, so for at most one
+//! purpose, with that purpose's `typ`, an `exp` not yet past (but a session token from before
+//! rotation, without `gen`, whose session row decides), an `iat` not beyond the allowed clock skew
+//! and claims that are exactly its payload; every answer, even for megabytes, comes within a
+//! second.
 //!
 //! Inputs starting with 0xFF 0xFE are the rest repeated to over 1 MiB: bounded time for huge
 //! tokens, without the fuzzer having to grow inputs that large.

@@ -59,6 +59,7 @@ pub fn sign_sample(keys: &TokenKeys, purpose: Purpose, iat: i64, exp: i64) -> (S
         "name": "ann",
         "confirmed": true,
         "ver": 2,
+        "gen": 1,
         "email": "ann@example.org",
         "pwd": "m1lVxGk2dQ5vKoGq8JmH3w",
         "ev": 3,
@@ -114,14 +115,18 @@ pub struct Accepted {
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
+    /// Whether `exp` is an end the verifier must keep: always, but for a session token from
+    /// before rotation (no `gen`), whose `exp` was its own and whose session row decides.
+    pub exp_binds: bool,
 }
 
 impl Accepted {
     /// What every accepted token must be, whatever the input: of `purpose`'s `typ`, not expired
-    /// at `issued_before` (taken before verifying), and not issued beyond the allowed clock skew.
+    /// at `issued_before` (taken before verifying) unless its `exp` doesn't bind, and not issued
+    /// beyond the allowed clock skew.
     pub fn assert_fit_for(&self, purpose: Purpose, issued_before: i64) {
         assert_eq!(self.typ, purpose.typ());
-        assert!(self.exp >= issued_before, "{purpose:?} accepted an expired token: {self:?}");
+        assert!(!self.exp_binds || self.exp >= issued_before, "{purpose:?} accepted an expired token: {self:?}");
         assert!(
             self.iat <= now() + madblog::server::auth::tokens::MAX_CLOCK_SKEW_SECS,
             "{purpose:?} accepted a token from the future: {self:?}"
@@ -129,12 +134,18 @@ impl Accepted {
     }
 }
 
-/// Verifies `token` for `purpose` with the claim type the app uses for it. When it is accepted,
-/// also checks that the claims are exactly the payload's JSON read as that type, so the verifier
-/// neither invents nor drops a claim.
+/// Verifies `token` for `purpose` as the app does (sessions through `verify_session`, the rest
+/// with the claim type the app uses for them). When it is accepted, also checks that the claims
+/// are exactly the payload's JSON read as that type, so the verifier neither invents nor drops a
+/// claim.
 pub fn verify_as(keys: &TokenKeys, purpose: Purpose, token: &str) -> Result<Accepted, TokenError> {
     match purpose {
-        Purpose::Session => verify_typed::<SessionClaims>(keys, purpose, token),
+        Purpose::Session => {
+            let claims = keys.verify_session(token)?;
+            let exp_binds = claims.generation.is_some();
+            let accepted = checked_against_payload(claims, token);
+            Ok(Accepted { exp_binds, ..accepted })
+        }
         Purpose::Confirm => verify_typed::<ConfirmClaims>(keys, purpose, token),
         Purpose::Reset => verify_typed::<ResetClaims>(keys, purpose, token),
         Purpose::EmailChange | Purpose::EmailRevert => verify_typed::<AddressClaims>(keys, purpose, token),
@@ -146,18 +157,22 @@ fn verify_typed<C: Claims + PartialEq + Debug>(
     purpose: Purpose,
     token: &str,
 ) -> Result<Accepted, TokenError> {
-    let claims = keys.verify::<C>(purpose, token)?;
+    Ok(checked_against_payload(keys.verify::<C>(purpose, token)?, token))
+}
+
+fn checked_against_payload<C: Claims + PartialEq + Debug>(claims: C, token: &str) -> Accepted {
     let payload = token.split('.').nth(1).and_then(|part| B64.decode(part).ok()).expect("an accepted token's payload");
     let from_payload: C = serde_json::from_slice(&payload).expect("an accepted token's payload reads as its claims");
     assert_eq!(claims, from_payload, "the verifier's claims differ from the payload's");
     let json = serde_json::to_value(&claims).expect("claims serialise");
     let int = |name: &str| json[name].as_i64().unwrap_or_else(|| panic!("accepted claims without an integer {name}"));
-    Ok(Accepted {
+    Accepted {
         typ: claims.typ().to_owned(),
         sub: json["sub"].as_str().expect("accepted claims without a sub").to_owned(),
         iat: int("iat"),
         exp: int("exp"),
-    })
+        exp_binds: true,
+    }
 }
 
 /// Seconds since the Unix epoch, as the verifier's clock reads it.

@@ -208,9 +208,16 @@ proptest! {
         name in any::<String>(),
         confirmed in any::<bool>(),
         exp in any::<i64>(),
+        sid in any::<String>(),
+        generation in any::<i64>(),
     ) {
-        let token = token_with(&serde_json::json!({ "sub": sub, "name": name, "confirmed": confirmed, "exp": exp, "ver": 1 }));
-        prop_assert_eq!(SessionInfo::decode_unverified(&token), Some(SessionInfo { sub: sub.clone(), name, confirmed, exp }));
+        let token = token_with(&serde_json::json!({
+            "sub": sub, "sid": sid, "name": name, "confirmed": confirmed, "exp": exp, "ver": 1, "gen": generation,
+        }));
+        prop_assert_eq!(
+            SessionInfo::decode_unverified(&token),
+            Some(SessionInfo { sub: sub.clone(), name, confirmed, sid, generation })
+        );
         let link = token_with(&serde_json::json!({ "sub": "u1", "email": sub }));
         prop_assert_eq!(decode_unverified::<ResetLinkInfo>(&link), Some(ResetLinkInfo { email: sub.clone() }));
     }

@@ -21,10 +21,13 @@ pub enum SecurityEventKind {
     SessionRevoked,
     /// The address was confirmed (by link or by code).
     Confirmed,
+    /// A session token was used after a newer one of the same session: two parties held the
+    /// session (one copied its token), so it was ended.
+    TokenReuse,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Login,
         Self::LoginFailed,
         Self::Logout,
@@ -36,6 +39,7 @@ impl SecurityEventKind {
         Self::EmailChangeReverted,
         Self::SessionRevoked,
         Self::Confirmed,
+        Self::TokenReuse,
     ];
 
     /// The name stored in `security_events.kind` and sent on the wire.
@@ -52,6 +56,7 @@ impl SecurityEventKind {
             Self::EmailChangeReverted => "email_change_reverted",
             Self::SessionRevoked => "session_revoked",
             Self::Confirmed => "confirmed",
+            Self::TokenReuse => "token_reuse",
         }
     }
 

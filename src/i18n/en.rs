@@ -150,6 +150,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     event_email_change_reverted: "Email change undone",
     event_session_revoked: "Session ended from the devices list",
     event_confirmed: "Email address confirmed",
+    event_token_reuse: "Session ended: it was in use in two places at once",
     email_change_requested: "We've sent a message to the new address. Follow the link in it to finish the change; until then your account keeps its current address.",
     email_unchanged: "That is already your address.",
     email_change_throttled: "Too many address changes asked for. Please try again in {minutes} minute(s).",

@@ -290,6 +290,7 @@ catalogue! {
         event_email_change_reverted,
         event_session_revoked,
         event_confirmed,
+        event_token_reuse,
         email_change_requested,
         email_unchanged,
         email_change_throttled,

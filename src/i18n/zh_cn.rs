@@ -150,6 +150,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     event_email_change_reverted: "邮箱地址更改已撤销",
     event_session_revoked: "从设备列表结束了会话",
     event_confirmed: "邮箱地址已确认",
+    event_token_reuse: "会话已结束：它同时在两处被使用",
     email_change_requested: "我们已向新地址发送了一封邮件。请打开其中的链接完成更改；在此之前，你的账户仍使用当前地址。",
     email_unchanged: "这已经是你的地址了。",
     email_change_throttled: "更改地址的请求过多。请在 {minutes} 分钟后重试。",

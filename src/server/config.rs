@@ -55,9 +55,14 @@ pub struct Settings {
     /// The public origin (scheme://host[:port], no trailing slash): every link in a mail starts here.
     pub app_url: String,
     pub mail: MailSettings,
-    /// How long one session token lives (`SESSION_TTL_SECONDS`, 15 minutes): short, since a
-    /// token in use is renewed (see `services::session::authenticate`).
+    /// How often a session's token is rotated (`SESSION_TTL_SECONDS`, 15 minutes): a request with a
+    /// token past half of this gets the next generation (see `services::session::authenticate`).
+    /// An older token is still accepted while its session lives: it is not an expiry.
     pub session_ttl: Duration,
+    /// How long the previous token generation is still accepted after the current one was first
+    /// used (`SESSION_REUSE_GRACE_SECONDS`, 30): another tab, a request in flight. After it, the
+    /// previous generation is a copy, and ends the session.
+    pub session_reuse_grace: Duration,
     /// How long a session lives after its last use (`SESSION_IDLE_DAYS`, 14).
     pub session_idle: Duration,
     /// How long a session lives at most, however much it is used (`SESSION_MAX_DAYS`, 90).
@@ -180,6 +185,7 @@ impl Settings {
         };
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 15 * 60)?;
+        let session_reuse_grace = seconds(get("SESSION_REUSE_GRACE_SECONDS"), "SESSION_REUSE_GRACE_SECONDS", 30)?;
         let day = 24 * 3600;
         let session_idle = Duration::from_secs(positive(get("SESSION_IDLE_DAYS"), "SESSION_IDLE_DAYS", 14)? * day);
         let session_max = Duration::from_secs(positive(get("SESSION_MAX_DAYS"), "SESSION_MAX_DAYS", 90)? * day);
@@ -217,6 +223,7 @@ impl Settings {
             app_url,
             mail,
             session_ttl,
+            session_reuse_grace,
             session_idle,
             session_max,
             confirm_ttl,

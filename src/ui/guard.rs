@@ -117,7 +117,13 @@ mod tests {
     use crate::domain::session::SessionInfo;
 
     fn user(confirmed: bool) -> AuthState {
-        AuthState::LoggedIn(SessionInfo { sub: "u".into(), name: "ann".into(), confirmed, exp: i64::MAX })
+        AuthState::LoggedIn(SessionInfo {
+            sub: "u".into(),
+            name: "ann".into(),
+            confirmed,
+            sid: "s".into(),
+            generation: 0,
+        })
     }
 
     #[test]

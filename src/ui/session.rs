@@ -53,17 +53,60 @@ impl Session {
         ended
     }
 
-    /// Reads the stored token; an unreadable or expired one is removed.
+    /// Reads the stored token; an unreadable one is removed. An old one is kept, however old: only
+    /// the server knows whether its session still lives, and the first call tells (renewing it, or
+    /// refusing it, which forgets it).
     pub fn load(&self) {
-        let state = match stored_token().as_deref().and_then(SessionInfo::decode_unverified) {
-            Some(info) if !info.expired_at(now()) => AuthState::LoggedIn(info),
-            Some(_) => {
+        let stored = stored_token();
+        let state = match stored.as_deref().map(SessionInfo::decode_unverified) {
+            Some(Some(info)) => AuthState::LoggedIn(info),
+            Some(None) => {
                 remove_token();
                 AuthState::Anonymous
             }
             None => AuthState::Anonymous,
         };
         self.state.set(state);
+    }
+
+    /// Keeps this tab in step with the others of the browser, which share its token: a login,
+    /// logout or confirmation in one is seen in all (the `storage` event fires in every other tab
+    /// of the origin). A rotated token changes nothing drawn, so it redraws nothing; each request
+    /// reads the stored token anyway.
+    pub fn follow_other_tabs(self) {
+        #[cfg(feature = "hydrate")]
+        {
+            use std::sync::atomic::{AtomicBool, Ordering};
+            use wasm_bindgen::{JsCast, closure::Closure};
+            // Once per page, however often the effect that calls this runs.
+            static FOLLOWING: AtomicBool = AtomicBool::new(false);
+            if FOLLOWING.swap(true, Ordering::Relaxed) {
+                return;
+            }
+            let on_storage = Closure::<dyn Fn()>::new(move || self.sync());
+            if let Some(window) = web_sys::window() {
+                let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+            }
+            // Listens for the page's whole life.
+            on_storage.forget();
+        }
+    }
+
+    /// Brings the signal in line with the stored token, if what the page draws would differ.
+    #[cfg(feature = "hydrate")]
+    fn sync(&self) {
+        let stored = stored_token().as_deref().and_then(SessionInfo::decode_unverified);
+        let same = |a: &SessionInfo, b: &SessionInfo| {
+            (&a.sub, &a.sid, &a.name, a.confirmed) == (&b.sub, &b.sid, &b.name, b.confirmed)
+        };
+        let changed = match (self.state.get_untracked(), &stored) {
+            (AuthState::LoggedIn(now), Some(new)) => !same(&now, new),
+            (AuthState::Anonymous, None) => false,
+            _ => true,
+        };
+        if changed {
+            self.state.set(stored.map_or(AuthState::Anonymous, AuthState::LoggedIn));
+        }
     }
 
     /// Keeps a token the server just issued.
@@ -140,12 +183,19 @@ pub fn refused(sent: &str) {
     }
 }
 
-/// Swaps in a renewed token for the same session, unless this tab has logged out meanwhile (a
-/// renewal must never bring a session back).
+/// Swaps in a renewed token for the same session, unless this browser has logged out (or into
+/// another session) meanwhile, or already holds a newer generation: a renewal must never bring a
+/// session back, nor put back a token its session has rotated past.
 pub fn renewed(_token: &str) {
     #[cfg(feature = "hydrate")]
-    if stored_token().is_some() {
-        store_token(_token);
+    {
+        let stored = stored_token().as_deref().and_then(SessionInfo::decode_unverified);
+        let fresh = SessionInfo::decode_unverified(_token);
+        if let (Some(stored), Some(fresh)) = (stored, fresh)
+            && fresh.may_replace(&stored)
+        {
+            store_token(_token);
+        }
     }
 }
 
@@ -171,16 +221,5 @@ fn remove_token() {
     #[cfg(feature = "hydrate")]
     if let Some(s) = storage() {
         let _ = s.remove_item(TOKEN_KEY);
-    }
-}
-
-fn now() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        (js_sys::Date::now() / 1000.0) as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0
     }
 }

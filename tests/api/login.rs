@@ -31,8 +31,10 @@ async fn the_session_token_carries_the_documented_claims() {
     assert_eq!(claims["name"], "claims");
     assert_eq!(claims["confirmed"], false);
     assert_eq!(claims["ver"], 1);
-    // Short-lived: a session in use gets a fresh token past half of this (see device_sessions).
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 15 * 60);
+    // `exp` is the session's absolute end (90 days); the token rotates long before (see
+    // session_lifetime), each rotation one generation further.
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 90 * 86_400);
+    assert_eq!(claims["gen"], 0);
     assert!(uuid::Uuid::parse_str(claims["sub"].as_str().unwrap()).is_ok());
     assert!(uuid::Uuid::parse_str(claims["sid"].as_str().unwrap()).is_ok(), "the session's row");
 }

@@ -23,6 +23,7 @@ mod password;
 mod registration;
 mod security_log;
 mod server_functions;
+mod session_lifetime;
 mod sessions;
 mod signup_limits;
 mod smtp;

@@ -59,6 +59,11 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
 
 /// The session token: proof of login for `ver`, the user's session version at issue time. Bumping
 /// the version (password change, "log out everywhere") kills every earlier session token.
+///
+/// The session row is the authority on how long the session lives (see
+/// `services::session::authenticate`); the token only names it. `exp` is the session's absolute
+/// end (its start plus `SESSION_MAX_DAYS`): no token outlives it, but a token is not refused for
+/// its age before then, so a tab left for a night is still logged in the next morning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionClaims {
     pub sub: String,
@@ -67,6 +72,11 @@ pub struct SessionClaims {
     pub name: String,
     pub confirmed: bool,
     pub ver: i64,
+    /// The token's generation within its session: each rotation makes the next one. Tokens issued
+    /// before rotation existed carry none, and count as generation 0 (their `exp` was their own
+    /// 15-minute end, so it is not read as the session's).
+    #[serde(rename = "gen", default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
@@ -247,10 +257,29 @@ impl TokenKeys {
     /// [`TokenError::Expired`] for a well-signed but expired token, [`TokenError::Invalid`] for
     /// everything else.
     pub fn verify<C: Claims>(&self, purpose: Purpose, token: &str) -> Result<C, TokenError> {
+        self.decode(purpose, token, true)
+    }
+
+    /// Verifies a session token: signature, algorithm, `typ` and `iat` as [`TokenKeys::verify`]
+    /// does, and `exp` as the session's absolute end. A token from before rotation (no `gen`) had
+    /// a 15-minute `exp` of its own, which is not the session's end: its session row decides.
+    ///
+    /// # Errors
+    /// As [`TokenKeys::verify`].
+    pub fn verify_session(&self, token: &str) -> Result<SessionClaims, TokenError> {
+        let claims: SessionClaims = self.decode(Purpose::Session, token, false)?;
+        if claims.generation.is_some() && claims.exp <= now() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    fn decode<C: Claims>(&self, purpose: Purpose, token: &str, validate_exp: bool) -> Result<C, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         // One clock issues and checks these: no leeway, an expired token is expired.
         validation.leeway = 0;
+        validation.validate_exp = validate_exp;
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         let data = jsonwebtoken::decode::<C>(token, &self.pair(purpose).decoding, &validation).map_err(|e| match e
             .kind()
@@ -294,6 +323,7 @@ mod tests {
             name: "ann".into(),
             confirmed: false,
             ver: 1,
+            generation: Some(0),
             typ: "session".into(),
             iat: now(),
             exp: now() + exp_in,
@@ -378,6 +408,41 @@ mod tests {
         assert!(!keys.code_matches("u1", "confirm", "12345678", "not base64!"));
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
         assert!(!other.code_matches("u1", "confirm", "12345678", &stored));
+    }
+
+    #[test]
+    fn a_session_token_lives_until_its_sessions_end_not_its_age() {
+        let keys = keys();
+        let old = SessionClaims { iat: now() - 30 * 86_400, exp: now() + 60, ..claims(60) };
+        let token = keys.sign(Purpose::Session, &old);
+        assert_eq!(keys.verify_session(&token), Ok(old), "a month old, its session still going");
+        let ended = keys.sign(Purpose::Session, &claims(-1));
+        assert_eq!(keys.verify_session(&ended), Err(TokenError::Expired), "past the session's end");
+    }
+
+    #[test]
+    fn a_session_token_from_before_rotation_is_not_refused_for_its_own_expiry() {
+        let keys = keys();
+        // Its `exp` was the 15-minute end of the token itself; its session row decides now.
+        let legacy = SessionClaims { generation: None, iat: now() - 3600, exp: now() - 2700, ..claims(60) };
+        let token = keys.sign(Purpose::Session, &legacy);
+        let payload = String::from_utf8(B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+        assert!(!payload.contains("\"gen\""), "{payload}");
+        assert_eq!(keys.verify_session(&token), Ok(legacy));
+        assert_eq!(keys.verify::<SessionClaims>(Purpose::Session, &token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn session_verification_keeps_every_other_lock() {
+        let keys = keys();
+        let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
+        let legacy = SessionClaims { generation: None, ..claims(-1) };
+        assert_eq!(keys.verify_session(&other.sign(Purpose::Session, &legacy)), Err(TokenError::Invalid));
+        let as_confirm = keys.sign(Purpose::Confirm, &SessionClaims { typ: "confirm".into(), ..legacy.clone() });
+        assert_eq!(keys.verify_session(&as_confirm), Err(TokenError::Invalid));
+        let ahead = SessionClaims { iat: now() + 3600, exp: now() + 7200, ..legacy };
+        assert_eq!(keys.verify_session(&keys.sign(Purpose::Session, &ahead)), Err(TokenError::Invalid));
+        assert_eq!(keys.verify_session("a.b.c"), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -16,9 +16,13 @@ pub struct SessionRow {
     pub last_seen: i64,
     pub ip: String,
     pub user_agent: String,
+    /// The token generation in use (see the `session_generations` migration).
+    pub generation: i64,
+    /// When a token of `generation` was first used (Unix seconds).
+    pub generation_used_at: i64,
 }
 
-const COLUMNS: &str = "id, user_id, created_at, last_seen, ip, user_agent";
+const COLUMNS: &str = "id, user_id, created_at, last_seen, ip, user_agent, generation, generation_used_at";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<SessionRow, sqlx::Error> {
     Ok(SessionRow {
@@ -28,6 +32,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<SessionRow, sqlx::Error> {
         last_seen: row.try_get("last_seen")?,
         ip: row.try_get("ip")?,
         user_agent: row.try_get("user_agent")?,
+        generation: row.try_get("generation")?,
+        generation_used_at: row.try_get("generation_used_at")?,
     })
 }
 
@@ -37,7 +43,7 @@ pub async fn insert<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     session: &SessionRow,
 ) -> Result<(), sqlx::Error> {
-    let sql = format!("INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)");
+    let sql = format!("INSERT INTO sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
     sqlx::query(&sql)
         .bind(&session.id)
         .bind(&session.user_id)
@@ -45,6 +51,8 @@ pub async fn insert<'e>(
         .bind(session.last_seen)
         .bind(&session.ip)
         .bind(&session.user_agent)
+        .bind(session.generation)
+        .bind(session.generation_used_at)
         .execute(executor)
         .await?;
     Ok(())
@@ -55,7 +63,8 @@ static FIND_WITH_USER: LazyLock<String> = LazyLock::new(|| {
     let user_columns = users::COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
     format!(
         "SELECT {user_columns}, s.id AS s_id, s.created_at AS s_created_at, s.last_seen AS s_last_seen, \
-         s.ip AS s_ip, s.user_agent AS s_user_agent \
+         s.ip AS s_ip, s.user_agent AS s_user_agent, s.generation AS s_generation, \
+         s.generation_used_at AS s_generation_used_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
     )
 });
@@ -74,17 +83,62 @@ pub async fn find_with_user(pool: &Pool, id: &str) -> Result<Option<(SessionRow,
         last_seen: row.try_get("s_last_seen")?,
         ip: row.try_get("s_ip")?,
         user_agent: row.try_get("s_user_agent")?,
+        generation: row.try_get("s_generation")?,
+        generation_used_at: row.try_get("s_generation_used_at")?,
     };
     Ok(Some((session, user)))
 }
 
-/// The account's sessions, most recently used first.
+/// The most sessions an account keeps: a login beyond it ends the least recently used one. Nobody
+/// uses a hundred devices; a script that logs in in a loop would otherwise grow the table, and the
+/// devices list, without end.
+pub const MAX_PER_ACCOUNT: i64 = 100;
+
+/// The account's sessions, most recently used first (at most [`MAX_PER_ACCOUNT`]).
 ///
 /// # Errors
 /// On a database failure.
 pub async fn list(pool: &Pool, user_id: &str) -> Result<Vec<SessionRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen DESC, created_at DESC");
-    sqlx::query(&sql).bind(user_id).fetch_all(pool).await?.iter().map(from_row).collect()
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen DESC, created_at DESC, id LIMIT $2"
+    );
+    sqlx::query(&sql).bind(user_id).bind(MAX_PER_ACCOUNT).fetch_all(pool).await?.iter().map(from_row).collect()
+}
+
+/// Ends the account's least recently used sessions beyond the newest `keep`; how many ended.
+///
+/// # Errors
+/// On a database failure.
+pub async fn trim<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    keep: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND id NOT IN (SELECT id FROM sessions WHERE user_id = $1 \
+         ORDER BY last_seen DESC, created_at DESC, id LIMIT $2)",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Makes `generation` the session's current token generation, first used at `now`, unless it
+/// already is (or a later one is): a newer token was used. One statement, so of two requests
+/// that bring the new token at once, one moves it and the other finds it moved.
+///
+/// # Errors
+/// On a database failure.
+pub async fn advance_generation(pool: &Pool, id: &str, generation: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET generation = $1, generation_used_at = $2 WHERE id = $3 AND generation < $1")
+        .bind(generation)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Records use of the session, at most once a minute (see `users::touch_last_seen`).

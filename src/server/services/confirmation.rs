@@ -12,7 +12,7 @@ use crate::{
         limits::{self, Refused},
         services::{
             codes::{self, Checked, CodePurpose},
-            session::{CurrentUser, issue_session},
+            session::CurrentUser,
         },
         state::AppState,
     },
@@ -201,7 +201,7 @@ async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<Str
     // `confirmed` first), and the housekeeping job forgets it with the expired ones.
     state.events.soon(&row.id, SecurityEventKind::Confirmed, &user.device).await;
     tracing::info!(user_id = %row.id, "account confirmed");
-    Ok(issue_session(state, &row, &user.session.id))
+    Ok(user.reissue(state, &row))
 }
 
 /// Queues another confirmation mail. Earlier links keep working until they expire: people click

@@ -17,7 +17,7 @@ use crate::{
             codes::{self, CodePurpose},
             devices::Device,
             security,
-            session::{CurrentUser, issue_session},
+            session::CurrentUser,
         },
         state::AppState,
     },
@@ -81,7 +81,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
         .context("reloading the account")?
         .context("account vanished")?;
     tracing::info!(user_id = %row.id, "password changed; every other session ended");
-    Ok(issue_session(state, &row, &user.session.id))
+    Ok(user.reissue(state, &row))
 }
 
 /// Why the password typed again for a sensitive change was not accepted.

@@ -78,5 +78,6 @@ fn label(t: &Catalogue, kind: SecurityEventKind) -> &'static str {
         SecurityEventKind::EmailChangeReverted => t.event_email_change_reverted,
         SecurityEventKind::SessionRevoked => t.event_session_revoked,
         SecurityEventKind::Confirmed => t.event_confirmed,
+        SecurityEventKind::TokenReuse => t.event_token_reuse,
     }
 }
