@@ -1,5 +1,5 @@
 //! What a database-held rate limit costs per request, on SQLite and PostgreSQL: one `spend` (the
-//! atomic upsert every limited request makes), the four statements of a successful login, and a
+//! atomic upsert every limited request makes), the six statements of a successful login, and a
 //! bare `SELECT 1` round trip for scale. Figures, not assertions.
 //!
 //! `cargo bench --features ssr --bench limits_cost` measures a fresh SQLite file; with
@@ -12,7 +12,10 @@ mod bench_util;
 use bench_util::{databases, report, sample};
 use madblog::server::{
     db::{self, SqliteSync},
-    limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Limiter},
+    limits::{
+        Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Limiter, password_hashes_per_network,
+    },
+    network::ClientNetwork,
 };
 use std::time::Instant;
 
@@ -66,20 +69,29 @@ async fn measure(label: &str, pool: &db::Pool) -> anyhow::Result<()> {
     .await?;
     report("spend, same subject (refused: + one read)", &refused);
 
-    // What a successful login adds: spend address, spend name, clear name, give back address.
+    // What a successful login adds: spend the network's failures and hashes, the name's failures
+    // and hashes, clear the name's failures, give back the network's failure.
+    let hashes = password_hashes_per_network(300);
     let login = sample(SEQUENTIAL / 2, |i| {
         let limiter = limiter.clone();
         async move {
-            let (address, name) = (format!("10.0.{}.{}", i / 256, i % 256), format!("user{i}"));
-            let _ = limiter.spend(&LOGIN_PER_ADDRESS, &address).await?;
-            let _ = limiter.spend(&LOGIN_PER_NAME, &name).await?;
+            let network = ClientNetwork::of(std::net::Ipv4Addr::new(10, 0, (i / 256) as u8, i as u8).into());
+            let name = format!("user{i}");
+            let _ = limiter
+                .spend_in_turn(&[
+                    (Allowance::Network(&LOGIN_PER_NETWORK, network), ()),
+                    (Allowance::Network(&hashes, network), ()),
+                    (Allowance::Subject(&LOGIN_PER_NAME, &name), ()),
+                    (Allowance::Subject(&LOGIN_HASHES_PER_NAME, &name), ()),
+                ])
+                .await?;
             limiter.clear(&LOGIN_PER_NAME, &name).await?;
-            limiter.give_back(&LOGIN_PER_ADDRESS, &address).await?;
+            limiter.give_back_network(&LOGIN_PER_NETWORK, network).await?;
             Ok(())
         }
     })
     .await?;
-    report("successful login's four statements", &login);
+    report("successful login's six statements", &login);
 
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENT_TASKS)

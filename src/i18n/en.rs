@@ -199,6 +199,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     resend_throttled_network: "Too many confirmation emails were asked for from your network. Please try again in {minutes} minute(s).",
     password_characters: "A password can't contain control characters (such as NUL, tabs or line breaks).",
     error_request_unreadable: "This request could not be read: check its address and its body.",
+    password_attempts_throttled: "Too many password attempts. Please try again in {minutes} minute(s).",
+    password_attempts_throttled_network: "Too many password attempts from your network. Please try again in {minutes} minute(s).",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

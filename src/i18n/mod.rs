@@ -339,6 +339,8 @@ catalogue! {
         resend_throttled_network,
         password_characters,
         error_request_unreadable,
+        password_attempts_throttled,
+        password_attempts_throttled_network,
     }
 }
 
@@ -463,6 +465,8 @@ messages! {
     ResetCodeInvalid => reset_code_invalid,
     CodeThrottled => code_throttled,
     AccountDeleted => account_deleted,
+    PasswordAttemptsThrottled => password_attempts_throttled,
+    PasswordAttemptsThrottledNetwork => password_attempts_throttled_network,
 }
 
 #[cfg(test)]

@@ -199,6 +199,8 @@ pub const CATALOGUE: Catalogue = Catalogue {
     resend_throttled_network: "来自你所在网络的确认邮件请求太多。请在 {minutes} 分钟后重试。",
     password_characters: "密码不能包含控制字符（例如 NUL、制表符或换行）。",
     error_request_unreadable: "无法读取此请求：请检查其地址和内容。",
+    password_attempts_throttled: "密码尝试次数太多。请在 {minutes} 分钟后重试。",
+    password_attempts_throttled_network: "来自你所在网络的密码尝试次数太多。请在 {minutes} 分钟后重试。",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -81,6 +81,8 @@ pub struct Settings {
     pub reset_requests_per_ip: u32,
     /// Registrations allowed per client address and hour (`REGISTRATIONS_PER_IP`).
     pub registrations_per_ip: u32,
+    /// Password hashes allowed per client network and hour (`PASSWORD_HASHES_PER_IP`, 300).
+    pub password_hashes_per_ip: u32,
     /// Reverse proxies whose forwarded header names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
     /// Origins a client may name in the seed's `confirm_email_base_url` (compatibility with the
@@ -201,6 +203,9 @@ impl Settings {
             .context("RESET_REQUESTS_PER_IP is too large")?;
         let registrations_per_ip = u32::try_from(positive(get("REGISTRATIONS_PER_IP"), "REGISTRATIONS_PER_IP", 20)?)
             .context("REGISTRATIONS_PER_IP is too large")?;
+        let password_hashes_per_ip =
+            u32::try_from(positive(get("PASSWORD_HASHES_PER_IP"), "PASSWORD_HASHES_PER_IP", 300)?)
+                .context("PASSWORD_HASHES_PER_IP is too large")?;
         let trusted_proxies =
             TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default(), get("TRUSTED_PROXY_HEADER").as_deref())
                 .context("TRUSTED_PROXIES (or TRUSTED_PROXY_HEADER) is invalid")?;
@@ -233,6 +238,7 @@ impl Settings {
             housekeeping_every,
             reset_requests_per_ip,
             registrations_per_ip,
+            password_hashes_per_ip,
             trusted_proxies,
             link_allowed_origins,
             cors_allowed_origins,

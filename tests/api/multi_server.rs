@@ -51,8 +51,10 @@ impl Cluster {
         let mut env = test_env(dir.path(), &smtp).await;
         env.insert("TRUSTED_PROXIES".into(), NGINX_UPSTREAM_SOURCE.into());
         env.insert("RUST_LOG".into(), "info,sqlx=warn".into());
-        // These tests register hundreds of accounts from one client: the limit isn't their subject.
+        // These tests register hundreds of accounts from one client: the limits (registrations,
+        // and the hash each one costs) aren't their subject.
         env.insert("REGISTRATIONS_PER_IP".into(), "100000".into());
+        env.insert("PASSWORD_HASHES_PER_IP".into(), "100000".into());
         for (k, v) in extra {
             env.insert((*k).into(), (*v).into());
         }

@@ -10,6 +10,7 @@ use crate::{
         db::users,
         email::{self, Budget, MailKind},
         limits::{self, Refused},
+        network::ClientNetwork,
         services::{
             codes::{self, Checked, CodePurpose},
             session::CurrentUser,
@@ -216,8 +217,8 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     let row = &user.row;
     // Before the transaction: a write elsewhere while it reads would make SQLite refuse its own
     // write later.
-    let client = user.device.ip.to_string();
-    if let Err(Refused { retry_after }) = state.limits.spend(&limits::RESENDS_PER_ADDRESS, &client).await? {
+    let client = ClientNetwork::of(user.device.ip);
+    if let Err(Refused { retry_after }) = state.limits.spend_network(&limits::RESENDS_PER_NETWORK, client).await? {
         return Err(ResendError::ThrottledNetwork { retry_after });
     }
     // The budget, the new code and the mail in one transaction: a refused resend must not replace
@@ -227,7 +228,7 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     if retry_after > 0 {
         drop(tx);
         // The account's own pace refused it: no mail went out, so the network's count stays.
-        state.limits.give_back(&limits::RESENDS_PER_ADDRESS, &client).await?;
+        state.limits.give_back_network(&limits::RESENDS_PER_NETWORK, client).await?;
         return Err(ResendError::Throttled { retry_after });
     }
     let context = mail_context(&mut *tx, state, &row.id, &row.username, &row.email, base_url).await?;

@@ -43,8 +43,8 @@ pub enum RequestChangeError {
     Unchanged,
     #[error("wrong password")]
     WrongPassword,
-    #[error("too many wrong passwords")]
-    PasswordThrottled { retry_after: u64 },
+    #[error("too many password attempts")]
+    PasswordThrottled { retry_after: u64, message: Msg },
     #[error("too many address changes")]
     Throttled { retry_after: u64 },
     #[error(transparent)]
@@ -78,8 +78,8 @@ impl From<RequestChangeError> for AppError {
             RequestChangeError::InvalidEmail(message) => AppError::field("new_email", message),
             RequestChangeError::Unchanged => AppError::field("new_email", Msg::EmailUnchanged),
             RequestChangeError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
-            RequestChangeError::PasswordThrottled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
+            RequestChangeError::PasswordThrottled { retry_after, message } => {
+                AppError::TooManyRequests { message, retry_after }
             }
             RequestChangeError::Throttled { retry_after } => {
                 AppError::TooManyRequests { message: Msg::EmailChangeThrottled, retry_after }
@@ -127,8 +127,8 @@ pub async fn request(
     match password::confirm_identity(state, user, password).await {
         Ok(()) => {}
         Err(IdentityError::Wrong) => return Err(RequestChangeError::WrongPassword),
-        Err(IdentityError::Throttled { retry_after }) => {
-            return Err(RequestChangeError::PasswordThrottled { retry_after });
+        Err(IdentityError::Throttled { retry_after, message }) => {
+            return Err(RequestChangeError::PasswordThrottled { retry_after, message });
         }
         Err(IdentityError::Unexpected(e)) => return Err(e.into()),
     }

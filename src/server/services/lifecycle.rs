@@ -113,8 +113,8 @@ pub fn spawn(state: AppState, stop: tokio_util::sync::CancellationToken) -> toki
 pub enum DeleteAccountError {
     #[error("wrong password")]
     WrongPassword,
-    #[error("too many wrong passwords")]
-    Throttled { retry_after: u64 },
+    #[error("too many password attempts")]
+    Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -123,8 +123,8 @@ impl From<DeleteAccountError> for AppError {
     fn from(err: DeleteAccountError) -> Self {
         match err {
             DeleteAccountError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
-            DeleteAccountError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
+            DeleteAccountError::Throttled { retry_after, message } => {
+                AppError::TooManyRequests { message, retry_after }
             }
             DeleteAccountError::Unexpected(e) => super::internal_error("deleting an account", &e),
         }
@@ -138,12 +138,14 @@ impl From<DeleteAccountError> for AppError {
 ///
 /// # Errors
 /// `WrongPassword`; `Throttled` after five wrong passwords (shared with the other forms that ask
-/// for it again).
+/// for it again), or when the account's or the network's password hashes are spent.
 pub async fn delete_account(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), DeleteAccountError> {
     match password::confirm_identity(state, user, password).await {
         Ok(()) => {}
         Err(IdentityError::Wrong) => return Err(DeleteAccountError::WrongPassword),
-        Err(IdentityError::Throttled { retry_after }) => return Err(DeleteAccountError::Throttled { retry_after }),
+        Err(IdentityError::Throttled { retry_after, message }) => {
+            return Err(DeleteAccountError::Throttled { retry_after, message });
+        }
         Err(IdentityError::Unexpected(e)) => return Err(e.into()),
     }
     let row = &user.row;

@@ -12,7 +12,8 @@ use crate::{
             users::{self, UserRow},
         },
         email::{self, MailKind},
-        limits::{self, Refused},
+        limits::{self, Allowance, NetworkLimit, Refused},
+        network::ClientNetwork,
         services::{
             codes::{self, CodePurpose},
             devices::Device,
@@ -29,8 +30,9 @@ use serde_json::json;
 pub enum UpdateError {
     #[error("rejected: {0:?}")]
     Rejected(Msg),
-    #[error("too many wrong old passwords")]
-    Throttled { retry_after: u64 },
+    /// Too many wrong old passwords, or password hashes; `message` says which.
+    #[error("too many password attempts")]
+    Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -39,9 +41,7 @@ impl From<UpdateError> for AppError {
     fn from(err: UpdateError) -> Self {
         match err {
             UpdateError::Rejected(message) => AppError::BadRequest(message),
-            UpdateError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::OldPasswordThrottled, retry_after }
-            }
+            UpdateError::Throttled { retry_after, message } => AppError::TooManyRequests { message, retry_after },
             UpdateError::Unexpected(e) => super::internal_error("password update", &e),
         }
     }
@@ -52,7 +52,8 @@ impl From<UpdateError> for AppError {
 ///
 /// # Errors
 /// `Rejected` with the seed's messages (blank, unchanged, wrong old password) or the policy's;
-/// `Throttled` after five wrong old passwords (`limits::PASSWORD_CHANGE_PER_ACCOUNT`).
+/// `Throttled` after five wrong old passwords (`limits::PASSWORD_CHANGE_PER_ACCOUNT`), or when
+/// the account's or the network's hashes are spent (a change costs two).
 pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String) -> Result<String, UpdateError> {
     let reject = |m: Msg| Err(UpdateError::Rejected(m));
     if old.trim().is_empty() {
@@ -67,10 +68,17 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     match confirm_identity(state, user, old).await {
         Ok(()) => {}
         Err(IdentityError::Wrong) => return reject(Msg::OldPasswordWrong),
-        Err(IdentityError::Throttled { retry_after }) => return Err(UpdateError::Throttled { retry_after }),
+        Err(IdentityError::Throttled { retry_after, message }) => {
+            return Err(UpdateError::Throttled { retry_after, message });
+        }
         Err(IdentityError::Unexpected(e)) => return Err(e.into()),
     }
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
+    // The new password is a second hash, from the same allowances as the first.
+    let per_network = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    if let Err((message, Refused { retry_after })) = state.limits.spend_in_turn(&hashes(user, &per_network)).await? {
+        return Err(UpdateError::Throttled { retry_after, message });
+    }
     let new_hash = state.hasher.hash(&password).await?;
     let keep = Some(user.session.id.as_str());
     if !replace_password(state, &user.row, &new_hash, PasswordEvent::Changed, &user.device, keep).await? {
@@ -89,8 +97,10 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
 pub enum IdentityError {
     #[error("wrong password")]
     Wrong,
-    #[error("too many wrong passwords")]
-    Throttled { retry_after: u64 },
+    /// Too many wrong passwords, or password hashes, for the account or from its network;
+    /// `message` says which.
+    #[error("too many password attempts")]
+    Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -100,19 +110,40 @@ pub enum IdentityError {
 ///
 /// # Errors
 /// `Wrong`; `Throttled` after five wrong passwords in 15 minutes, the allowance shared by every
-/// such form (`limits::PASSWORD_CHANGE_PER_ACCOUNT`), so a stolen session can't guess the password.
+/// such form (`limits::PASSWORD_CHANGE_PER_ACCOUNT`), so a stolen session can't guess the password;
+/// `Throttled` too when the account's or the network's hashes are spent, right passwords included
+/// (`limits::PASSWORD_HASHES_PER_ACCOUNT`, `limits::password_hashes_per_network`).
 pub async fn confirm_identity(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), IdentityError> {
     // Spent before the check, so concurrent guesses can't all slip through; a right password gives
-    // the whole allowance back.
-    let limit = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
-    if let Err(Refused { retry_after }) = state.limits.spend(limit, &user.row.id).await? {
-        return Err(IdentityError::Throttled { retry_after });
+    // back the wrong-password allowance, never the hashes.
+    let failures = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
+    let per_network = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let [account_hashes, network_hashes] = hashes(user, &per_network);
+    let spent = state
+        .limits
+        .spend_in_turn(&[
+            (Allowance::Subject(failures, &user.row.id), Msg::OldPasswordThrottled),
+            account_hashes,
+            network_hashes,
+        ])
+        .await?;
+    if let Err((message, Refused { retry_after })) = spent {
+        return Err(IdentityError::Throttled { retry_after, message });
     }
     if !state.hasher.verify(password, Some(&user.row.password_hash)).await? {
         return Err(IdentityError::Wrong);
     }
-    state.limits.clear(limit, &user.row.id).await?;
+    state.limits.clear(failures, &user.row.id).await?;
     Ok(())
+}
+
+/// The hash allowances a logged-in request spends before each hash: its account's and its
+/// network's, with what a refusal says.
+fn hashes<'a>(user: &'a CurrentUser, per_network: &'a NetworkLimit) -> [(Allowance<'a>, Msg); 2] {
+    [
+        (Allowance::Subject(&limits::PASSWORD_HASHES_PER_ACCOUNT, &user.row.id), Msg::PasswordAttemptsThrottled),
+        (Allowance::Network(per_network, ClientNetwork::of(user.device.ip)), Msg::PasswordAttemptsThrottledNetwork),
+    ]
 }
 
 /// Ends every session of the account, this one included.

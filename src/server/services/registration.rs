@@ -11,7 +11,8 @@ use crate::{
             users::{self, InsertUserError, NewUser},
         },
         email::{self, Budget, Budgeted, MailKind},
-        limits::{self, Refused},
+        limits::{self, Allowance, Refused},
+        network::ClientNetwork,
         services::confirmation,
         state::AppState,
     },
@@ -61,7 +62,8 @@ impl From<RegisterError> for AppError {
 ///
 /// # Errors
 /// `Invalid` with a message per bad field, or for a taken username; `Throttled` past the limits per
-/// client address and per email address; `Unexpected` when the database or the hasher fails.
+/// client network and per email address, or when the network's password hashes are spent;
+/// `Unexpected` when the database or the hasher fails.
 pub async fn register(
     state: &AppState,
     client: IpAddr,
@@ -83,11 +85,20 @@ pub async fn register(
     };
     // Before the hash, so a refused attempt costs almost nothing; and for every address alike,
     // registered or not, so a refusal tells nobody which ones are.
-    let per_address = limits::registrations_per_address(state.settings.registrations_per_ip);
-    for (limit, subject) in [(&per_address, client.to_string()), (&limits::REGISTRATIONS_PER_EMAIL, email.key())] {
-        if let Err(Refused { retry_after }) = state.limits.spend(limit, &subject).await? {
-            return Err(RegisterError::Throttled { retry_after });
-        }
+    let network = ClientNetwork::of(client);
+    let per_network = limits::registrations_per_network(state.settings.registrations_per_ip);
+    let hashes = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let email_key = email.key();
+    let spent = state
+        .limits
+        .spend_in_turn(&[
+            (Allowance::Network(&per_network, network), ()),
+            (Allowance::Subject(&limits::REGISTRATIONS_PER_EMAIL, &email_key), ()),
+            (Allowance::Network(&hashes, network), ()),
+        ])
+        .await?;
+    if let Err(((), Refused { retry_after })) = spent {
+        return Err(RegisterError::Throttled { retry_after });
     }
 
     // Hash first, then insert, whatever the name: the unique keys settle races, and no early exit

@@ -10,6 +10,7 @@ use crate::{
         db::users::{self, UserRow},
         email::{self, Budget, MailKind},
         limits::{self, Refused},
+        network::ClientNetwork,
         services::{
             codes::{self, Checked, CodePurpose},
             devices::Device,
@@ -26,7 +27,7 @@ use std::net::IpAddr;
 pub enum RequestResetError {
     #[error("invalid email address")]
     InvalidEmail(Msg),
-    #[error("too many reset requests from this address")]
+    #[error("too many reset requests from this network")]
     Throttled { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -39,6 +40,9 @@ pub enum ResetError {
     InvalidLink,
     #[error("weak password")]
     WeakPassword(Msg),
+    /// The network's password hashes are spent.
+    #[error("too many password hashes from this network")]
+    Throttled { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -60,6 +64,9 @@ impl From<ResetError> for AppError {
         match err {
             ResetError::InvalidLink => AppError::BadRequest(Msg::ResetLinkInvalid),
             ResetError::WeakPassword(message) => AppError::BadRequest(message),
+            ResetError::Throttled { retry_after } => {
+                AppError::TooManyRequests { message: Msg::ResetThrottled, retry_after }
+            }
             ResetError::Unexpected(e) => super::internal_error("password reset", &e),
         }
     }
@@ -67,14 +74,14 @@ impl From<ResetError> for AppError {
 
 /// Accepts a reset request. The answer never depends on whether the address has an account: the
 /// lookup and the mail happen after the answer, in a task of their own, so even the time taken
-/// can't tell. Only a malformed address (400) or a flood from one client address (429) is refused.
+/// can't tell. Only a malformed address (400) or a flood from one client network (429) is refused.
 ///
 /// # Errors
 /// `InvalidEmail`, `Throttled`; `Unexpected` when the limit can't be checked.
 pub async fn request_reset(state: &AppState, client: IpAddr, raw_email: &str) -> Result<(), RequestResetError> {
     let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.msg()))?;
-    let limit = limits::reset_requests_per_address(state.settings.reset_requests_per_ip);
-    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &client.to_string()).await? {
+    let limit = limits::reset_requests_per_network(state.settings.reset_requests_per_ip);
+    if let Err(Refused { retry_after }) = state.limits.spend_network(&limit, ClientNetwork::of(client)).await? {
         return Err(RequestResetError::Throttled { retry_after });
     }
     let state = state.clone();
@@ -145,7 +152,8 @@ pub async fn reset_mail_context<'e>(
 ///
 /// # Errors
 /// `InvalidLink` for any token that isn't a live reset token for the account's current password;
-/// `WeakPassword` with the policy's message.
+/// `WeakPassword` with the policy's message; `Throttled` when the network's password hashes are
+/// spent (the link still works later).
 pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password: String) -> Result<(), ResetError> {
     let claims: ResetClaims = state.tokens.verify(Purpose::Reset, token).map_err(|_| ResetError::InvalidLink)?;
     let password = Password::parse(raw_password).map_err(|e| ResetError::WeakPassword(e.msg()))?;
@@ -157,6 +165,9 @@ pub async fn reset(state: &AppState, device: &Device, token: &str, raw_password:
     // link (mailed to the address they had set) must not set a password.
     if state.tokens.password_fingerprint(&user.password_hash) != claims.pwd || claims.email != user.email {
         return Err(ResetError::InvalidLink);
+    }
+    if let Err(Refused { retry_after }) = spend_hash(state, device).await? {
+        return Err(ResetError::Throttled { retry_after });
     }
     if !finish_reset(state, device, &user, &password).await? {
         // Another request with this link (or a change) got there first.
@@ -172,8 +183,9 @@ pub enum ResetCodeError {
     /// Wrong, expired, used, out of tries, or for an address without an account: one answer.
     #[error("invalid reset code")]
     InvalidCode,
-    #[error("too many codes from this address")]
-    Throttled { retry_after: u64 },
+    /// Too many codes from this network, or its password hashes are spent; `message` says which.
+    #[error("too many codes or hashes from this network")]
+    Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -183,9 +195,7 @@ impl From<ResetCodeError> for AppError {
         match err {
             ResetCodeError::Invalid(field, message) => AppError::field(field, message),
             ResetCodeError::InvalidCode => AppError::field("code", Msg::ResetCodeInvalid),
-            ResetCodeError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::CodeThrottled, retry_after }
-            }
+            ResetCodeError::Throttled { retry_after, message } => AppError::TooManyRequests { message, retry_after },
             ResetCodeError::Unexpected(e) => super::internal_error("password reset by code", &e),
         }
     }
@@ -199,7 +209,8 @@ impl From<ResetCodeError> for AppError {
 ///
 /// # Errors
 /// `Invalid` for a malformed address, code or weak password (no try spent); `InvalidCode`;
-/// `Throttled` after too many codes from one client address.
+/// `Throttled` after too many codes from one client network, or when its password hashes are
+/// spent (a right code stays good for a later try while it lives).
 pub async fn reset_with_code(
     state: &AppState,
     device: &Device,
@@ -211,9 +222,9 @@ pub async fn reset_with_code(
     let code = Code::parse(typed_code).map_err(|m| ResetCodeError::Invalid("code", m))?;
     let password = Password::parse(raw_password).map_err(|e| ResetCodeError::Invalid("password", e.msg()))?;
     // Each account's code takes five tries; this stops one client trying five on every account.
-    let limit = limits::reset_codes_per_address(state.settings.reset_requests_per_ip);
-    if let Err(Refused { retry_after }) = state.limits.spend(&limit, &device.ip.to_string()).await? {
-        return Err(ResetCodeError::Throttled { retry_after });
+    let limit = limits::reset_codes_per_network(state.settings.reset_requests_per_ip);
+    if let Err(Refused { retry_after }) = state.limits.spend_network(&limit, ClientNetwork::of(device.ip)).await? {
+        return Err(ResetCodeError::Throttled { retry_after, message: Msg::CodeThrottled });
     }
     let user = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")?;
     let user_id = user.as_ref().map_or("", |u| u.id.as_str());
@@ -221,10 +232,22 @@ pub async fn reset_with_code(
         return Err(ResetCodeError::InvalidCode);
     }
     let user = user.ok_or(ResetCodeError::InvalidCode)?;
+    // Only a right code costs a hash, so only a right code spends one: a wrong code and an unknown
+    // address keep answering alike.
+    if let Err(Refused { retry_after }) = spend_hash(state, device).await? {
+        return Err(ResetCodeError::Throttled { retry_after, message: Msg::ResetThrottled });
+    }
     if !finish_reset(state, device, &user, &password).await? {
         return Err(ResetCodeError::InvalidCode);
     }
     Ok(())
+}
+
+/// Spends one of the network's password hashes (`limits::password_hashes_per_network`) for the
+/// reset's new password, before it is hashed; never given back.
+async fn spend_hash(state: &AppState, device: &Device) -> anyhow::Result<Result<(), Refused>> {
+    let hashes = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    state.limits.spend_network(&hashes, ClientNetwork::of(device.ip)).await
 }
 
 /// Replaces the password of `user` (if it is still the one loaded) after a reset, by link or by

@@ -11,7 +11,10 @@ use crate::{
             sessions::{self, SessionRow},
             users::{self, UserRow},
         },
-        limits::{LOGIN_PER_ADDRESS, LOGIN_PER_NAME, Refused},
+        limits::{
+            Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Refused, password_hashes_per_network,
+        },
+        network::ClientNetwork,
         services::{devices::Device, security},
         state::AppState,
     },
@@ -62,9 +65,10 @@ pub enum LoginError {
     /// Unknown login or wrong password: one error, so the answer doesn't tell which.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failures for this login name or from this address; `retry_after` in seconds.
-    #[error("too many failed logins")]
-    Throttled { retry_after: u64 },
+    /// Too many failures, or password hashes, for this login name or from this network;
+    /// `retry_after` in seconds, `message` says which.
+    #[error("too many logins")]
+    Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -86,9 +90,7 @@ impl From<LoginError> for AppError {
     fn from(err: LoginError) -> Self {
         match err {
             LoginError::InvalidCredentials => AppError::Unauthorized,
-            LoginError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::LoginThrottled, retry_after }
-            }
+            LoginError::Throttled { retry_after, message } => AppError::TooManyRequests { message, retry_after },
             LoginError::Unexpected(e) => super::internal_error("login", &e),
         }
     }
@@ -106,34 +108,34 @@ impl From<AuthError> for AppError {
 
 /// Checks a username-or-email and password and returns a fresh session token.
 ///
-/// `device` is the caller's address (for the per-address limit of failures) and user agent; the
-/// new session row remembers both.
+/// `device` is the caller's address (for the limits per client network) and user agent; the new
+/// session row remembers both.
 ///
 /// # Errors
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
-/// `Throttled` after too many failures for the name or the address (even with the right
-/// password, or the limit would be no limit); `Unexpected` for database or hashing failures.
+/// `Throttled` after too many failures for the name or the network (even with the right
+/// password, or the limit would be no limit), or too many hashes (right passwords too);
+/// `Unexpected` for database or hashing failures.
 pub async fn login(state: &AppState, device: &Device, login: &str, password: &str) -> Result<String, LoginError> {
     // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
     let key = login.trim().to_lowercase();
-    let address = device.ip.to_string();
+    let network = ClientNetwork::of(device.ip);
+    let hashes = password_hashes_per_network(state.settings.password_hashes_per_ip);
     let limits = &state.limits;
     // Every attempt is counted before the password is checked, so concurrent guesses on any number
-    // of servers can't outrun the limit; a success gives its attempt back. The address comes
-    // first: a client spraying many names is stopped before each name gets a row.
-    let refused = match limits.spend(&LOGIN_PER_ADDRESS, &address).await? {
-        Err(refused) => Some(refused),
-        Ok(()) => match limits.spend(&LOGIN_PER_NAME, &key).await? {
-            Err(refused) => {
-                limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
-                Some(refused)
-            }
-            Ok(()) => None,
-        },
-    };
-    if let Some(Refused { retry_after }) = refused {
-        tracing::warn!("login refused: too many failures for this name or address");
-        return Err(LoginError::Throttled { retry_after });
+    // of servers can't outrun the limits; a success gives back its failure, never its hash. The
+    // network comes first: a client spraying many names is stopped before each name gets a row.
+    let spent = limits
+        .spend_in_turn(&[
+            (Allowance::Network(&LOGIN_PER_NETWORK, network), Msg::LoginThrottled),
+            (Allowance::Network(&hashes, network), Msg::PasswordAttemptsThrottledNetwork),
+            (Allowance::Subject(&LOGIN_PER_NAME, &key), Msg::LoginThrottled),
+            (Allowance::Subject(&LOGIN_HASHES_PER_NAME, &key), Msg::PasswordAttemptsThrottled),
+        ])
+        .await?;
+    if let Err((message, Refused { retry_after })) = spent {
+        tracing::warn!("login refused: too many attempts for this name or network");
+        return Err(LoginError::Throttled { retry_after, message });
     }
     // No name or address holds a control character: such a login finds nobody (and is not sent
     // to the database, where PostgreSQL would refuse a NUL), but costs the same dummy check.
@@ -153,7 +155,7 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
         return Err(LoginError::InvalidCredentials);
     }
     limits.clear(&LOGIN_PER_NAME, &key).await?;
-    limits.give_back(&LOGIN_PER_ADDRESS, &address).await?;
+    limits.give_back_network(&LOGIN_PER_NETWORK, network).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     let token = start_session(state, &user, device).await?;
     tracing::info!(user_id = %user.id, "logged in");
