@@ -43,6 +43,9 @@ pub struct MailSettings {
     pub sender: String,
     /// PEM certificates trusted for the SMTP server's TLS besides the public roots (a private CA).
     pub ca_file: Option<PathBuf>,
+    /// `MAIL_ALLOW_PLAINTEXT_AUTH`: log in without TLS (a relay on this machine or a trusted
+    /// network). Without it, credentials need `MAIL_USE_SSL` or `MAIL_USE_TLS`.
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -177,7 +180,18 @@ impl Settings {
             password: get("MAIL_PASSWORD").map(Secret::new),
             sender: get("MAIL_SENDER").unwrap_or_else(|| "Madblog <no-reply@localhost>".into()),
             ca_file: get("MAIL_CA_FILE").map(PathBuf::from),
+            allow_plaintext_auth: flag(get("MAIL_ALLOW_PLAINTEXT_AUTH"), "MAIL_ALLOW_PLAINTEXT_AUTH")?,
         };
+        // Without either, STARTTLS is only used when the server offers it, and a man in the middle
+        // who strips the offer from the greeting is handed the password in clear text.
+        let logs_in = mail.username.is_some() || mail.password.is_some();
+        if logs_in && !mail.use_ssl && !mail.use_tls && !mail.allow_plaintext_auth {
+            bail!(
+                "MAIL_USERNAME or MAIL_PASSWORD is set without MAIL_USE_SSL or MAIL_USE_TLS: the password could \
+                 cross the network in clear text. Set MAIL_USE_SSL=true (implicit TLS, port 465) or MAIL_USE_TLS=true \
+                 (STARTTLS, required), or MAIL_ALLOW_PLAINTEXT_AUTH=true for a relay on this machine"
+            );
+        }
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 15 * 60)?;
         let day = 24 * 3600;
@@ -394,7 +408,9 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let s = settings(&[("SECRET_KEY", &"z".repeat(40)), ("MAIL_PASSWORD", "hunter2hunter2")]).unwrap();
+        let s =
+            settings(&[("SECRET_KEY", &"z".repeat(40)), ("MAIL_USE_TLS", "1"), ("MAIL_PASSWORD", "hunter2hunter2")])
+                .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("zzzz") && !shown.contains("hunter2"));
     }
@@ -406,6 +422,25 @@ mod tests {
         assert!(settings(&[("SESSION_TTL_SECONDS", "0")]).unwrap_err().to_string().contains("SESSION_TTL_SECONDS"));
         let proxies = settings(&[("TRUSTED_PROXIES", "10.0.0.1,proxy.local")]).unwrap_err();
         assert!(format!("{proxies:#}").contains("TRUSTED_PROXIES") && format!("{proxies:#}").contains("proxy.local"));
+    }
+
+    #[test]
+    fn a_mail_login_needs_tls_unless_plaintext_is_allowed() {
+        let login = [("MAIL_SERVER", "smtp.example.com"), ("MAIL_USERNAME", "me"), ("MAIL_PASSWORD", "hunter2hunter2")];
+        let err = format!("{:#}", settings(&login).unwrap_err());
+        for setting in ["MAIL_USERNAME", "MAIL_USE_SSL", "MAIL_USE_TLS", "MAIL_ALLOW_PLAINTEXT_AUTH"] {
+            assert!(err.contains(setting), "names {setting}: {err}");
+        }
+        assert!(!err.contains("hunter2"), "the message doesn't repeat the password");
+        assert!(settings(&[("MAIL_PASSWORD", "hunter2hunter2")]).is_err(), "a password alone is a login too");
+
+        for secure in [("MAIL_USE_SSL", "true"), ("MAIL_USE_TLS", "true"), ("MAIL_ALLOW_PLAINTEXT_AUTH", "true")] {
+            let mail = settings(&[&login[..], &[secure]].concat()).unwrap().mail;
+            assert_eq!(mail.allow_plaintext_auth, secure.0 == "MAIL_ALLOW_PLAINTEXT_AUTH", "{secure:?}");
+        }
+        assert!(settings(&[("MAIL_SERVER", "localhost")]).is_ok(), "no login: nothing to protect");
+        let bad = settings(&[("MAIL_ALLOW_PLAINTEXT_AUTH", "sure")]).unwrap_err();
+        assert!(bad.to_string().contains("MAIL_ALLOW_PLAINTEXT_AUTH"));
     }
 
     #[test]
