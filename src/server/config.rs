@@ -91,6 +91,9 @@ pub struct Settings {
     pub mail_max_attempts: i64,
     pub mail_backoff_cap: Duration,
     pub mail_lease: Duration,
+    /// How long sent mail stays in the outbox, for `madblog outbox list` (`OUTBOX_KEEP_DAYS`, 30);
+    /// the housekeeping job deletes it after that. Mail given up on stays until it is retried.
+    pub outbox_keep: Duration,
     /// Enables `GET /metrics` for this bearer token (`METRICS_TOKEN`; unset: no metrics endpoint).
     pub metrics_token: Option<Secret>,
     /// Where the SQLite file, the dev secret and the dev mailbox live.
@@ -217,6 +220,7 @@ impl Settings {
         let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
         let mail_backoff_cap = seconds(get("MAIL_BACKOFF_CAP_SECONDS"), "MAIL_BACKOFF_CAP_SECONDS", 300)?;
         let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
+        let outbox_keep = Duration::from_secs(positive(get("OUTBOX_KEEP_DAYS"), "OUTBOX_KEEP_DAYS", 30)? * day);
         let metrics_token = match get("METRICS_TOKEN") {
             Some(token) if token.trim().len() >= 16 => Some(Secret::new(token.trim())),
             Some(_) => bail!("METRICS_TOKEN must be at least 16 characters"),
@@ -246,6 +250,7 @@ impl Settings {
             mail_max_attempts,
             mail_backoff_cap,
             mail_lease,
+            outbox_keep,
             metrics_token,
             data_dir,
         })
@@ -420,6 +425,7 @@ mod tests {
         assert!(settings(&[("MAIL_PORT", "smtp")]).unwrap_err().to_string().contains("MAIL_PORT"));
         assert!(settings(&[("MAIL_USE_SSL", "maybe")]).unwrap_err().to_string().contains("MAIL_USE_SSL"));
         assert!(settings(&[("SESSION_TTL_SECONDS", "0")]).unwrap_err().to_string().contains("SESSION_TTL_SECONDS"));
+        assert!(settings(&[("OUTBOX_KEEP_DAYS", "0")]).unwrap_err().to_string().contains("OUTBOX_KEEP_DAYS"));
         let proxies = settings(&[("TRUSTED_PROXIES", "10.0.0.1,proxy.local")]).unwrap_err();
         assert!(format!("{proxies:#}").contains("TRUSTED_PROXIES") && format!("{proxies:#}").contains("proxy.local"));
     }
@@ -441,6 +447,12 @@ mod tests {
         assert!(settings(&[("MAIL_SERVER", "localhost")]).is_ok(), "no login: nothing to protect");
         let bad = settings(&[("MAIL_ALLOW_PLAINTEXT_AUTH", "sure")]).unwrap_err();
         assert!(bad.to_string().contains("MAIL_ALLOW_PLAINTEXT_AUTH"));
+    }
+
+    #[test]
+    fn sent_mail_is_kept_thirty_days_unless_told_otherwise() {
+        assert_eq!(settings(&[]).unwrap().outbox_keep, Duration::from_secs(30 * 86_400));
+        assert_eq!(settings(&[("OUTBOX_KEEP_DAYS", "7")]).unwrap().outbox_keep, Duration::from_secs(7 * 86_400));
     }
 
     #[test]
