@@ -43,6 +43,9 @@ pub struct MailSettings {
     pub sender: String,
     /// PEM certificates trusted for the SMTP server's TLS besides the public roots (a private CA).
     pub ca_file: Option<PathBuf>,
+    /// `MAIL_ALLOW_PLAINTEXT_AUTH`: log in without TLS (a relay on this machine or a trusted
+    /// network). Without it, credentials need `MAIL_USE_SSL` or `MAIL_USE_TLS`.
+    pub allow_plaintext_auth: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +98,9 @@ pub struct Settings {
     pub mail_max_attempts: i64,
     pub mail_backoff_cap: Duration,
     pub mail_lease: Duration,
+    /// How long sent mail stays in the outbox, for `madblog outbox list` (`OUTBOX_KEEP_DAYS`, 30);
+    /// the housekeeping job deletes it after that. Mail given up on stays until it is retried.
+    pub outbox_keep: Duration,
     /// Enables `GET /metrics` for this bearer token (`METRICS_TOKEN`; unset: no metrics endpoint).
     pub metrics_token: Option<Secret>,
     /// Where the SQLite file, the dev secret and the dev mailbox live.
@@ -184,7 +190,18 @@ impl Settings {
             password: get("MAIL_PASSWORD").map(Secret::new),
             sender: get("MAIL_SENDER").unwrap_or_else(|| "Madblog <no-reply@localhost>".into()),
             ca_file: get("MAIL_CA_FILE").map(PathBuf::from),
+            allow_plaintext_auth: flag(get("MAIL_ALLOW_PLAINTEXT_AUTH"), "MAIL_ALLOW_PLAINTEXT_AUTH")?,
         };
+        // Without either, STARTTLS is only used when the server offers it, and a man in the middle
+        // who strips the offer from the greeting is handed the password in clear text.
+        let logs_in = mail.username.is_some() || mail.password.is_some();
+        if logs_in && !mail.use_ssl && !mail.use_tls && !mail.allow_plaintext_auth {
+            bail!(
+                "MAIL_USERNAME or MAIL_PASSWORD is set without MAIL_USE_SSL or MAIL_USE_TLS: the password could \
+                 cross the network in clear text. Set MAIL_USE_SSL=true (implicit TLS, port 465) or MAIL_USE_TLS=true \
+                 (STARTTLS, required), or MAIL_ALLOW_PLAINTEXT_AUTH=true for a relay on this machine"
+            );
+        }
 
         let session_ttl = seconds(get("SESSION_TTL_SECONDS"), "SESSION_TTL_SECONDS", 15 * 60)?;
         let session_reuse_grace = seconds(get("SESSION_REUSE_GRACE_SECONDS"), "SESSION_REUSE_GRACE_SECONDS", 30)?;
@@ -214,6 +231,7 @@ impl Settings {
         let mail_max_attempts = positive(get("MAIL_MAX_ATTEMPTS"), "MAIL_MAX_ATTEMPTS", 20)? as i64;
         let mail_backoff_cap = seconds(get("MAIL_BACKOFF_CAP_SECONDS"), "MAIL_BACKOFF_CAP_SECONDS", 300)?;
         let mail_lease = seconds(get("MAIL_LEASE_SECONDS"), "MAIL_LEASE_SECONDS", 60)?;
+        let outbox_keep = Duration::from_secs(positive(get("OUTBOX_KEEP_DAYS"), "OUTBOX_KEEP_DAYS", 30)? * day);
         let metrics_token = match get("METRICS_TOKEN") {
             Some(token) if token.trim().len() >= 16 => Some(Secret::new(token.trim())),
             Some(_) => bail!("METRICS_TOKEN must be at least 16 characters"),
@@ -245,6 +263,7 @@ impl Settings {
             mail_max_attempts,
             mail_backoff_cap,
             mail_lease,
+            outbox_keep,
             metrics_token,
             data_dir,
         })
@@ -407,7 +426,9 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let s = settings(&[("SECRET_KEY", &"z".repeat(40)), ("MAIL_PASSWORD", "hunter2hunter2")]).unwrap();
+        let s =
+            settings(&[("SECRET_KEY", &"z".repeat(40)), ("MAIL_USE_TLS", "1"), ("MAIL_PASSWORD", "hunter2hunter2")])
+                .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("zzzz") && !shown.contains("hunter2"));
     }
@@ -417,8 +438,34 @@ mod tests {
         assert!(settings(&[("MAIL_PORT", "smtp")]).unwrap_err().to_string().contains("MAIL_PORT"));
         assert!(settings(&[("MAIL_USE_SSL", "maybe")]).unwrap_err().to_string().contains("MAIL_USE_SSL"));
         assert!(settings(&[("SESSION_TTL_SECONDS", "0")]).unwrap_err().to_string().contains("SESSION_TTL_SECONDS"));
+        assert!(settings(&[("OUTBOX_KEEP_DAYS", "0")]).unwrap_err().to_string().contains("OUTBOX_KEEP_DAYS"));
         let proxies = settings(&[("TRUSTED_PROXIES", "10.0.0.1,proxy.local")]).unwrap_err();
         assert!(format!("{proxies:#}").contains("TRUSTED_PROXIES") && format!("{proxies:#}").contains("proxy.local"));
+    }
+
+    #[test]
+    fn a_mail_login_needs_tls_unless_plaintext_is_allowed() {
+        let login = [("MAIL_SERVER", "smtp.example.com"), ("MAIL_USERNAME", "me"), ("MAIL_PASSWORD", "hunter2hunter2")];
+        let err = format!("{:#}", settings(&login).unwrap_err());
+        for setting in ["MAIL_USERNAME", "MAIL_USE_SSL", "MAIL_USE_TLS", "MAIL_ALLOW_PLAINTEXT_AUTH"] {
+            assert!(err.contains(setting), "names {setting}: {err}");
+        }
+        assert!(!err.contains("hunter2"), "the message doesn't repeat the password");
+        assert!(settings(&[("MAIL_PASSWORD", "hunter2hunter2")]).is_err(), "a password alone is a login too");
+
+        for secure in [("MAIL_USE_SSL", "true"), ("MAIL_USE_TLS", "true"), ("MAIL_ALLOW_PLAINTEXT_AUTH", "true")] {
+            let mail = settings(&[&login[..], &[secure]].concat()).unwrap().mail;
+            assert_eq!(mail.allow_plaintext_auth, secure.0 == "MAIL_ALLOW_PLAINTEXT_AUTH", "{secure:?}");
+        }
+        assert!(settings(&[("MAIL_SERVER", "localhost")]).is_ok(), "no login: nothing to protect");
+        let bad = settings(&[("MAIL_ALLOW_PLAINTEXT_AUTH", "sure")]).unwrap_err();
+        assert!(bad.to_string().contains("MAIL_ALLOW_PLAINTEXT_AUTH"));
+    }
+
+    #[test]
+    fn sent_mail_is_kept_thirty_days_unless_told_otherwise() {
+        assert_eq!(settings(&[]).unwrap().outbox_keep, Duration::from_secs(30 * 86_400));
+        assert_eq!(settings(&[("OUTBOX_KEEP_DAYS", "7")]).unwrap().outbox_keep, Duration::from_secs(7 * 86_400));
     }
 
     #[test]

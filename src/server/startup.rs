@@ -28,9 +28,11 @@ use crate::{
 use anyhow::Context;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, State},
+    body::Body,
+    extract::{ConnectInfo, DefaultBodyLimit, State},
     http::{HeaderValue, Request, StatusCode, header},
     middleware::{from_fn, from_fn_with_state, map_response},
+    response::Response,
     routing::get,
 };
 use leptos::config::LeptosOptions;
@@ -173,9 +175,12 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::endpoint));
     if let Some(dir) = dev_mailbox {
+        let dir = Arc::new(dir);
         router = router.route(
             "/dev/mailbox",
-            get(move |locale: Locale| async move { email::dev_mailbox::page(&dir, locale).await }),
+            get(move |locale: Locale, state: State<AppState>, request: Request<Body>| {
+                dev_mailbox_page(dir.clone(), locale, state, request)
+            }),
         );
     }
     let mut api = rest::router();
@@ -226,6 +231,23 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// `/dev/mailbox`, for a client on this machine only; anyone else gets exactly what a page that
+/// doesn't exist gets, so they don't even learn it is there.
+async fn dev_mailbox_page(
+    dir: Arc<PathBuf>,
+    locale: Locale,
+    state: State<AppState>,
+    request: Request<Body>,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if email::dev_mailbox::is_local(peer, ClientIp::of(request.extensions()).0) {
+        return email::dev_mailbox::page(&dir, locale).await;
+    }
+    tracing::info!("dev mailbox: not shown to a client elsewhere (its links are live); open it on this machine");
+    let uri = request.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, state, request).await
 }
 
 /// Liveness: 200 while the process serves at all. It asks nothing of the database, so a database

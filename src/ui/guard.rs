@@ -91,13 +91,40 @@ fn access_of_target(target: &str) -> Access {
     access(target.split(['?', '#']).next().unwrap_or("/"))
 }
 
-/// Where to go after logging in: only a local path, so a crafted `?redirect=https://evil.example`
-/// (or `//evil.example`) can't send someone off-site.
+/// Where to go after logging in: only a plain path on this site, so a crafted `?redirect=` can't
+/// send someone elsewhere. Anything else is home.
 pub fn safe_redirect(target: Option<String>) -> String {
     match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") => t,
+        Some(t) if is_plain_local_path(&t) && stays_on_this_origin(&t) => t,
         _ => "/".into(),
     }
+}
+
+/// Whether `target` is a plain absolute path (with maybe a query and a fragment), refusing
+/// everything a URL parser could read as another host: browsers drop tabs and newlines anywhere
+/// and trim spaces and controls at the ends (`/\t/evil.example` becomes `//evil.example`), and read
+/// a backslash as a slash. A path has no use for any of these, nor for encoded slashes, so they
+/// are refused outright rather than cleaned up.
+fn is_plain_local_path(target: &str) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    target.starts_with('/')
+        && !target.starts_with("//")
+        && !target.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && !path.contains("%2f")
+        && !path.contains("%5c")
+}
+
+/// In the browser, its own URL parser has the last word: the target, read against this page's
+/// origin, must stay on it (the router leaves the site for any other origin).
+#[cfg(feature = "hydrate")]
+fn stays_on_this_origin(target: &str) -> bool {
+    let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) else { return false };
+    web_sys::Url::new_with_base(target, &origin).is_ok_and(|url| url.origin() == origin)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn stays_on_this_origin(_target: &str) -> bool {
+    true
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
@@ -207,11 +234,44 @@ mod tests {
 
     #[test]
     fn redirects_after_login_stay_on_this_site() {
-        assert_eq!(safe_redirect(Some("/settings?x=1".into())), "/settings?x=1");
-        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"] {
-            assert_eq!(safe_redirect(Some(evil.into())), "/");
+        for local in ["/", "/settings?x=1", "/settings/account?tab=x#top", "/unconfirmed#token=a.b.c", "/a%20b"] {
+            assert_eq!(safe_redirect(Some(local.into())), local);
         }
+        // A query or a fragment may carry encoded slashes: only the path decides where we go.
+        assert_eq!(
+            safe_redirect(Some("/unconfirmed?redirect=%2Fsettings".into())),
+            "/unconfirmed?redirect=%2Fsettings"
+        );
         assert_eq!(safe_redirect(None), "/");
+    }
+
+    #[test]
+    fn a_redirect_that_a_url_parser_could_read_as_another_host_goes_home() {
+        let hostile = [
+            ("an absolute URL", "https://evil.example"),
+            ("a scheme-relative URL", "//evil.example"),
+            ("a tab", "/\t/evil.example"),
+            ("a carriage return", "/\r/evil.example"),
+            ("a line feed", "/\n/evil.example"),
+            ("a tab before the slashes", "\t//evil.example"),
+            ("a space before the slashes", " //evil.example"),
+            ("a NUL", "/\0/evil.example"),
+            ("a line separator", "/\u{2028}/evil.example"),
+            ("a backslash", "/\\evil.example"),
+            ("two backslashes", "\\\\evil.example"),
+            ("a backslash later on", "/a/\\..\\..\\evil.example"),
+            ("encoded slashes", "/%2F/evil.example"),
+            ("encoded slashes in lower case", "/%2f%2fevil.example"),
+            ("an encoded backslash", "/%5Cevil.example"),
+            ("javascript:", "javascript:alert(1)"),
+            ("JavaScript: in capitals", "JavaScript:alert(1)"),
+            ("a data: URL", "data:text/html,<script>alert(1)</script>"),
+            ("a bare host", "evil.example"),
+            ("nothing", ""),
+        ];
+        for (what, target) in hostile {
+            assert_eq!(safe_redirect(Some(target.into())), "/", "{what}: {target:?}");
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ async fn send_test_email_explains_a_failure_without_leaking_the_password() {
     let out = send_test_email(
         free_port(),
         "tester@example.com",
-        &[("MAIL_USERNAME", "me@example.com"), ("MAIL_PASSWORD", "s3cret-auth-code")],
+        &[("MAIL_USE_TLS", "true"), ("MAIL_USERNAME", "me@example.com"), ("MAIL_PASSWORD", "s3cret-auth-code")],
     )
     .await;
 

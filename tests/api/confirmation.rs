@@ -225,6 +225,67 @@ async fn an_unconfirmed_session_opens_only_confirm_resend_and_me() {
     assert_eq!(as_confirmed.json::<Value>().await.unwrap()["username"], "ned");
 }
 
+/// What an unconfirmed account may do, as the README lists it: confirm, resend, read itself, set
+/// its language, read its security log, delete itself, log out; everything else is 403.
+#[tokio::test]
+async fn an_unconfirmed_session_reaches_its_own_account_and_nothing_of_anyone_elses() {
+    let app = spawn_app().await;
+    let session = app.registered_user("uma").await;
+    let other = app.confirmed_user("vic").await;
+    let vic = app.me(&other).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut request = app.client.request(method, app.url(path)).bearer_auth(&session);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    use reqwest::Method;
+
+    let allowed = [
+        (Method::GET, "/api/users/me".to_owned(), None),
+        (Method::GET, "/api/security-events".into(), None),
+        (Method::PUT, "/api/users/me/language".into(), Some(json!({"language": "zh-CN"}))),
+        (Method::POST, "/api/resend-confirm".into(), None),
+        (Method::GET, "/api/confirm/not.a.token".into(), None),
+        (Method::POST, "/api/confirm-code".into(), Some(json!({"code": "00000000"}))),
+        // A wrong password, so the account stays for the rest of the test.
+        (Method::DELETE, "/api/users/me".into(), Some(json!({"password": "not the password"}))),
+    ];
+    for (method, path, body) in allowed {
+        let status = send(method.clone(), &path, body).await.unwrap().status().as_u16();
+        assert!(![401, 403].contains(&status), "{method} {path}: {status}");
+    }
+    let refused = [
+        (Method::GET, format!("/api/users/{vic}"), None),
+        (Method::GET, "/api/sessions".into(), None),
+        (Method::DELETE, "/api/sessions/00000000-0000-0000-0000-000000000000".into(), None),
+        (Method::POST, "/api/sessions/revoke-others".into(), None),
+        (
+            Method::POST,
+            "/api/update-password".into(),
+            Some(json!({"old_password": PASSWORD, "new_password": "x y z w v u"})),
+        ),
+        (
+            Method::POST,
+            "/api/change-email".into(),
+            Some(json!({"password": PASSWORD, "new_email": "uma2@example.com"})),
+        ),
+        (Method::POST, "/api/confirm-email-change/not.a.token".into(), None),
+    ];
+    for (method, path, body) in refused {
+        let body = error_body(send(method.clone(), &path, body).await.unwrap(), 403).await;
+        assert!(body["message"].as_str().unwrap().starts_with("Please confirm your account"), "{method} {path}");
+    }
+
+    // Logging out, here and everywhere, ends the sessions.
+    let second = app.token("uma", PASSWORD).await;
+    let out = app.client.delete(app.url("/api/tokens")).bearer_auth(&second).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(send(Method::POST, "/api/logout-all", None).await.unwrap().status(), 200);
+    assert_eq!(app.me(&session).await.status(), 401);
+}
+
 #[tokio::test]
 async fn delivered_mails_leave_no_live_link_behind() {
     let app = spawn_app().await;

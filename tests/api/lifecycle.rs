@@ -1,7 +1,7 @@
 //! Account lifecycle: unconfirmed accounts get one reminder after 3 days and go after 7, however
 //! many servers run the job; people can delete their own account, and get a goodbye.
 
-use crate::helpers::{PASSWORD, TestApp, count, error_body, link_in, spawn_app, token_in};
+use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, count, error_body, link_in, spawn_app, token_in};
 use madblog::server::{auth::tokens::now, services::lifecycle::housekeep};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -145,4 +145,139 @@ async fn an_unconfirmed_account_can_delete_itself_and_strangers_cannot_delete_an
     assert_eq!(goodbye["subject"], GOODBYE);
     let body: Value = app.me(&token).await.json().await.unwrap();
     assert_eq!(body["error"], "Unauthorized");
+}
+
+/// Puts a mail in the outbox as the worker would have left it: sent (or given up on) at a time.
+async fn old_mail(app: &TestApp, id: &str, sent_at: Option<i64>, failed_at: Option<i64>) {
+    let at = sent_at.or(failed_at).unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, \
+         next_attempt_at, sent_at, failed_at) VALUES ($1, 'confirm', NULL, 'old@example.com', 'x', '', '', $2, 1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(sent_at)
+    .bind(failed_at)
+    .execute(&app.state.pool)
+    .await
+    .unwrap();
+}
+
+async fn mail_ids(app: &TestApp) -> Vec<String> {
+    let mut ids: Vec<String> = sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = 'old@example.com'")
+        .fetch_all(&app.state.pool)
+        .await
+        .unwrap();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn sent_mail_is_forgotten_after_thirty_days_and_mail_given_up_on_stays_for_the_operator() {
+    let app = spawn_app().await;
+    let now = now();
+    old_mail(&app, "sent-31-days-ago", Some(now - 31 * DAY), None).await;
+    old_mail(&app, "sent-29-days-ago", Some(now - 29 * DAY), None).await;
+    old_mail(&app, "failed-60-days-ago", None, Some(now - 60 * DAY)).await;
+
+    let done = housekeep(&app.state, now).await.unwrap();
+    assert_eq!(done.sent_mail_forgotten, 1);
+    assert_eq!(mail_ids(&app).await, ["failed-60-days-ago", "sent-29-days-ago"]);
+
+    let two_days_on = housekeep(&app.state, now + 2 * DAY).await.unwrap();
+    assert_eq!(two_days_on.sent_mail_forgotten, 1);
+    assert_eq!(mail_ids(&app).await, ["failed-60-days-ago"], "`madblog outbox retry` still finds it");
+}
+
+#[tokio::test]
+async fn outbox_keep_days_sets_how_long_sent_mail_is_kept() {
+    let app = TestAppBuilder::default().var("OUTBOX_KEEP_DAYS", "2").spawn().await;
+    let now = now();
+    old_mail(&app, "sent-3-days-ago", Some(now - 3 * DAY), None).await;
+    old_mail(&app, "sent-1-day-ago", Some(now - DAY), None).await;
+
+    housekeep(&app.state, now).await.unwrap();
+
+    assert_eq!(mail_ids(&app).await, ["sent-1-day-ago"]);
+}
+
+/// `n` accounts left unconfirmed, created a second apart from 30 days ago (`spam1` first), each
+/// with a mail in the outbox.
+async fn spam_signups(app: &TestApp, n: i64) {
+    let pool = &app.state.pool;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO users (id, username, username_key, email, email_key, password_hash, created_at, last_seen) \
+         SELECT 'spam-' || i, 'spam' || i, 'spam' || i, 'spam' || i || '@example.com', 'spam' || i || '@example.com', \
+         'not a hash', $2 + i, $2 + i FROM n",
+    )
+    .bind(n)
+    .bind(now() - 30 * DAY)
+    .execute(pool)
+    .await
+    .unwrap();
+    // Given up on, so the mail worker leaves them alone.
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, \
+         next_attempt_at, failed_at) SELECT 'mail-' || id, 'confirm', id, email, 'x', '', '', created_at, 1, \
+         created_at, created_at FROM users WHERE id LIKE 'spam-%'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// Makes deleting `username` fail, as a database error would, until [`allow_deleting`].
+async fn refuse_deleting(app: &TestApp, username: &str) {
+    let pool = &app.state.pool;
+    let statements = if app.state.settings.database_url.expose().starts_with("postgres") {
+        vec![
+            format!(
+                "CREATE FUNCTION refuse_deleting() RETURNS trigger AS $$ BEGIN IF OLD.username = '{username}' \
+                 THEN RAISE EXCEPTION 'refused'; END IF; RETURN OLD; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_deleting BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION refuse_deleting()"
+                .to_owned(),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER refuse_deleting BEFORE DELETE ON users WHEN OLD.username = '{username}' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )]
+    };
+    for sql in statements {
+        sqlx::query(&sql).execute(pool).await.unwrap();
+    }
+}
+
+async fn allow_deleting(app: &TestApp) {
+    let postgres = app.state.settings.database_url.expose().starts_with("postgres");
+    let sql = if postgres { "DROP TRIGGER refuse_deleting ON users" } else { "DROP TRIGGER refuse_deleting" };
+    sqlx::query(sql).execute(&app.state.pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wave_of_spam_signups_is_purged_in_batches_of_500_each_committed_on_its_own() {
+    let app = spawn_app().await;
+    app.confirmed_user("keeper").await;
+    age(&app, "keeper", 30).await;
+    spam_signups(&app, 1001).await;
+    let pool = &app.state.pool;
+    const SPAM: &str = "SELECT COUNT(*) FROM users WHERE id LIKE 'spam-%'";
+    const SPAM_MAIL: &str = "SELECT COUNT(*) FROM outbox WHERE user_id LIKE 'spam-%'";
+
+    // The oldest go first; the second batch (spam501 to spam1000) meets an error.
+    refuse_deleting(&app, "spam700").await;
+    assert!(housekeep(&app.state, now()).await.is_err());
+    assert_eq!(count(pool, SPAM).await, 501, "the first batch stays deleted; the second was undone");
+    assert_eq!(count(pool, "SELECT COUNT(*) FROM users WHERE username = 'spam500'").await, 0);
+    assert_eq!(count(pool, "SELECT COUNT(*) FROM users WHERE username = 'spam501'").await, 1);
+    assert_eq!(count(pool, SPAM_MAIL).await, 501, "each account's mail goes in its batch");
+
+    allow_deleting(&app).await;
+    assert_eq!(housekeep(&app.state, now()).await.unwrap().purged, 501);
+    assert_eq!((count(pool, SPAM).await, count(pool, SPAM_MAIL).await), (0, 0));
+    assert_eq!(count(pool, "SELECT COUNT(*) FROM users WHERE username = 'keeper'").await, 1, "confirmed: kept");
+    let keeper_mail = "SELECT COUNT(*) FROM outbox WHERE recipient = 'keeper@example.com'";
+    assert_eq!(count(pool, keeper_mail).await, 1, "and so is its mail");
 }

@@ -9,6 +9,7 @@ mod cli;
 mod codes;
 mod confirmation;
 mod deploy;
+mod dev_mailbox;
 mod device_sessions;
 mod email_change;
 mod hash_limits;

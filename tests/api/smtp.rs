@@ -13,8 +13,8 @@ use std::{
 
 const PASSWORD: &str = "s3cret-pa55word";
 
-/// The SMTP transport the app would build from these settings, pointed at `sink`.
-fn smtp_transport(sink: &SmtpSink, vars: &[(&str, &str)]) -> Transport {
+/// The settings the app would read, pointed at `sink`.
+fn mail_settings(sink: &SmtpSink, vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
     let mut map: HashMap<String, String> = HashMap::from([
         ("DATA_DIR".into(), sink.dir.parent().unwrap().display().to_string()),
         ("MAIL_SERVER".into(), "127.0.0.1".into()),
@@ -22,8 +22,12 @@ fn smtp_transport(sink: &SmtpSink, vars: &[(&str, &str)]) -> Transport {
         ("MAIL_SENDER".into(), "Madblog <no-reply@madblog.test>".into()),
     ]);
     map.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let settings = Settings::from_lookup(|k| map.get(k).cloned()).expect("settings");
-    Transport::from_settings(&settings).expect("transport")
+    Settings::from_lookup(|k| map.get(k).cloned())
+}
+
+/// The SMTP transport the app would build from these settings, pointed at `sink`.
+fn smtp_transport(sink: &SmtpSink, vars: &[(&str, &str)]) -> Transport {
+    Transport::from_settings(&mail_settings(sink, vars).expect("settings")).expect("transport")
 }
 
 fn mail(to: &str, n: usize) -> OutboxMail {
@@ -152,8 +156,8 @@ async fn a_connection_the_server_dropped_is_replaced() {
 async fn a_refused_connection_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let sink = SmtpSink::not_started(dir.path().join("smtp"), crate::helpers::free_port());
-    let transport = smtp_transport(&sink, &[("MAIL_USERNAME", "madblog"), ("MAIL_PASSWORD", PASSWORD)]);
-    let error = transport.send(&mail("nobody@example.com", 1)).await.unwrap_err();
+    let login = [("MAIL_USE_TLS", "1"), ("MAIL_USERNAME", "madblog"), ("MAIL_PASSWORD", PASSWORD)];
+    let error = smtp_transport(&sink, &login).send(&mail("nobody@example.com", 1)).await.unwrap_err();
     assert!(error.contains(&format!("could not connect to 127.0.0.1:{}", sink.port)), "{error}");
     assert!(!error.contains('\n') && !error.contains(PASSWORD), "{error}");
 }
@@ -253,4 +257,40 @@ async fn an_untrusted_certificate_or_a_missing_starttls_stops_the_mail() {
         .unwrap_err();
     assert!(error.contains("STARTTLS is not supported"), "{error}");
     assert!(plain.mails().is_empty());
+}
+
+#[tokio::test]
+async fn a_login_without_tls_is_refused_at_start_so_a_stripped_starttls_never_sees_the_password() {
+    // A man in the middle: no STARTTLS on offer, and a login taken in clear.
+    let dir = tempfile::tempdir().unwrap();
+    let auth = format!("madblog:{PASSWORD}");
+    let stripper = SmtpSink::start_with(dir.path().join("smtp"), 0, 0.0, &["--auth", &auth, "--auth-in-clear"]).await;
+
+    let with_password = [("MAIL_USERNAME", "madblog"), ("MAIL_PASSWORD", PASSWORD)];
+    for login in [&with_password[..], &with_password[..1]] {
+        let error = format!("{:#}", mail_settings(&stripper, login).expect_err("refused at start"));
+        for setting in ["MAIL_USERNAME", "MAIL_USE_SSL", "MAIL_USE_TLS", "MAIL_ALLOW_PLAINTEXT_AUTH"] {
+            assert!(error.contains(setting), "names {setting}: {error}");
+        }
+        assert!(!error.contains(PASSWORD), "{error}");
+    }
+    let error = mail_settings(&stripper, &[("MAIL_PASSWORD", PASSWORD)]).expect_err("a password alone too");
+    assert!(error.to_string().contains("MAIL_PASSWORD"), "{error}");
+    assert!(stripper.mails().is_empty());
+}
+
+#[tokio::test]
+async fn a_local_relay_takes_a_login_in_clear_only_when_it_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = format!("madblog:{PASSWORD}");
+    let relay = SmtpSink::start_with(dir.path().join("smtp"), 0, 0.0, &["--auth", &auth, "--auth-in-clear"]).await;
+    let transport = smtp_transport(
+        &relay,
+        &[("MAIL_ALLOW_PLAINTEXT_AUTH", "true"), ("MAIL_USERNAME", "madblog"), ("MAIL_PASSWORD", PASSWORD)],
+    );
+
+    transport.send(&mail("relayed@example.com", 1)).await.expect("sent");
+
+    let got = relay.mails();
+    assert_eq!((got.len(), &got[0]["auth_user"], &got[0]["tls"]), (1, &Value::from("madblog"), &Value::Null));
 }

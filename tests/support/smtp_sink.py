@@ -2,7 +2,7 @@
 
     python smtp_sink.py --dir DIR [--port N] [--delay SECONDS]
                         [--tls {starttls,require-starttls,implicit} --cert PEM --key PEM]
-                        [--auth USER:PASSWORD]
+                        [--auth USER:PASSWORD [--auth-in-clear]]
 
 Prints "READY <port>" once it listens. Each accepted message becomes DIR/<n>.json with its
 envelope, decoded headers and text/HTML parts, and how it came (the client's port, so mails sent
@@ -10,8 +10,9 @@ over one connection can be told apart; the TLS version; the user it logged in as
 atomically (tmp file, then rename), so a reader never sees half a mail. Numbering goes on after the
 files already in DIR, so a restarted sink adds to them. --delay holds every DATA command that long
 before accepting, like a slow provider. --tls offers STARTTLS (optionally refusing mail without
-it) or speaks TLS from the first byte; --auth offers AUTH PLAIN/LOGIN (over TLS only) and accepts
-only this user and password.
+it) or speaks TLS from the first byte; --auth offers AUTH PLAIN/LOGIN (over TLS only, unless
+--auth-in-clear: a local relay, or a man in the middle who strips STARTTLS and takes the login)
+and accepts only this user and password.
 """
 
 import argparse
@@ -89,6 +90,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--auth")
+    parser.add_argument("--auth-in-clear", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
@@ -113,6 +115,8 @@ def main():
             options["require_starttls"] = args.tls == "require-starttls"
     if args.auth:
         options["authenticator"] = authenticator(*args.auth.split(":", 1))
+        if args.auth_in_clear:
+            options["auth_require_tls"] = False
         # aiosmtpd warns about its own use of a deprecated attribute after each login.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
 

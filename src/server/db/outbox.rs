@@ -265,14 +265,30 @@ pub async fn requeue_failed(pool: &Pool, id: Option<&str>, now: i64) -> Result<u
     Ok(done.rows_affected())
 }
 
-/// Deletes mails sent before `before`. Returns how many.
+/// Deletes mails sent before `before`, `PURGE_BATCH` at a time. Returns how many.
 ///
 /// # Errors
-/// On a database failure.
+/// On a database failure; the batches before it stay deleted.
 pub async fn purge_sent(pool: &Pool, before: i64) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1").bind(before).execute(pool).await?;
-    Ok(done.rows_affected())
+    // Each batch its own statement: months of sent mail (the first run after an upgrade) deleted
+    // by one statement would hold SQLite's write lock for as long as that takes.
+    const PURGE_BATCH: u64 = 500;
+    let mut purged = 0;
+    loop {
+        let done = sqlx::query(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 AND id IN \
+             (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(PURGE_BATCH as i64)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        purged += done;
+        if done < PURGE_BATCH {
+            return Ok(purged);
+        }
+    }
 }
 
 /// When the account got mails of `kind` since `since` (oldest first), for per-account throttles.

@@ -308,20 +308,27 @@ pub async fn claim_reminder<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Deletes the accounts still unconfirmed that were made before `before` (with everything that
-/// refers to them); their ids. An account confirmed a moment before is not one of them: the
-/// statement reads `confirmed` as it deletes.
+/// Deletes up to `limit` of the accounts still unconfirmed that were made before `before`, oldest
+/// first (with everything that refers to them); their ids. An account confirmed a moment before is
+/// not one of them: the condition is repeated outside the sub-select, so the statement reads
+/// `confirmed` as it deletes (on PostgreSQL, a row another transaction changed is checked again),
+/// and two servers deleting at once skip each other's rows.
 ///
 /// # Errors
 /// On a database failure.
 pub async fn delete_unconfirmed_before<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     before: i64,
+    limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM users WHERE confirmed = 0 AND created_at < $1 RETURNING id")
-        .bind(before)
-        .fetch_all(executor)
-        .await
+    sqlx::query_scalar(
+        "DELETE FROM users WHERE confirmed = 0 AND created_at < $1 AND id IN \
+         (SELECT id FROM users WHERE confirmed = 0 AND created_at < $1 ORDER BY created_at LIMIT $2) RETURNING id",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
 }
 
 /// Deletes the account (its sessions, codes, holds and security events go with it); whether it

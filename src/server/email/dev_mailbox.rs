@@ -1,6 +1,7 @@
 //! `/dev/mailbox` (development only, when no `MAIL_SERVER` is set): the mails the app "sent",
 //! newest first, with their links clickable, so nobody needs a mail server to follow a link. Its
-//! own words are in the request's language; each mail is in its account's.
+//! own words are in the request's language; each mail is in its account's. Its links are live, so
+//! it answers only a client on this machine (see [`is_local`]).
 
 use super::transport::{StoredMail, links_in};
 use crate::i18n::{Locale, fill};
@@ -8,7 +9,16 @@ use axum::{
     http::header,
     response::{Html, IntoResponse, Response},
 };
-use std::path::Path;
+use std::{net::IpAddr, path::Path};
+
+/// Whether a request comes from this machine: its peer and the client a trusted proxy reports for
+/// it must both be loopback. A development server listening beyond loopback (`0.0.0.0`, a LAN)
+/// would otherwise hand live reset links to anyone who can reach the port, and a proxied request
+/// from the internet has a loopback peer when the proxy runs here, so the peer alone proves
+/// nothing either.
+pub fn is_local(peer: Option<IpAddr>, client: IpAddr) -> bool {
+    peer.is_some_and(|peer| peer.to_canonical().is_loopback()) && client.to_canonical().is_loopback()
+}
 
 /// Renders the mailbox page from the JSON files in `dir`, in `locale`.
 pub async fn page(dir: &Path, locale: Locale) -> Response {
@@ -64,4 +74,28 @@ h2{{font-size:1.1rem;margin:0}} .meta{{color:#5d6675;font-size:.9rem}} pre{{whit
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(address: &str) -> IpAddr {
+        address.parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_loopback_peer_with_a_loopback_client_is_local() {
+        for address in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_local(Some(ip(address)), ip(address)), "{address}");
+        }
+        // A proxy on this machine relaying someone elsewhere, a direct client elsewhere, a
+        // proxy elsewhere reporting a loopback client, no peer known.
+        assert!(!is_local(Some(ip("127.0.0.1")), ip("203.0.113.9")));
+        assert!(!is_local(Some(ip("192.0.2.2")), ip("192.0.2.2")));
+        assert!(!is_local(Some(ip("10.0.0.5")), ip("127.0.0.1")));
+        assert!(!is_local(Some(ip("::ffff:10.0.0.5")), ip("::1")));
+        assert!(!is_local(None, ip("127.0.0.1")));
+        assert!(!is_local(Some(ip("0.0.0.0")), ip("0.0.0.0")));
+    }
 }

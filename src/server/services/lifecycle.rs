@@ -31,15 +31,21 @@ pub struct Housekeeping {
     pub purged: usize,
     /// Expired codes, address holds and stale sessions, and security events past 90 days.
     pub forgotten: u64,
+    /// Sent mail older than `OUTBOX_KEEP_DAYS`.
+    pub sent_mail_forgotten: u64,
 }
 
 /// Accounts reminded per run at most: a backlog (the first run after an upgrade) is worked off
 /// over several runs rather than in one long burst of mail.
 const REMINDERS_PER_RUN: i64 = 500;
 
+/// Accounts deleted per transaction. After a wave of spam sign-ups, one transaction for all of
+/// them would hold SQLite's write lock (every other write waits) for as long as it takes.
+const PURGE_BATCH: i64 = 500;
+
 /// One run of the housekeeping job, at `now`: deletes the accounts unconfirmed for
 /// `UNCONFIRMED_PURGE_DAYS`, reminds those unconfirmed for `UNCONFIRMED_REMIND_DAYS`, and forgets
-/// what has expired.
+/// what has expired and mail sent more than `OUTBOX_KEEP_DAYS` ago.
 ///
 /// # Errors
 /// On a database failure; what was done before it stays done.
@@ -47,17 +53,7 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
     let settings = &state.settings;
     // Deleting first: an account past both ages (the job was off for a while) is not reminded of
     // an account it no longer has.
-    let mut tx = state.pool.begin().await.context("starting the purge")?;
-    let purged = users::delete_unconfirmed_before(&mut *tx, now - settings.unconfirmed_purge.as_secs() as i64)
-        .await
-        .context("deleting unconfirmed accounts")?;
-    for id in &purged {
-        outbox::delete_for_user(&mut *tx, id).await.context("forgetting a purged account's mail")?;
-    }
-    tx.commit().await.context("committing the purge")?;
-    for id in &purged {
-        tracing::info!(user_id = %id, "unconfirmed account deleted");
-    }
+    let purged = purge_unconfirmed(state, now - settings.unconfirmed_purge.as_secs() as i64).await?;
 
     let mut reminded = 0;
     let due = now - settings.unconfirmed_remind.as_secs() as i64;
@@ -91,7 +87,37 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
         .await
         .context("forgetting ended sessions")?
         + security::prune(&state.pool).await?;
-    Ok(Housekeeping { reminded, purged: purged.len(), forgotten })
+    let sent_mail_forgotten = outbox::purge_sent(&state.pool, now - settings.outbox_keep.as_secs() as i64)
+        .await
+        .context("forgetting sent mail")?;
+    Ok(Housekeeping { reminded, purged: purged.len(), forgotten, sent_mail_forgotten })
+}
+
+/// Deletes the accounts unconfirmed since before `before` with their mail, `PURGE_BATCH` to a
+/// transaction, oldest first; their ids. A batch that fails is undone alone: the ones before it
+/// stay deleted.
+async fn purge_unconfirmed(state: &AppState, before: i64) -> anyhow::Result<Vec<String>> {
+    let mut purged = Vec::new();
+    loop {
+        let mut tx = state.pool.begin().await.context("starting the purge")?;
+        let batch = users::delete_unconfirmed_before(&mut *tx, before, PURGE_BATCH)
+            .await
+            .context("deleting unconfirmed accounts")?;
+        for id in &batch {
+            outbox::delete_for_user(&mut *tx, id).await.context("forgetting a purged account's mail")?;
+        }
+        tx.commit().await.context("committing the purge")?;
+        for id in &batch {
+            tracing::info!(user_id = %id, "unconfirmed account deleted");
+        }
+        // A short batch is the last one. (With another server purging at once, both may stop
+        // short of the end: the next run takes the rest.)
+        let last = (batch.len() as i64) < PURGE_BATCH;
+        purged.extend(batch);
+        if last {
+            return Ok(purged);
+        }
+    }
 }
 
 /// Runs [`housekeep`] every `HOUSEKEEPING_INTERVAL_SECONDS` until `stop` fires.

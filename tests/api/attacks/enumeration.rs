@@ -5,6 +5,10 @@
 //!
 //! Resending a confirmation and confirming by code need the account's own session, so they have
 //! no stranger's version to compare.
+//!
+//! What registering leads to does differ, and can't not: a free address gets an account the
+//! prober can log in to, a taken one gets none. Each such guess costs the prober an account and a
+//! registration from its allowance; the README says so, and the last test here shows it.
 
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder};
 use reqwest::Response;
@@ -125,4 +129,16 @@ async fn a_wrong_reset_code_for_a_known_or_an_unknown_address_answers_alike() {
     let known = answer(server_fn(app, "reset-password-code", &form("known@example.com")).await).await;
     let unknown = answer(server_fn(app, "reset-password-code", &form("nobody@example.com")).await).await;
     assert_eq!(known, unknown, "through the server function too");
+}
+
+#[tokio::test]
+async fn registering_reveals_a_free_address_only_through_the_account_it_makes() {
+    let app = app_with_an_account().await;
+
+    app.register("probe1", "known@example.com", PASSWORD).await;
+    app.register("probe2", "free@example.com", PASSWORD).await;
+
+    assert_eq!(app.login("probe1", PASSWORD).await.status(), 401, "a taken address made no account");
+    assert_eq!(app.login("probe2", PASSWORD).await.status(), 200, "a free one did, unconfirmed");
+    assert_eq!(app.count_users().await, 2, "the guess cost the prober an account");
 }
