@@ -106,7 +106,7 @@ impl TrustedProxies {
 
 /// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
 /// `[2001:db8::1]:4711`, optionally quoted.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
+pub(crate) fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim().trim_matches('"');
     hop.parse::<IpAddr>()
         .ok()
@@ -115,7 +115,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 /// The `for=` value of one RFC 7239 element (`for=192.0.2.60;proto=http;by=203.0.113.43`).
-fn forwarded_for(element: &str) -> Option<&str> {
+pub(crate) fn forwarded_for(element: &str) -> Option<&str> {
     element.split(';').find_map(|pair| {
         let (key, value) = pair.split_once('=')?;
         key.trim().eq_ignore_ascii_case("for").then_some(value)

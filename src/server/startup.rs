@@ -242,7 +242,7 @@ async fn dev_mailbox_page(
     request: Request<Body>,
 ) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    if email::dev_mailbox::is_local(peer, ClientIp::of(request.extensions()).0) {
+    if email::dev_mailbox::is_local(peer, ClientIp::of(request.extensions()).0, request.headers()) {
         return email::dev_mailbox::page(&dir, locale).await;
     }
     tracing::info!("dev mailbox: not shown to a client elsewhere (its links are live); open it on this machine");

@@ -4,20 +4,34 @@
 //! it answers only a client on this machine (see [`is_local`]).
 
 use super::transport::{StoredMail, links_in};
-use crate::i18n::{Locale, fill};
+use crate::{
+    i18n::{Locale, fill},
+    server::proxy::{forwarded_for, parse_hop},
+};
 use axum::{
-    http::header,
+    http::{HeaderMap, header},
     response::{Html, IntoResponse, Response},
 };
 use std::{net::IpAddr, path::Path};
 
 /// Whether a request comes from this machine: its peer and the client a trusted proxy reports for
-/// it must both be loopback. A development server listening beyond loopback (`0.0.0.0`, a LAN)
-/// would otherwise hand live reset links to anyone who can reach the port, and a proxied request
-/// from the internet has a loopback peer when the proxy runs here, so the peer alone proves
-/// nothing either.
-pub fn is_local(peer: Option<IpAddr>, client: IpAddr) -> bool {
-    peer.is_some_and(|peer| peer.to_canonical().is_loopback()) && client.to_canonical().is_loopback()
+/// it must both be loopback, and so must every hop a forwarding header names. A development server
+/// listening beyond loopback (`0.0.0.0`, a LAN) would otherwise hand live reset links to anyone who
+/// can reach the port; a proxied request from the internet has a loopback peer when the proxy runs
+/// here, so the peer alone proves nothing; and a proxy on this machine that was never named in
+/// `TRUSTED_PROXIES` still says, in the header it adds, whom it relays.
+pub fn is_local(peer: Option<IpAddr>, client: IpAddr, headers: &HeaderMap) -> bool {
+    let loopback = |ip: IpAddr| ip.to_canonical().is_loopback();
+    peer.is_some_and(loopback) && loopback(client) && forwarded_hops(headers).all(|hop| hop.is_some_and(loopback))
+}
+
+/// Every hop the forwarding headers name (`None` for one that isn't an address: `unknown`, an
+/// obfuscated `_id`, garbage), whoever wrote them.
+fn forwarded_hops(headers: &HeaderMap) -> impl Iterator<Item = Option<IpAddr>> + '_ {
+    let values = |name| headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    let x_forwarded_for = values("x-forwarded-for").map(parse_hop);
+    let forwarded = values("forwarded").map(|element| forwarded_for(element).and_then(parse_hop));
+    x_forwarded_for.chain(forwarded)
 }
 
 /// Renders the mailbox page from the JSON files in `dir`, in `locale`.
@@ -86,16 +100,41 @@ mod tests {
 
     #[test]
     fn only_a_loopback_peer_with_a_loopback_client_is_local() {
+        let none = HeaderMap::new();
         for address in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
-            assert!(is_local(Some(ip(address)), ip(address)), "{address}");
+            assert!(is_local(Some(ip(address)), ip(address), &none), "{address}");
         }
         // A proxy on this machine relaying someone elsewhere, a direct client elsewhere, a
         // proxy elsewhere reporting a loopback client, no peer known.
-        assert!(!is_local(Some(ip("127.0.0.1")), ip("203.0.113.9")));
-        assert!(!is_local(Some(ip("192.0.2.2")), ip("192.0.2.2")));
-        assert!(!is_local(Some(ip("10.0.0.5")), ip("127.0.0.1")));
-        assert!(!is_local(Some(ip("::ffff:10.0.0.5")), ip("::1")));
-        assert!(!is_local(None, ip("127.0.0.1")));
-        assert!(!is_local(Some(ip("0.0.0.0")), ip("0.0.0.0")));
+        assert!(!is_local(Some(ip("127.0.0.1")), ip("203.0.113.9"), &none));
+        assert!(!is_local(Some(ip("192.0.2.2")), ip("192.0.2.2"), &none));
+        assert!(!is_local(Some(ip("10.0.0.5")), ip("127.0.0.1"), &none));
+        assert!(!is_local(Some(ip("::ffff:10.0.0.5")), ip("::1"), &none));
+        assert!(!is_local(None, ip("127.0.0.1"), &none));
+        assert!(!is_local(Some(ip("0.0.0.0")), ip("0.0.0.0"), &none));
+    }
+
+    #[test]
+    fn a_request_relayed_from_elsewhere_is_not_local_even_through_an_untrusted_proxy() {
+        let headers = |name: &'static str, value: &'static str| {
+            let mut map = HeaderMap::new();
+            map.append(name, http::HeaderValue::from_static(value));
+            map
+        };
+        let here = Some(ip("127.0.0.1"));
+        for (name, value) in [
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-forwarded-for", "127.0.0.1, 203.0.113.9"),
+            ("x-forwarded-for", "unknown"),
+            ("forwarded", "for=\"[2001:db8::1]:4711\""),
+            ("forwarded", "for=_hidden"),
+        ] {
+            assert!(!is_local(here, ip("127.0.0.1"), &headers(name, value)), "{name}: {value}");
+        }
+        for (name, value) in
+            [("x-forwarded-for", "127.0.0.1"), ("x-forwarded-for", "::1"), ("forwarded", "for=127.0.0.1")]
+        {
+            assert!(is_local(here, ip("127.0.0.1"), &headers(name, value)), "{name}: {value}");
+        }
     }
 }
