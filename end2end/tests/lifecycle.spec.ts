@@ -1,7 +1,7 @@
 // The account's lifecycle in the browser: confirming by code on a device that never saw the link,
 // resetting by code, changing the address and undoing it from the old mailbox, the security log,
 // and deleting the account.
-import { test, expect, open, uniqueName, register, logIn, mailTo, mailToAddress, codeIn, confirmedUser, field, fill, catalogue, scan, LANGS, PASSWORD } from './helpers';
+import { test, expect, open, uniqueName, register, logIn, mailTo, mailToAddress, codeIn, confirmedUser, field, fill, pattern, catalogue, scan, LANGS, PASSWORD } from './helpers';
 
 for (const lang of LANGS) {
   const t = catalogue[lang];
@@ -119,11 +119,25 @@ for (const lang of LANGS) {
     const page = await context.newPage();
     const name = uniqueName('sec');
     await confirmedUser(page, name, t);
+    // Three wrong passwords from this browser's address, written a moment after their answers.
+    const wrong = { Authorization: `Basic ${Buffer.from(`${name}:not the password`).toString('base64')}` };
+    for (let i = 0; i < 3; i++) expect((await page.request.post('/api/tokens', { headers: wrong })).status()).toBe(401);
+    const token = await page.evaluate(() => localStorage.getItem('madblog-token'));
+    const failures = async () => {
+      const log = await (await page.request.get('/api/security-events', { headers: { Authorization: `Bearer ${token}` } })).json();
+      return log.find((e: { kind: string }) => e.kind === 'login_failed')?.count;
+    };
+    await expect.poll(failures).toBe(3);
     await open(page, '/settings/account');
     await page.getByRole('link', { name: t.account_security_link }).click();
     await expect(page).toHaveURL(/\/settings\/security$/);
     await expect(page.locator('li[data-kind="confirmed"]')).toContainText(t.event_confirmed);
     await expect(page.locator('li[data-kind="login"]')).toContainText(t.event_login);
+    // One row for the three, saying so.
+    await expect(page.locator('li[data-kind="login_failed"]')).toHaveCount(1);
+    await expect(page.locator('li[data-kind="login_failed"] .event-name')).toHaveText(
+      pattern(fill(t.event_login_failed_many, { count: '3', address: '127.0.0.1' })),
+    );
     const times = await page.locator('.events time').allInnerTexts();
     const places = await page.locator('.events .muted').allInnerTexts();
     await scan(page, `${lang} security log`, t, [name, ...times, ...places]);

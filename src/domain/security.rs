@@ -70,10 +70,16 @@ impl SecurityEventKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityEvent {
     pub kind: SecurityEventKind,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC; the first of the events the row stands for.
     pub at: String,
+    /// The client's address; for a failed login, its network (an IPv6 client's /64).
     pub ip: String,
     pub user_agent: String,
+    /// How many events the row stands for: the failed logins from one network within one clock
+    /// hour are one row; every other row is one event.
+    pub count: i64,
+    /// RFC 3339, UTC: the last of them (`at` when `count` is 1).
+    pub last_at: String,
 }
 
 #[cfg(test)]

@@ -141,6 +141,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_security_link: "See your security log",
     event_login: "Logged in",
     event_login_failed: "Failed login (wrong password)",
+    event_login_failed_many: "{count} failed sign-ins from {address}, last at {time}",
     event_logout: "Logged out",
     event_logout_everywhere: "Logged out of all devices",
     event_password_changed: "Password changed",

@@ -281,6 +281,7 @@ catalogue! {
         account_security_link,
         event_login,
         event_login_failed,
+        event_login_failed_many,
         event_logout,
         event_logout_everywhere,
         event_password_changed,

@@ -141,6 +141,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     account_security_link: "查看安全日志",
     event_login: "登录",
     event_login_failed: "登录失败（密码错误）",
+    event_login_failed_many: "来自 {address} 的 {count} 次登录失败，最近一次于 {time}",
     event_logout: "退出登录",
     event_logout_everywhere: "退出所有设备",
     event_password_changed: "修改了密码",

@@ -76,6 +76,7 @@ impl Application {
             max_attempts: settings.mail_max_attempts,
             backoff_cap: settings.mail_backoff_cap,
             lease: settings.mail_lease,
+            send_timeout: email::transport::SMTP_TIMEOUT,
             poll: Duration::from_secs(1),
         };
         let dev_mailbox = match transport.as_ref() {

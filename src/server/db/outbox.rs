@@ -96,12 +96,35 @@ pub async fn claim(
         .collect()
 }
 
-/// Marks a mail sent and blanks its body: it holds a live link, and the recipient has it now.
+/// Holds a claimed mail until `leased_until`, if the claim under `lease_token` is still its own:
+/// whether it is. Compare-and-swap on the token: a claim by another worker replaces the token, so
+/// once that has happened this changes nothing and answers `false`, and once this has happened the
+/// other worker's claim finds the lease running and skips the mail. The worker calls it right
+/// before sending a mail (it may have waited out its lease behind others of its batch) and again
+/// while the send is in flight.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn mark_sent(pool: &Pool, id: &str, lease_token: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn hold(pool: &Pool, id: &str, lease_token: &str, leased_until: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE outbox SET leased_until = $1 \
+         WHERE id = $2 AND lease_token = $3 AND sent_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(leased_until)
+    .bind(id)
+    .bind(lease_token)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a mail sent and blanks its body: it holds a live link, and the recipient has it now.
+/// Whether the claim under `lease_token` still held it (if not, its new holder records it).
+///
+/// # Errors
+/// On a database failure.
+pub async fn mark_sent(pool: &Pool, id: &str, lease_token: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE outbox SET sent_at = $1, body_text = '', body_html = '', lease_token = NULL, \
          leased_until = NULL, last_error = NULL WHERE id = $2 AND lease_token = $3",
     )
@@ -110,10 +133,11 @@ pub async fn mark_sent(pool: &Pool, id: &str, lease_token: &str, now: i64) -> Re
     .bind(lease_token)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
-/// Releases a mail for another attempt at `next_attempt_at`.
+/// Releases a mail for another attempt at `next_attempt_at`. Whether the claim under
+/// `lease_token` still held it.
 ///
 /// # Errors
 /// On a database failure.
@@ -123,8 +147,8 @@ pub async fn reschedule(
     lease_token: &str,
     next_attempt_at: i64,
     error: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1, last_error = $2, lease_token = NULL, leased_until = NULL \
          WHERE id = $3 AND lease_token = $4",
     )
@@ -134,16 +158,16 @@ pub async fn reschedule(
     .bind(lease_token)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Gives up on a mail. Its body stays, so an operator can requeue it (`madblog outbox retry`):
-/// it never reached anyone.
+/// it never reached anyone. Whether the claim under `lease_token` still held it.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, error: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE outbox SET failed_at = $1, last_error = $2, lease_token = NULL, leased_until = NULL \
          WHERE id = $3 AND lease_token = $4",
     )
@@ -153,7 +177,7 @@ pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, err
     .bind(lease_token)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Hands back the mails of a claim that were never tried (a clean stop): free at once for any

@@ -30,8 +30,8 @@ pub enum Transport {
     },
 }
 
-/// How long one SMTP conversation may take; shorter than the outbox lease, so a live worker always
-/// finishes (or gives up on) a mail before anyone else may claim it.
+/// How long one SMTP conversation may take; the outbox worker renews a mail's lease for as long as
+/// this, so a live worker always finishes (or gives up on) a mail before anyone else may claim it.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connections open at once: as many as the outbox worker sends in parallel.

@@ -1,6 +1,13 @@
 //! The outbox worker: claims due mails with a lease, sends them a few at a time, and reschedules
 //! failures with capped exponential backoff and jitter until it gives up. It never blocks a
 //! request: requests only write outbox rows and wake it.
+//!
+//! A lease covers the mail being sent, however long its batch or its send takes: right before a
+//! mail is sent its lease is taken back from now (compare-and-swap on the claim's token, so a mail
+//! another worker claimed meanwhile is left to it), and while the send is in flight the lease is
+//! renewed every third of its length. A worker that can no longer be sure it holds a mail stops
+//! sending it and records nothing. So the lease can be short (a killed server's mail waits only
+//! that long) without two servers ever sending one mail at once.
 
 use super::transport::{Transport, mask_address};
 use crate::server::{
@@ -20,8 +27,13 @@ pub struct WorkerConfig {
     pub max_attempts: i64,
     /// The longest wait between two attempts: once SMTP is back, mail flows again within this.
     pub backoff_cap: Duration,
-    /// How long a claim lasts; a claim by a crashed process is free again after it.
+    /// How long a claim lasts unless renewed; a claim by a crashed process is free again after it.
+    /// A mail being sent is renewed every third of this.
     pub lease: Duration,
+    /// The longest one send may take (the SMTP pool's own timeout): a live worker renews a mail's
+    /// lease at most this long, and a send still running then is given up as an attempt that
+    /// failed.
+    pub send_timeout: Duration,
     /// How often to look for due mails when nothing wakes the worker.
     pub poll: Duration,
 }
@@ -88,8 +100,7 @@ async fn deliver_due(
     stop: &CancellationToken,
 ) -> anyhow::Result<usize> {
     let lease_token = format!("{instance}/{}", uuid::Uuid::new_v4());
-    let lease = config.lease.as_secs().max(1) as i64;
-    let mails = outbox::claim(pool, &lease_token, now(), lease, BATCH).await?;
+    let mails = outbox::claim(pool, &lease_token, now(), lease_secs(config), BATCH).await?;
     let claimed = mails.len();
     futures::stream::iter(mails)
         .take_until(stop.cancelled())
@@ -118,7 +129,33 @@ async fn deliver_one(
     mail: outbox::OutboxMail,
 ) {
     let to = mask_address(&mail.recipient);
-    let result = transport.send(&mail).await;
+    // The mail may have waited out its lease behind the others of its batch, and another worker may
+    // have claimed it since: send it only if the claim is still this one's, held from now.
+    let held_until = match hold(pool, config, &mail.id, lease_token).await {
+        Ok(Some(held_until)) => held_until,
+        Ok(None) => {
+            tracing::debug!(mail_id = %mail.id, "another worker claimed the mail while it waited; leaving it to that one");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(mail_id = %mail.id, error = %e, "could not renew a mail's lease before sending it; it goes once the lease runs out");
+            return;
+        }
+    };
+    // A backstop for transports without a timeout of their own, a moment after the SMTP pool's.
+    let deadline = config.send_timeout + Duration::from_secs(1);
+    let result = tokio::select! {
+        sent = tokio::time::timeout(deadline, transport.send(&mail)) => {
+            sent.unwrap_or_else(|_| Err(format!("the send did not finish within {deadline:?}")))
+        }
+        lost = keep_held(pool, config, &mail.id, lease_token, held_until) => {
+            // Dropping the send ends its SMTP conversation: if the message was not complete, the
+            // server discards it. If it was, the mail goes twice (at least once, never lost).
+            tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, reason = lost.describe(),
+                "stopped sending a mail whose lease this worker could no longer renew; it goes again from the queue");
+            return;
+        }
+    };
     let now = now();
     let recorded = match &result {
         Ok(()) => {
@@ -140,10 +177,83 @@ async fn deliver_one(
             outbox::reschedule(pool, &mail.id, lease_token, now + wait.as_secs() as i64, error).await
         }
     };
-    if let Err(e) = recorded {
+    match recorded {
+        Ok(true) => {}
+        // Only after renewals failed for a whole lease: the new holder records it (and may send it
+        // again).
+        Ok(false) => {
+            tracing::warn!(mail_id = %mail.id, "the mail's lease had passed to another worker; its outcome is left to that one")
+        }
         // The lease runs out and the mail is claimed again: at worst a duplicate, never a loss.
-        tracing::warn!(mail_id = %mail.id, error = %e, "could not record the outcome of a mail");
+        Err(e) => tracing::warn!(mail_id = %mail.id, error = %e, "could not record the outcome of a mail"),
     }
+}
+
+/// Why a worker stopped sending a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lost {
+    /// Another worker claimed it.
+    Claimed,
+    /// No renewal got through for a whole lease (the database was out of reach or too slow).
+    Unconfirmed,
+}
+
+impl Lost {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Claimed => "another worker claimed it",
+            Self::Unconfirmed => "no renewal got through for a whole lease",
+        }
+    }
+}
+
+/// Holds `id` for one lease from now under `lease_token`. `Some(instant)` until which, by this
+/// process's clock, no other worker can claim it; `None` when the claim is no longer this one's.
+async fn hold(
+    pool: &Pool,
+    config: &WorkerConfig,
+    id: &str,
+    lease_token: &str,
+) -> Result<Option<tokio::time::Instant>, sqlx::Error> {
+    // Measured before the clock is read: `leased_until` is that second plus the lease, and the
+    // lease runs out only once a claimer's clock reads a later second, so it holds at least the
+    // whole lease from here.
+    let asked = tokio::time::Instant::now();
+    let held = outbox::hold(pool, id, lease_token, now() + lease_secs(config)).await?;
+    Ok(held.then_some(asked + Duration::from_secs(lease_secs(config) as u64)))
+}
+
+/// Renews the lease of a mail being sent, every third of the lease; returns only once this
+/// worker can no longer be sure it holds the mail. The send it races is bounded by
+/// `send_timeout`, so a live worker holds a mail no longer than that.
+async fn keep_held(
+    pool: &Pool,
+    config: &WorkerConfig,
+    id: &str,
+    lease_token: &str,
+    mut held_until: tokio::time::Instant,
+) -> Lost {
+    let every = Duration::from_secs(lease_secs(config) as u64) / 3;
+    loop {
+        tokio::time::sleep_until((tokio::time::Instant::now() + every).min(held_until)).await;
+        if tokio::time::Instant::now() >= held_until {
+            return Lost::Unconfirmed;
+        }
+        // A renewal that is still waiting for the database when the lease runs out can't help.
+        match tokio::time::timeout_at(held_until, hold(pool, config, id, lease_token)).await {
+            Ok(Ok(Some(until))) => held_until = until,
+            Ok(Ok(None)) => return Lost::Claimed,
+            Ok(Err(e)) => {
+                tracing::warn!(mail_id = %id, error = %e, "could not renew the lease of a mail being sent; trying again")
+            }
+            Err(_) => return Lost::Unconfirmed,
+        }
+    }
+}
+
+/// The lease in whole seconds (the outbox's clock), at least one.
+fn lease_secs(config: &WorkerConfig) -> i64 {
+    config.lease.as_secs().max(1) as i64
 }
 
 /// Exponential (2 s, 4 s, 8 s, …) up to `cap`, with "equal jitter" (half fixed, half random), so

@@ -1,6 +1,10 @@
 //! The security log: what happened to an account's security, recorded where it happens (in the
 //! same transaction when there is one, or through the [`EventWriter`] on hot paths), and the
 //! account's own view of it.
+//!
+//! Append-only except for one fold: failed logins, the events a stranger can cause at will, are
+//! one row per account, network and clock hour, whose count and last time grow, so that a flood of
+//! them can't push the rest of the log out of view.
 
 use crate::{
     domain::{SecurityEvent, SecurityEventKind},
@@ -10,6 +14,7 @@ use crate::{
             Pool,
             security_events::{self, EventRow},
         },
+        network::ClientNetwork,
         services::{
             devices::Device,
             session::{CurrentUser, rfc3339},
@@ -23,17 +28,30 @@ use anyhow::Context;
 pub const RETENTION_DAYS: i64 = 90;
 
 /// The most rows one answer carries. Failed logins, the only events a stranger can cause, are
-/// throttled per name, so an account's 90 days stay well under this.
+/// throttled per name and folded per network and hour, so one network adds at most 24 rows a day.
 const MOST: i64 = 1000;
 
 fn event_row(user_id: &str, kind: SecurityEventKind, device: &Device) -> EventRow {
+    let at = now();
+    let (ip, fold) = match kind {
+        // Per network, as the limits count clients: an IPv6 client can rotate through its /64.
+        SecurityEventKind::LoginFailed => {
+            let network = ClientNetwork::of(device.ip).to_string();
+            let fold = format!("{} {network} {}", kind.name(), at / 3600);
+            (network, Some(fold))
+        }
+        _ => (device.ip.to_string(), None),
+    };
     EventRow {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: user_id.to_owned(),
         kind: kind.name().to_owned(),
-        at: now(),
-        ip: device.ip.to_string(),
+        at,
+        ip,
         user_agent: device.user_agent.clone(),
+        count: 1,
+        last_at: at,
+        fold,
     }
 }
 
@@ -69,6 +87,8 @@ pub async fn recent(state: &AppState, user: &CurrentUser) -> anyhow::Result<Vec<
                 at: rfc3339(row.at),
                 ip: row.ip,
                 user_agent: row.user_agent,
+                count: row.count,
+                last_at: rfc3339(row.last_at),
             })
         })
         .collect())
@@ -139,7 +159,8 @@ impl EventWriter {
     }
 }
 
-/// Writes a batch, trying again a few times while the database is busy.
+/// Writes a batch, trying again a few times while the database is busy; if it still refuses the
+/// batch, writes its events one by one, so that whatever it refuses loses only itself.
 async fn write(pool: &Pool, batch: &[EventRow]) {
     for attempt in 1..=5u64 {
         match security_events::insert_many(pool, batch).await {
@@ -149,8 +170,13 @@ async fn write(pool: &Pool, batch: &[EventRow]) {
                 tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
             }
             Err(e) => {
-                tracing::error!(error = %e, events = batch.len(), "security events lost: the database refused them")
+                tracing::warn!(error = %e, events = batch.len(), "the database refused a batch of security events; writing them one by one")
             }
+        }
+    }
+    for event in batch {
+        if let Err(e) = security_events::insert_many(pool, std::slice::from_ref(event)).await {
+            tracing::error!(error = %e, kind = %event.kind, "a security event was lost: the database refused it");
         }
     }
 }

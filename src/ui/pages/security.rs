@@ -37,10 +37,11 @@ pub fn SecurityPage() -> impl IntoView {
             .into_iter()
             .map(|event| {
                 let place = fill(t.device_summary, &[("agent", &agent(t, &event.user_agent)), ("address", &event.ip)]);
+                let name = describe(t, &event, tag);
                 view! {
-                    <li class="event" data-kind=event.kind.name()>
+                    <li class="event" data-kind=event.kind.name() data-count=event.count>
                         <div>
-                            <p class="event-name">{label(t, event.kind)}</p>
+                            <p class="event-name">{name}</p>
                             <p class="muted">{place}</p>
                         </div>
                         <time datetime=event.at.clone()>{local_time(&event.at, tag)}</time>
@@ -64,6 +65,18 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
+/// What a row of the log says in the reader's language: its event's name, or for failed logins
+/// folded into one row, how many there were, from where, and when the last one was.
+fn describe(t: &Catalogue, event: &SecurityEvent, tag: &str) -> String {
+    if event.kind == SecurityEventKind::LoginFailed && event.count > 1 {
+        let count = event.count.to_string();
+        let last = local_time(&event.last_at, tag);
+        fill(t.event_login_failed_many, &[("count", &count), ("address", &event.ip), ("time", &last)])
+    } else {
+        label(t, event.kind).to_owned()
+    }
+}
+
 /// What an event is called in the reader's language.
 fn label(t: &Catalogue, kind: SecurityEventKind) -> &'static str {
     match kind {
@@ -79,5 +92,40 @@ fn label(t: &Catalogue, kind: SecurityEventKind) -> &'static str {
         SecurityEventKind::SessionRevoked => t.event_session_revoked,
         SecurityEventKind::Confirmed => t.event_confirmed,
         SecurityEventKind::TokenReuse => t.event_token_reuse,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use crate::{
+        domain::{SecurityEvent, SecurityEventKind},
+        i18n::Locale,
+    };
+
+    fn failed(count: i64) -> SecurityEvent {
+        SecurityEvent {
+            kind: SecurityEventKind::LoginFailed,
+            at: "2026-12-07T10:05:00Z".into(),
+            ip: "203.0.113.7".into(),
+            user_agent: "curl".into(),
+            count,
+            last_at: "2026-12-07T10:55:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn folded_failed_logins_say_how_many_from_where_and_when_the_last_was() {
+        let (en, zh) = (Locale::En.text(), Locale::ZhCn.text());
+        // Outside the browser the time stays as sent; the browser words it in the reader's zone.
+        assert_eq!(
+            describe(en, &failed(12), "en"),
+            "12 failed sign-ins from 203.0.113.7, last at 2026-12-07T10:55:00Z"
+        );
+        assert_eq!(
+            describe(zh, &failed(12), "zh-CN"),
+            "来自 203.0.113.7 的 12 次登录失败，最近一次于 2026-12-07T10:55:00Z"
+        );
+        assert_eq!(describe(en, &failed(1), "en"), en.event_login_failed, "a single failure keeps its wording");
     }
 }
