@@ -338,6 +338,14 @@ catalogue! {
         resend_throttled_network,
         password_characters,
         error_request_unreadable,
+        revert_email_missing,
+        revert_email_wrong,
+        field_old_email,
+        hint_old_email,
+        confirm_change_question,
+        confirm_change_question_plain,
+        confirm_change_explain,
+        confirm_change_submit,
     }
 }
 
@@ -462,6 +470,8 @@ messages! {
     ResetCodeInvalid => reset_code_invalid,
     CodeThrottled => code_throttled,
     AccountDeleted => account_deleted,
+    RevertEmailMissing => revert_email_missing,
+    RevertEmailWrong => revert_email_wrong,
 }
 
 #[cfg(test)]

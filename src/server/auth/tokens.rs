@@ -129,14 +129,19 @@ impl Claims for ResetClaims {
 
 /// The two links of an address change, one claim set, each purpose with its own key: the link
 /// mailed to a new address (`EmailChange`: move account `sub` to `email` if its address is still
-/// at version `ev`) and the one mailed to the old address after it (`EmailRevert`: move back to
-/// `email` if the address is still at version `ev`, the one the change made). The version makes
-/// each work once, and die when any other change comes first.
+/// at version `ev` and its password is still the one `pwd` fingerprints, so the link works once
+/// and dies with any other change of the address or the password) and the one mailed to the old
+/// address after it (`EmailRevert`: move back to `email`, undoing the change that made version
+/// `ev`, while that change's row in `address_holds` lives, whatever came after it).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressClaims {
     pub sub: String,
     pub email: String,
     pub ev: i64,
+    /// The change link's fingerprint of the password hash (as `ResetClaims::pwd`). The revert link
+    /// has none: it must work after whoever made the change has set a password of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pwd: Option<String>,
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
@@ -382,6 +387,25 @@ mod tests {
         assert!(!keys.code_matches("u1", "confirm", "ann@example.com", "12345678", "not base64!"));
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
         assert!(!other.code_matches("u1", "confirm", "ann@example.com", "12345678", &stored));
+    }
+
+    #[test]
+    fn a_change_link_carries_its_password_fingerprint_and_a_revert_link_none() {
+        let claims = |pwd: Option<&str>| AddressClaims {
+            sub: "u1".into(),
+            email: "ann@example.com".into(),
+            ev: 1,
+            pwd: pwd.map(str::to_owned),
+            typ: "email-revert".into(),
+            iat: now(),
+            exp: now() + 60,
+        };
+        let revert = serde_json::to_value(claims(None)).unwrap();
+        assert!(revert.get("pwd").is_none(), "{revert}");
+        let change = serde_json::to_value(claims(Some("m1lVxGk2dQ5vKoGq8JmH3w"))).unwrap();
+        assert_eq!(change["pwd"], "m1lVxGk2dQ5vKoGq8JmH3w");
+        let without: AddressClaims = serde_json::from_value(revert).unwrap();
+        assert_eq!(without.pwd, None, "a link made before the claim existed reads as having none");
     }
 
     #[test]
