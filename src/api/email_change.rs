@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{current_confirmed_user, device, state},
-    server::services::email_change,
+    server::services::{email_change, email_revert},
 };
 
 /// Mails a link to `new_email` (or a notice to its owner, if it has an account: same answer).
@@ -26,9 +26,10 @@ pub async fn confirm_email_change(token: String) -> Result<Msg, AppError> {
     Ok(Msg::EmailChanged)
 }
 
-/// Puts the old address back (no login: the link is the proof).
+/// Puts the old address back (no login: the link is the proof, and the old address, typed, shows
+/// a person asks).
 #[server(prefix = "/api/fn", endpoint = "revert-email-change", client = AuthClient)]
-pub async fn revert_email_change(token: String) -> Result<Msg, AppError> {
-    email_change::revert(&state(), &device(), &token).await?;
+pub async fn revert_email_change(token: String, email: String) -> Result<Msg, AppError> {
+    email_revert::revert(&state(), &device(), &token, &email).await?;
     Ok(Msg::EmailChangeReverted)
 }

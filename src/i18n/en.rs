@@ -160,7 +160,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     email_taken_now: "That address now belongs to another account.",
     email_changed: "Your email address has been changed.",
     email_change_reverted: "Your old address is back on your account and every device has been logged out. We've emailed it a link to set a new password.",
-    revert_link_invalid: "This undo link is invalid, has expired, or the address has changed since.",
+    revert_link_invalid: "This undo link is invalid, has expired, or was already used.",
     account_change_email: "Change your email address",
     account_current_email: "Your address is {email}.",
     field_new_email: "New email address",
@@ -202,6 +202,14 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_request_unreadable: "This request could not be read: check its address and its body.",
     password_attempts_throttled: "Too many password attempts. Please try again in {minutes} minute(s).",
     password_attempts_throttled_network: "Too many password attempts from your network. Please try again in {minutes} minute(s).",
+    revert_email_missing: "Please type your old address: the one this email was sent to.",
+    revert_email_wrong: "That is not the address this link was sent to.",
+    field_old_email: "Your old email address",
+    hint_old_email: "The address this email came to. We ask because some mail programs open links and press buttons on their own: typing it shows that a person is undoing the change.",
+    confirm_change_question: "Move your account to {email}?",
+    confirm_change_question_plain: "Move your account to the new address from the email?",
+    confirm_change_explain: "Its mail will go there from now on, and your current address will get a link to undo the change.",
+    confirm_change_submit: "Move my account",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -342,6 +342,14 @@ catalogue! {
         error_request_unreadable,
         password_attempts_throttled,
         password_attempts_throttled_network,
+        revert_email_missing,
+        revert_email_wrong,
+        field_old_email,
+        hint_old_email,
+        confirm_change_question,
+        confirm_change_question_plain,
+        confirm_change_explain,
+        confirm_change_submit,
     }
 }
 
@@ -468,6 +476,8 @@ messages! {
     AccountDeleted => account_deleted,
     PasswordAttemptsThrottled => password_attempts_throttled,
     PasswordAttemptsThrottledNetwork => password_attempts_throttled_network,
+    RevertEmailMissing => revert_email_missing,
+    RevertEmailWrong => revert_email_wrong,
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
     email_taken_now: "该地址现在属于另一个账户。",
     email_changed: "你的邮箱地址已更改。",
     email_change_reverted: "你的账户已恢复原来的地址，所有设备都已退出登录。我们已向该地址发送了设置新密码的链接。",
-    revert_link_invalid: "这个撤销链接无效、已过期，或者地址此后又更改过。",
+    revert_link_invalid: "这个撤销链接无效、已过期，或者已经用过了。",
     account_change_email: "更改邮箱地址",
     account_current_email: "你的地址是 {email}。",
     field_new_email: "新邮箱地址",
@@ -202,6 +202,14 @@ pub const CATALOGUE: Catalogue = Catalogue {
     error_request_unreadable: "无法读取此请求：请检查其地址和内容。",
     password_attempts_throttled: "密码尝试次数太多。请在 {minutes} 分钟后重试。",
     password_attempts_throttled_network: "来自你所在网络的密码尝试次数太多。请在 {minutes} 分钟后重试。",
+    revert_email_missing: "请输入你原来的邮箱地址，也就是收到这封邮件的地址。",
+    revert_email_wrong: "这不是此链接所发往的地址。",
+    field_old_email: "原来的邮箱地址",
+    hint_old_email: "即收到这封邮件的地址。之所以要你输入，是因为有些邮件程序会自动打开链接、点击按钮：亲手输入地址，才能表明是本人在撤销更改。",
+    confirm_change_question: "将你的账户改用 {email}？",
+    confirm_change_question_plain: "将你的账户改用邮件中的新地址？",
+    confirm_change_explain: "此后账户的邮件都会发往该地址，你当前的地址会收到一个用于撤销更改的链接。",
+    confirm_change_submit: "改用新地址",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

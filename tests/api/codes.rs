@@ -207,3 +207,29 @@ async fn a_wrong_reset_code_and_an_unknown_address_get_the_same_answer() {
     assert!(body["message"]["password"].is_string(), "{body}");
     assert_eq!(reset_code(&app, "ivo@example.com", &code, "a brand new passphrase").await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_reset_code_mailed_to_the_old_address_resets_nothing_once_the_address_changed() {
+    let app = spawn_app().await;
+    let session = app.confirmed_user("jay").await;
+    let code = code_in(&reset_mail(&app, "jay@example.com").await);
+    // The account moves to a new address before the code is used.
+    let asked = app
+        .client
+        .post(app.url("/api/change-email"))
+        .bearer_auth(&session)
+        .json(&json!({ "password": PASSWORD, "new_email": "jay.new@example.org" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
+    let mail = app.smtp.wait_for_subject("jay.new@example.org", "[Madblog] Confirm your new email address").await;
+    let url = app.url(&format!("/api/confirm-email-change/{}", token_in(&link_in(&mail))));
+    assert_eq!(app.client.post(url).bearer_auth(&session).send().await.unwrap().status(), 200);
+
+    let r = reset_code(&app, "jay.new@example.org", &code, "a brand new passphrase").await;
+
+    let body = error_body(r, 400).await;
+    assert_eq!(body["message"]["code"], "That code is wrong, has expired, or was tried too many times.");
+    assert_eq!(app.login("jay", PASSWORD).await.status(), 200, "the password is as it was");
+}

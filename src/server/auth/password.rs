@@ -79,34 +79,49 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Checks `candidate` against `stored`; with `None` (no such user) it checks against the dummy
-    /// hash and answers `false`, taking the same time.
+    /// Checks `candidate` against `stored`; with `None` (no such user), or a stored value that is
+    /// not a PHC string (a [`lock_marker`], or anything else), it checks against the dummy hash
+    /// and answers `false`, taking the same time: a locked account is not faster to refuse.
     ///
     /// # Errors
     /// If the blocking task fails; a malformed stored hash counts as a mismatch, not an error.
     pub async fn verify(&self, candidate: &str, stored: Option<&str>) -> anyhow::Result<bool> {
-        let known = stored.is_some();
-        let hash: Arc<str> = stored.map_or_else(|| self.dummy_hash.clone(), Arc::from);
+        let stored: Option<Arc<str>> = stored.map(Arc::from);
+        let dummy = self.dummy_hash.clone();
         let candidate = candidate.to_owned();
         let areas = self.work_areas.clone();
-        let matches = run_limited(&self.permits, move || {
-            let Ok(parsed) = PasswordHash::new(&hash) else {
-                return false;
+        run_limited(&self.permits, move || {
+            let (parsed, known) = match stored.as_deref().map(PasswordHash::new) {
+                Some(Ok(parsed)) => (parsed, true),
+                _ => (PasswordHash::new(&dummy).expect("the dummy hash is a PHC string we made"), false),
             };
-            if !uses_current_parameters(&parsed) {
+            let matches = if uses_current_parameters(&parsed) {
+                let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+                    return false;
+                };
+                // `Output` compares in constant time.
+                with_work_area(&areas, |area| compute(area, candidate.as_bytes(), salt))
+                    .is_ok_and(|fresh| fresh.hash == Some(expected))
+            } else {
                 // A hash made with other parameters (older settings): the library's own path.
-                return argon2().verify_password(candidate.as_bytes(), &parsed).is_ok();
-            }
-            let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-                return false;
+                argon2().verify_password(candidate.as_bytes(), &parsed).is_ok()
             };
-            // `Output` compares in constant time.
-            with_work_area(&areas, |area| compute(area, candidate.as_bytes(), salt))
-                .is_ok_and(|fresh| fresh.hash == Some(expected))
+            known && matches
         })
-        .await?;
-        Ok(known && matches)
+        .await
     }
+}
+
+/// What replaces the password hash of a locked account (a reverted address change): `!locked:`
+/// and 16 random bytes. Not a PHC string, so no password matches it (verification runs the dummy
+/// hash instead), and writing it costs no hash. Random per lock, so each lock changes the reset
+/// links' fingerprint of the password and kills every reset link made before it.
+pub fn lock_marker() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("!locked:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 impl PasswordHasher {
@@ -272,5 +287,26 @@ mod tests {
         let hasher = PasswordHasher::new().await.unwrap();
         assert!(!hasher.verify("anything at all", None).await.unwrap());
         assert!(!hasher.verify("anything at all", Some("not a phc string")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_lock_marker_matches_nothing_and_costs_the_same_hash_as_a_wrong_password() {
+        let hasher = PasswordHasher::new().await.unwrap();
+        let marker = lock_marker();
+        assert!(marker.starts_with("!locked:") && PasswordHash::new(&marker).is_err(), "{marker}");
+        release_if_idle(&hasher.work_areas, Duration::ZERO);
+        assert_eq!(hasher.pooled_work_areas(), 0);
+
+        assert!(!hasher.verify("", Some(&marker)).await.unwrap());
+        assert!(!hasher.verify(&marker, Some(&marker)).await.unwrap());
+
+        // Only a hash takes a work area from the pool and puts it back.
+        assert_eq!(hasher.pooled_work_areas(), 1, "verifying against the marker ran the dummy hash");
+    }
+
+    #[test]
+    fn every_lock_is_a_marker_of_its_own() {
+        let markers: std::collections::HashSet<String> = (0..100).map(|_| lock_marker()).collect();
+        assert_eq!(markers.len(), 100);
     }
 }

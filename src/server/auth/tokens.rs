@@ -139,14 +139,19 @@ impl Claims for ResetClaims {
 
 /// The two links of an address change, one claim set, each purpose with its own key: the link
 /// mailed to a new address (`EmailChange`: move account `sub` to `email` if its address is still
-/// at version `ev`) and the one mailed to the old address after it (`EmailRevert`: move back to
-/// `email` if the address is still at version `ev`, the one the change made). The version makes
-/// each work once, and die when any other change comes first.
+/// at version `ev` and its password is still the one `pwd` fingerprints, so the link works once
+/// and dies with any other change of the address or the password) and the one mailed to the old
+/// address after it (`EmailRevert`: move back to `email`, undoing the change that made version
+/// `ev`, while that change's row in `address_holds` lives, whatever came after it).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AddressClaims {
     pub sub: String,
     pub email: String,
     pub ev: i64,
+    /// The change link's fingerprint of the password hash (as `ResetClaims::pwd`). The revert link
+    /// has none: it must work after whoever made the change has set a password of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pwd: Option<String>,
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
@@ -203,29 +208,32 @@ impl TokenKeys {
         }
     }
 
-    fn code_mac(&self, user_id: &str, purpose: &str, code: &str) -> Hmac<Sha256> {
+    fn code_mac(&self, user_id: &str, purpose: &str, email: &str, code: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.code_key).expect("HMAC takes keys of any length");
-        // Lengths first, so no two (account, purpose, code) triples feed the same bytes.
-        for part in [user_id, purpose, code] {
+        // Lengths first, so no two (account, purpose, address, code) tuples feed the same bytes.
+        for part in [user_id, purpose, email, code] {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
         }
         mac
     }
 
-    /// The stored form of a typed code for one account and purpose (base64url).
-    pub fn code_hash(&self, user_id: &str, purpose: &str, code: &str) -> String {
+    /// The stored form of a typed code for one account and purpose, mailed to `email` (base64url).
+    /// The address is in the hash so the code dies with it, as the link does: checked against the
+    /// account's address of the moment, a code mailed to an address it has left matches nothing.
+    pub fn code_hash(&self, user_id: &str, purpose: &str, email: &str, code: &str) -> String {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(self.code_mac(user_id, purpose, code).finalize().into_bytes())
+            .encode(self.code_mac(user_id, purpose, email, code).finalize().into_bytes())
     }
 
-    /// Whether `code` is the one `stored` was made from, compared in constant time.
-    pub fn code_matches(&self, user_id: &str, purpose: &str, code: &str, stored: &str) -> bool {
+    /// Whether `code` is the one `stored` was made from for this account, purpose and address,
+    /// compared in constant time.
+    pub fn code_matches(&self, user_id: &str, purpose: &str, email: &str, code: &str, stored: &str) -> bool {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(stored)
-            .is_ok_and(|bytes| self.code_mac(user_id, purpose, code).verify_slice(&bytes).is_ok())
+            .is_ok_and(|bytes| self.code_mac(user_id, purpose, email, code).verify_slice(&bytes).is_ok())
     }
 
     /// A short keyed fingerprint of a password hash (128 bits, base64url): enough to tell one hash
@@ -398,16 +406,36 @@ mod tests {
     }
 
     #[test]
-    fn code_hashes_match_only_their_code_account_and_purpose() {
+    fn code_hashes_match_only_their_code_account_purpose_and_address() {
         let keys = keys();
-        let stored = keys.code_hash("u1", "confirm", "12345678");
-        assert!(keys.code_matches("u1", "confirm", "12345678", &stored));
-        assert!(!keys.code_matches("u1", "confirm", "12345679", &stored));
-        assert!(!keys.code_matches("u2", "confirm", "12345678", &stored));
-        assert!(!keys.code_matches("u1", "reset", "12345678", &stored));
-        assert!(!keys.code_matches("u1", "confirm", "12345678", "not base64!"));
+        let stored = keys.code_hash("u1", "confirm", "ann@example.com", "12345678");
+        assert!(keys.code_matches("u1", "confirm", "ann@example.com", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "confirm", "ann@example.com", "12345679", &stored));
+        assert!(!keys.code_matches("u2", "confirm", "ann@example.com", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "reset", "ann@example.com", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "confirm", "ann@example.org", "12345678", &stored));
+        assert!(!keys.code_matches("u1", "confirm", "ann@example.com", "12345678", "not base64!"));
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
-        assert!(!other.code_matches("u1", "confirm", "12345678", &stored));
+        assert!(!other.code_matches("u1", "confirm", "ann@example.com", "12345678", &stored));
+    }
+
+    #[test]
+    fn a_change_link_carries_its_password_fingerprint_and_a_revert_link_none() {
+        let claims = |pwd: Option<&str>| AddressClaims {
+            sub: "u1".into(),
+            email: "ann@example.com".into(),
+            ev: 1,
+            pwd: pwd.map(str::to_owned),
+            typ: "email-revert".into(),
+            iat: now(),
+            exp: now() + 60,
+        };
+        let revert = serde_json::to_value(claims(None)).unwrap();
+        assert!(revert.get("pwd").is_none(), "{revert}");
+        let change = serde_json::to_value(claims(Some("m1lVxGk2dQ5vKoGq8JmH3w"))).unwrap();
+        assert_eq!(change["pwd"], "m1lVxGk2dQ5vKoGq8JmH3w");
+        let without: AddressClaims = serde_json::from_value(revert).unwrap();
+        assert_eq!(without.pwd, None, "a link made before the claim existed reads as having none");
     }
 
     #[test]

@@ -1,25 +1,27 @@
-//! Statements on the `address_holds` table: addresses an account gave up, kept for it while the
-//! revert link lives.
+//! Statements on the `address_holds` table: one row per confirmed address change, at once the hold
+//! on the address the account gave up and the state of the revert link mailed to it. The link
+//! works while its row is there and unexpired; the address is held for the account as long.
 
-/// Holds `email_key` for `user_id` until `until` (Unix seconds), replacing any hold on it.
+/// Records the change that made the account's address version `version`: `email_key` (the
+/// address given up) is held for `user_id`, and the revert link mailed to it lives, until `until`
+/// (Unix seconds).
 ///
 /// # Errors
 /// On a database failure.
 pub async fn hold<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    email_key: &str,
     user_id: &str,
+    version: i64,
+    email_key: &str,
     until: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO address_holds (email_key, user_id, until) VALUES ($1, $2, $3) \
-         ON CONFLICT (email_key) DO UPDATE SET user_id = excluded.user_id, until = excluded.until",
-    )
-    .bind(email_key)
-    .bind(user_id)
-    .bind(until)
-    .execute(executor)
-    .await?;
+    sqlx::query("INSERT INTO address_holds (user_id, version, email_key, until) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(version)
+        .bind(email_key)
+        .bind(until)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -33,26 +35,56 @@ pub async fn held_for_another<'e>(
     user_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT user_id FROM address_holds WHERE email_key = $1 AND user_id <> $2 AND until > $3")
-            .bind(email_key)
-            .bind(user_id)
-            .bind(now)
-            .fetch_optional(executor)
-            .await?;
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM address_holds WHERE email_key = $1 AND user_id <> $2 AND until > $3 LIMIT 1",
+    )
+    .bind(email_key)
+    .bind(user_id)
+    .bind(now)
+    .fetch_optional(executor)
+    .await?;
     Ok(found.is_some())
 }
 
-/// Ends the hold on `email_key` (its account has it back, or a newer hold replaces it).
+/// Takes the revert of the change that made `user_id`'s address version `version` and gave up
+/// `email_key`: deletes its row if it is there and unexpired at `now`; whether it was. One
+/// statement, so of two uses of one link at once, exactly one gets it.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn release<'e>(
+pub async fn take_for_revert<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    version: i64,
     email_key: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM address_holds WHERE email_key = $1").bind(email_key).execute(executor).await?;
-    Ok(())
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM address_holds WHERE user_id = $1 AND version = $2 AND email_key = $3 AND until > $4")
+            .bind(user_id)
+            .bind(version)
+            .bind(email_key)
+            .bind(now)
+            .execute(executor)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends the holds and revert links of every change `user_id` made after version `version`.
+///
+/// # Errors
+/// On a database failure.
+pub async fn release_after<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    version: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM address_holds WHERE user_id = $1 AND version > $2")
+        .bind(user_id)
+        .bind(version)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Forgets holds that ended before `now`; how many.

@@ -220,8 +220,9 @@ pub async fn change_password<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Moves the account to `email` if its address is still at version `email_version`, making the
-/// next version; the updated row when it did. `None` when a change or a revert got there first.
+/// Moves the account to `email` if its address is still at version `email_version` and its
+/// password is still `password_hash` (the one the link was made for), making the next version; the
+/// updated row when it did. `None` when a change, a revert or a password change got there first.
 ///
 /// # Errors
 /// `EmailTaken` when another account has the address; `Database` otherwise.
@@ -229,48 +230,49 @@ pub async fn change_email<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: &str,
     email_version: i64,
+    password_hash: &str,
     email: &str,
     email_key: &str,
 ) -> Result<Option<UserRow>, InsertUserError> {
     let sql = format!(
         "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1 \
-         WHERE id = $3 AND email_version = $4 RETURNING {COLUMNS}"
+         WHERE id = $3 AND email_version = $4 AND password_hash = $5 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(email)
         .bind(email_key)
         .bind(id)
         .bind(email_version)
+        .bind(password_hash)
         .fetch_optional(executor)
         .await
         .map_err(taken)?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// The revert of an address change: back to `email` if the address is still at `email_version`,
-/// with `password_hash` replacing the password and every session token dead (a new session
-/// version). The updated row when it did.
+/// The revert of an address change: back to `email`, with `password_hash` (a lock) replacing the
+/// password, every session token dead (a new session version) and a new address version, so every
+/// pending change link dies too. The caller has already taken the revert (`address_holds`); the
+/// updated row, or `None` if the account is gone.
 ///
 /// # Errors
 /// `EmailTaken` when another account has the address; `Database` otherwise.
 pub async fn revert_email<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: &str,
-    email_version: i64,
     email: &str,
     email_key: &str,
     password_hash: &str,
 ) -> Result<Option<UserRow>, InsertUserError> {
     let sql = format!(
         "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, password_hash = $3, \
-         session_version = session_version + 1 WHERE id = $4 AND email_version = $5 RETURNING {COLUMNS}"
+         session_version = session_version + 1 WHERE id = $4 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(email)
         .bind(email_key)
         .bind(password_hash)
         .bind(id)
-        .bind(email_version)
         .fetch_optional(executor)
         .await
         .map_err(taken)?;

@@ -6,7 +6,7 @@ use crate::{
     i18n::Msg,
     server::{
         http::{ApiJson, Confirmed},
-        services::{devices, email_change},
+        services::{devices, email_change, email_revert},
         state::AppState,
     },
 };
@@ -48,13 +48,22 @@ pub(super) async fn confirm_email_change(
     Ok(success(Msg::EmailChanged))
 }
 
-/// `POST /api/revert-email-change/<token>` (no login) → 200: the old address is back, every
-/// session has ended, and a reset link is on its way to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RevertForm {
+    email: Option<String>,
+}
+
+/// `POST /api/revert-email-change/<token> {email}` (no login; `email` is the old address, typed)
+/// → 200: the old address is back, every session has ended, and a reset link is on its way to it.
+/// No body at all reads as no address: a 400 that says to type it.
 pub(super) async fn revert_email_change(
     State(state): State<AppState>,
     device: devices::Device,
     Path(token): Path<String>,
+    form: Option<ApiJson<RevertForm>>,
 ) -> Result<Json<Value>, AppError> {
-    email_change::revert(&state, &device, &token).await?;
+    let email = form.and_then(|ApiJson(form)| form.email).unwrap_or_default();
+    email_revert::revert(&state, &device, &token, &email).await?;
     Ok(success(Msg::EmailChangeReverted))
 }

@@ -1,6 +1,7 @@
 //! Typed codes: the 8-digit code a confirmation or reset mail carries next to its link, for the
 //! same action. Issued with the mail (in its transaction), checked with a try taken first, ended
-//! when the action is done by code or by link.
+//! when the action is done by code or by link. Each code is bound to the address it was mailed to
+//! (it is in the keyed hash), so, like its link, it dies when the account's address changes.
 
 use crate::{
     domain::Code,
@@ -38,8 +39,9 @@ pub enum Checked {
     Dead,
 }
 
-/// Makes a fresh code for the account, stores its hash (replacing the code before), and returns
-/// it as the mail shows it ("1234 5678"). Call inside the transaction that queues the mail.
+/// Makes a fresh code for the account, to be mailed to `email` (the account's address), stores its
+/// hash (replacing the code before), and returns it as the mail shows it ("1234 5678"). Call
+/// inside the transaction that queues the mail.
 ///
 /// # Errors
 /// On a database failure.
@@ -47,29 +49,37 @@ pub async fn issue<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     state: &AppState,
     user_id: &str,
+    email: &str,
     purpose: CodePurpose,
     valid_for_secs: i64,
 ) -> anyhow::Result<String> {
     let digits = format!("{:08}", rand::thread_rng().gen_range(0..100_000_000u32));
-    let hash = state.tokens.code_hash(user_id, purpose.name(), &digits);
+    let hash = state.tokens.code_hash(user_id, purpose.name(), email, &digits);
     action_codes::upsert(executor, user_id, purpose.name(), &hash, now() + valid_for_secs)
         .await
         .context("storing a code")?;
     Ok(Code::display(&digits))
 }
 
-/// Checks a typed code, spending one of its tries first. `user_id` may name no account (a reset
-/// by code for an unknown address): the same statement runs and finds nothing, so the answer and
-/// its time are those of a dead code.
+/// Checks a typed code, spending one of its tries first, against the account's address of the
+/// moment (`email`): a code mailed to an address the account has left is `Wrong`. `user_id` may
+/// name no account (a reset by code for an unknown address): the same statement runs and finds
+/// nothing, so the answer and its time are those of a dead code.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn check(state: &AppState, user_id: &str, purpose: CodePurpose, code: &Code) -> anyhow::Result<Checked> {
+pub async fn check(
+    state: &AppState,
+    user_id: &str,
+    email: &str,
+    purpose: CodePurpose,
+    code: &Code,
+) -> anyhow::Result<Checked> {
     let taken = action_codes::take_try(&state.pool, user_id, purpose.name(), MAX_TRIES, now())
         .await
         .context("taking a try at a code")?;
     let Some((stored, _tries)) = taken else { return Ok(Checked::Dead) };
-    Ok(if state.tokens.code_matches(user_id, purpose.name(), code.as_ref(), &stored) {
+    Ok(if state.tokens.code_matches(user_id, purpose.name(), email, code.as_ref(), &stored) {
         Checked::Right
     } else {
         Checked::Wrong

@@ -105,7 +105,7 @@ pub async fn mail_context<'e>(
         exp: iat + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Confirm, &claims);
-    let code = codes::issue(executor, state, user_id, CodePurpose::Confirm, ttl as i64).await?;
+    let code = codes::issue(executor, state, user_id, email, CodePurpose::Confirm, ttl as i64).await?;
     Ok(json!({
         "username": username,
         "link": link(state, &token, base_url),
@@ -170,7 +170,7 @@ pub async fn confirm_with_code(state: &AppState, user: &CurrentUser, typed: &str
         return Err(ConfirmCodeError::AlreadyConfirmed);
     }
     let code = Code::parse(typed).map_err(ConfirmCodeError::Format)?;
-    match codes::check(state, &user.row.id, CodePurpose::Confirm, &code).await? {
+    match codes::check(state, &user.row.id, &user.row.email, CodePurpose::Confirm, &code).await? {
         Checked::Right => {}
         Checked::Wrong => return Err(ConfirmCodeError::Wrong),
         Checked::Dead => return Err(ConfirmCodeError::Dead),

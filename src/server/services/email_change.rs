@@ -1,27 +1,30 @@
-//! Changing the account's address: ask (password again, a link to the new address), confirm (the
-//! link, logged in as the owner), and revert (a link mailed to the old address, for 7 days).
+//! Changing the account's address: ask (password again, a link to the new address) and confirm
+//! (the link, logged in as the owner). Undoing it with the link mailed to the old address is
+//! `email_revert`.
 //!
 //! The account keeps its address until the new one is proven. The answer to a request never says
 //! whether the new address has an account: the owner of a taken address gets a notice instead of
 //! the link, after the answer has gone. The old address stays held for the account while its
 //! revert link lives (`db::address_holds`), so whoever made the change can't take it meanwhile.
+//!
+//! A change made while an earlier change's revert link lives is allowed (an owner may have a
+//! reason), but it can't outlive that link: see `email_revert`.
 
 use crate::{
-    domain::{EmailAddress, Password, SecurityEventKind},
+    domain::{EmailAddress, SecurityEventKind},
     error::AppError,
     i18n::Msg,
     server::{
         auth::tokens::{AddressClaims, Purpose, now},
         db::{
-            address_holds, sessions,
+            address_holds,
             users::{self, InsertUserError, UserRow},
         },
         email::{self, Budget, Budgeted, MailKind},
         limits::{self, Refused},
         services::{
-            devices::Device,
             password::{self, IdentityError},
-            reset, security,
+            security,
             session::CurrentUser,
         },
         state::AppState,
@@ -53,21 +56,13 @@ pub enum RequestChangeError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmChangeError {
-    /// Expired, forged, for another account, already used, or overtaken by another change.
+    /// Expired, forged, for another account, already used, or overtaken by another change of the
+    /// address or the password.
     #[error("invalid email-change link")]
     InvalidLink,
     /// Another account took the address between the request and the link.
     #[error("address taken meanwhile")]
     AddressTaken,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RevertError {
-    /// Expired, forged, already used, or overtaken by a later change.
-    #[error("invalid revert link")]
-    InvalidLink,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -95,15 +90,6 @@ impl From<ConfirmChangeError> for AppError {
             ConfirmChangeError::InvalidLink => AppError::BadRequest(Msg::EmailChangeLinkInvalid),
             ConfirmChangeError::AddressTaken => AppError::BadRequest(Msg::EmailTakenNow),
             ConfirmChangeError::Unexpected(e) => super::internal_error("email change", &e),
-        }
-    }
-}
-
-impl From<RevertError> for AppError {
-    fn from(err: RevertError) -> Self {
-        match err {
-            RevertError::InvalidLink => AppError::BadRequest(Msg::RevertLinkInvalid),
-            RevertError::Unexpected(e) => super::internal_error("email change revert", &e),
         }
     }
 }
@@ -175,6 +161,9 @@ async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) 
         sub: user.id.clone(),
         email: new.as_ref().to_owned(),
         ev: user.email_version,
+        // The link dies with the password, like a reset link: a reset (the owner taking the
+        // account back) must not leave a thief's pending change live.
+        pwd: Some(state.tokens.password_fingerprint(&user.password_hash)),
         typ: Purpose::EmailChange.typ().to_owned(),
         iat,
         exp: iat + CHANGE_TTL_SECS,
@@ -197,11 +186,16 @@ async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) 
 ///
 /// # Errors
 /// `InvalidLink` for anything but a live link of this account made at its current address
-/// version; `AddressTaken` if another account took the address meanwhile.
+/// version and password; `AddressTaken` if another account took the address meanwhile.
 pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Result<(), ConfirmChangeError> {
     let claims: AddressClaims =
         state.tokens.verify(Purpose::EmailChange, token).map_err(|_| ConfirmChangeError::InvalidLink)?;
     if claims.sub != user.row.id {
+        return Err(ConfirmChangeError::InvalidLink);
+    }
+    // Made for another password (or before links carried one): a reset or a change came between.
+    let password = &user.row.password_hash;
+    if claims.pwd.as_deref() != Some(state.tokens.password_fingerprint(password).as_str()) {
         return Err(ConfirmChangeError::InvalidLink);
     }
     let new = EmailAddress::parse(&claims.email).map_err(|_| ConfirmChangeError::InvalidLink)?;
@@ -209,8 +203,9 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     // The write comes first: it takes the lock (on SQLite a transaction that read first can't
     // then write while another one has), and the version check in it makes the link single-use:
     // of two confirmations at once, one moves the address and the other finds the version gone.
+    // The password it checked the fingerprint of must still be the account's, too.
     let mut tx = state.pool.begin().await.context("starting the email change")?;
-    let row = match users::change_email(&mut *tx, &user.row.id, claims.ev, new.as_ref(), &new.key()).await {
+    let row = match users::change_email(&mut *tx, &user.row.id, claims.ev, password, new.as_ref(), &new.key()).await {
         Ok(Some(row)) => row,
         Ok(None) => return Err(ConfirmChangeError::InvalidLink),
         Err(InsertUserError::EmailTaken) => return Err(ConfirmChangeError::AddressTaken),
@@ -220,15 +215,17 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
         return Err(ConfirmChangeError::AddressTaken);
     }
     let old = &user.row.email;
-    address_holds::hold(&mut *tx, &key_of(old), &row.id, now + REVERT_TTL_SECS)
+    // The change's own row: the hold on the old address and the state of its revert link. Earlier
+    // changes' rows stay: their links outrank this one.
+    address_holds::hold(&mut *tx, &row.id, row.email_version, &key_of(old), now + REVERT_TTL_SECS)
         .await
         .context("holding the old address")?;
-    address_holds::release(&mut *tx, &new.key()).await.context("releasing the new address")?;
     security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeConfirmed, &user.device).await?;
     let claims = AddressClaims {
         sub: row.id.clone(),
         email: old.clone(),
         ev: row.email_version,
+        pwd: None,
         typ: Purpose::EmailRevert.typ().to_owned(),
         iat: now,
         exp: now + REVERT_TTL_SECS,
@@ -248,50 +245,8 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     Ok(())
 }
 
-/// Puts the old address back with a link mailed to it, for when the change was not the owner's:
-/// every session ends, the password is replaced by one nobody knows, and the restored address gets
-/// a reset link. Whoever made the change is locked out whatever they know, even if they reset the
-/// password through the address they had set a moment before (that link dies with the address).
-///
-/// # Errors
-/// `InvalidLink` for anything but a live revert link whose change is still the latest.
-pub async fn revert(state: &AppState, device: &Device, token: &str) -> Result<(), RevertError> {
-    let claims: AddressClaims =
-        state.tokens.verify(Purpose::EmailRevert, token).map_err(|_| RevertError::InvalidLink)?;
-    let old = EmailAddress::parse(&claims.email).map_err(|_| RevertError::InvalidLink)?;
-    let unknowable = Password::parse(random_secret()).context("a random password fits the policy")?;
-    let locked_hash = state.hasher.hash(&unknowable).await?;
-    let mut tx = state.pool.begin().await.context("starting the revert")?;
-    let row = match users::revert_email(&mut *tx, &claims.sub, claims.ev, old.as_ref(), &old.key(), &locked_hash).await
-    {
-        Ok(Some(row)) => row,
-        Ok(None) => return Err(RevertError::InvalidLink),
-        // The hold keeps the address for the account; reaching this means it was lifted by hand.
-        Err(InsertUserError::EmailTaken) => return Err(RevertError::InvalidLink),
-        Err(e) => return Err(anyhow::Error::new(e).context("reverting the address").into()),
-    };
-    sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
-    address_holds::release(&mut *tx, &old.key()).await.context("releasing the hold")?;
-    security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeReverted, device).await?;
-    let context = reset::reset_mail_context(&mut *tx, state, &row).await?;
-    email::queue(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
-    tx.commit().await.context("committing the revert")?;
-    state.mail.wake();
-    tracing::info!(user_id = %row.id, "email change reverted; every session ended, password locked");
-    Ok(())
-}
-
 /// The unique key of a stored address (`users.email_key`): stored addresses were parsed once, so
 /// this is what that parse made of them.
 fn key_of(email: &str) -> String {
     EmailAddress::parse(email).map_or_else(|_| email.to_lowercase(), |e| e.key())
-}
-
-/// 256 random bits, as a password nobody will ever type.
-fn random_secret() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -5,6 +5,7 @@ pub mod codes;
 pub mod confirmation;
 pub mod devices;
 pub mod email_change;
+pub mod email_revert;
 pub mod lifecycle;
 pub mod password;
 pub mod profile;

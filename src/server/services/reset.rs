@@ -137,7 +137,7 @@ pub async fn reset_mail_context<'e>(
         exp: now + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Reset, &claims);
-    let code = codes::issue(executor, state, &user.id, CodePurpose::Reset, ttl as i64).await?;
+    let code = codes::issue(executor, state, &user.id, &user.email, CodePurpose::Reset, ttl as i64).await?;
     Ok(json!({
         "username": user.username,
         // From APP_URL only, token in the fragment: see `confirmation::link`.
@@ -227,8 +227,8 @@ pub async fn reset_with_code(
         return Err(ResetCodeError::Throttled { retry_after, message: Msg::CodeThrottled });
     }
     let user = users::find_by_login(&state.pool, &email.key()).await.context("looking up the address")?;
-    let user_id = user.as_ref().map_or("", |u| u.id.as_str());
-    if codes::check(state, user_id, CodePurpose::Reset, &code).await? != Checked::Right {
+    let (user_id, address) = user.as_ref().map_or(("", ""), |u| (u.id.as_str(), u.email.as_str()));
+    if codes::check(state, user_id, address, CodePurpose::Reset, &code).await? != Checked::Right {
         return Err(ResetCodeError::InvalidCode);
     }
     let user = user.ok_or(ResetCodeError::InvalidCode)?;

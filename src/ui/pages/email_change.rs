@@ -1,11 +1,14 @@
 //! Changing the address: the form on `/settings/account`, and the pages the two emailed links
-//! open: `/confirm-email-change#token=…` (logged in: moves the account to the new address) and
-//! `/revert-email-change#token=…` (no login: puts the old address back, after a click, since it
-//! ends every session).
+//! open: `/confirm-email-change#token=…` (logged in: asks "Move your account to new@…?" and moves
+//! it on the button) and `/revert-email-change#token=…` (no login: puts the old address back once
+//! it is typed, since it ends every session and locks the password).
+//!
+//! Neither acts when it opens: mail scanners open every link, and some press the buttons they
+//! find, so the revert also asks for something typed that a scanner can't know.
 
 use crate::{
     api::email_change::{ConfirmEmailChange, RequestEmailChange, RevertEmailChange},
-    domain::EmailAddress,
+    domain::{EmailAddress, session::decode_unverified},
     i18n::{Msg, fill},
     ui::{
         components::{Notice, Problem, SubmitButton, TextField, When, countdown, outcome},
@@ -101,52 +104,92 @@ fn take_link_token(path: &'static str) -> RwSignal<Option<String>> {
     token
 }
 
-/// `/confirm-email-change#token=…`: confirms as soon as the token is read (the guard has made
-/// sure someone is logged in; the server checks it is the right account).
+/// The claim of an address-change link the page shows: the address it moves the account to.
+/// Unverified, like every token the browser reads (see `domain::session`): the server decides.
+#[derive(serde::Deserialize)]
+struct ChangeLinkInfo {
+    email: String,
+}
+
+/// `/confirm-email-change#token=…`: asks "Move your account to new@…?" and moves it when the
+/// button is pressed, never on load (the guard has made sure someone is logged in; the server
+/// checks it is the right account).
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let lang = Lang::expect();
     let token = take_link_token("/confirm-email-change");
     let action = ServerAction::<ConfirmEmailChange>::new();
-    effect(move || {
-        if let Some(t) = token.get() {
+    let (done, failure) = outcome(action.value());
+    let finished = move || done.with(Option::is_some);
+    let question = move || {
+        let text = lang.text();
+        match token.with(|t| t.as_deref().and_then(decode_unverified::<ChangeLinkInfo>)) {
+            Some(info) => fill(text.confirm_change_question, &[("email", &info.email)]),
+            None => text.confirm_change_question_plain.to_owned(),
+        }
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(t) = token.get_untracked() {
             action.dispatch(ConfirmEmailChange { token: t });
         }
-    });
-    let (done, failure) = outcome(action.value());
+    };
     view! {
         <section class="card narrow">
             <h1>{tr(|t| t.confirm_change_title)}</h1>
-            <When when=move || action.pending().get()>
-                <p role="status"><span class="spinner" aria-hidden="true"></span>{tr(|t| t.confirm_change_busy)}</p>
-            </When>
-            <When when=move || token.get().is_none()>
-                <p>{tr(|t| t.confirm_change_needs_link)}</p>
-            </When>
             <Notice kind="success" message=done/>
             <Problem error=failure/>
+            <When
+                when=move || token.get().is_some() && !finished()
+                fallback=move || view! {
+                    <When when=move || !finished()>
+                        <p>{tr(|t| t.confirm_change_needs_link)}</p>
+                    </When>
+                }
+            >
+                <p data-testid="confirm-change-question"><strong>{question}</strong></p>
+                <p>{tr(|t| t.confirm_change_explain)}</p>
+                <form id="confirm-change-form" on:submit=on_submit>
+                    <SubmitButton label=|t| t.confirm_change_submit busy_label=|t| t.confirm_change_busy
+                        pending=action.pending()/>
+                </form>
+            </When>
             <p><A href="/settings/account">{tr(|t| t.to_settings)}</A></p>
         </section>
     }
 }
 
-/// `/revert-email-change#token=…`: puts the old address back when asked to. A click, not the page
-/// load, does it: it ends every session, and mail scanners open links.
+/// `/revert-email-change#token=…`: puts the old address back when it is typed and the button
+/// pressed. Not on load, and not on a press alone: it ends every session and locks the password,
+/// mail scanners open links, and some press buttons too; none types the address.
 #[component]
 pub fn RevertEmailChangePage() -> impl IntoView {
     let session = Session::expect();
     let token = take_link_token("/revert-email-change");
+    let email = RwSignal::new(String::new());
+    let email_error = RwSignal::new(None::<Msg>);
     let action = ServerAction::<RevertEmailChange>::new();
     // Every session has ended, this browser's included: forget its token now.
-    effect(move || {
-        if let Some(Ok(_)) = action.value().get() {
-            session.log_out();
-        }
+    effect(move || match action.value().get() {
+        Some(Ok(_)) => session.log_out(),
+        // The server's word on the address goes next to the field, as the browser's own does.
+        Some(Err(e)) => email_error.set(e.field_message("email")),
+        None => {}
     });
     let (done, failure) = outcome(action.value());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Some(t) = token.get_untracked() {
-            action.dispatch(RevertEmailChange { token: t });
+        let typed = email.get_untracked();
+        let problem = if typed.trim().is_empty() {
+            Some(Msg::RevertEmailMissing)
+        } else {
+            EmailAddress::check(&typed).err().map(|e| e.msg())
+        };
+        email_error.set(problem);
+        if problem.is_some() {
+            focus::first_invalid("revert-form");
+        } else if let Some(t) = token.get_untracked() {
+            action.dispatch(RevertEmailChange { token: t, email: typed });
         }
     };
     let finished = move || done.with(Option::is_some);
@@ -154,7 +197,7 @@ pub fn RevertEmailChangePage() -> impl IntoView {
         <section class="card narrow">
             <h1>{tr(|t| t.revert_title)}</h1>
             <Notice kind="success" message=done/>
-            <Problem error=failure/>
+            <Problem error=failure form="revert-form"/>
             <When
                 when=move || token.get().is_some() && !finished()
                 fallback=move || view! {
@@ -164,7 +207,9 @@ pub fn RevertEmailChangePage() -> impl IntoView {
                 }
             >
                 <p>{tr(|t| t.revert_explain)}</p>
-                <form id="revert-form" on:submit=on_submit>
+                <form id="revert-form" on:submit=on_submit novalidate>
+                    <TextField name="old_email" label=|t| t.field_old_email kind="email" value=email
+                        error=email_error autocomplete="email" hint=|t| t.hint_old_email/>
                     <SubmitButton label=|t| t.revert_submit busy_label=|t| t.saving pending=action.pending()/>
                 </form>
             </When>

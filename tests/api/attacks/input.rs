@@ -53,6 +53,7 @@ fn rest_endpoints() -> Vec<Rest> {
             &[("old_password", PASSWORD), ("new_password", NEW_PASSWORD)],
         ),
         r(Method::POST, "/api/change-email", Confirmed, &[("password", PASSWORD), ("new_email", "moved@example.com")]),
+        r(Method::POST, "/api/revert-email-change/not-a-token", Anonymous, &[("email", "victim@example.com")]),
         r(Method::PUT, "/api/users/me/language", Confirmed, &[("language", "zh-CN")]),
         r(Method::DELETE, "/api/users/me", Confirmed, &[("password", "not the password")]),
     ]
@@ -81,7 +82,7 @@ fn server_functions() -> Vec<ServerFn> {
         f("confirm-code", Unconfirmed, &[("code", "1234 5678")]),
         f("change-email", Confirmed, &[("password", "not the password"), ("new_email", "moved@example.com")]),
         f("confirm-email-change", Confirmed, &[("token", "not-a-token")]),
-        f("revert-email-change", Anonymous, &[("token", "not-a-token")]),
+        f("revert-email-change", Anonymous, &[("token", "not-a-token"), ("email", "victim@example.com")]),
         f("reset-password-request", Anonymous, &[("email", "victim@example.com")]),
         f("reset-password", Anonymous, &[("token", "not-a-token"), ("password", NEW_PASSWORD)]),
         f(

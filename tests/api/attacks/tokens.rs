@@ -114,10 +114,34 @@ impl Range {
             Purpose::Reset => json!({"sub": row.id, "email": row.email,
                 "pwd": self.app.state.tokens.password_fingerprint(&row.password_hash), "typ": typ, "iat": iat, "exp": exp}),
             Purpose::EmailChange => json!({"sub": row.id, "email": format!("{}.moved@example.org", row.username),
-                "ev": row.email_version, "typ": typ, "iat": iat, "exp": exp}),
-            Purpose::EmailRevert => json!({"sub": row.id, "email": row.email, "ev": row.email_version,
+                "ev": row.email_version, "pwd": self.app.state.tokens.password_fingerprint(&row.password_hash),
                 "typ": typ, "iat": iat, "exp": exp}),
+            Purpose::EmailRevert => {
+                let (ev, email) = self.revertible_change(&row).await;
+                json!({"sub": row.id, "email": email, "ev": ev, "typ": typ, "iat": iat, "exp": exp})
+            }
         }
+    }
+
+    /// The account's earliest change that a revert link could still undo (its version and the
+    /// address it gave up), made up here (a hold of the address it has) when it has none.
+    async fn revertible_change(&self, row: &madblog::server::db::users::UserRow) -> (i64, String) {
+        if let Some(change) = self.earliest_change(&row.id).await {
+            return change;
+        }
+        let (key, until) = (row.email.to_lowercase(), now() + 600);
+        madblog::server::db::address_holds::hold(&self.app.state.pool, &row.id, row.email_version, &key, until)
+            .await
+            .unwrap();
+        (row.email_version, key)
+    }
+
+    async fn earliest_change(&self, user_id: &str) -> Option<(i64, String)> {
+        sqlx::query_as("SELECT version, email_key FROM address_holds WHERE user_id = $1 ORDER BY version LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(&self.app.state.pool)
+            .await
+            .unwrap()
     }
 
     /// The claims the endpoint of `target` would honour, for the account behind it.
@@ -153,7 +177,14 @@ impl Range {
                 .client
                 .post(app.url(&format!("/api/confirm-email-change/{segment}")))
                 .bearer_auth(&self.confirmed.session),
-            Purpose::EmailRevert => app.client.post(app.url(&format!("/api/revert-email-change/{segment}"))),
+            Purpose::EmailRevert => {
+                // What the owner types: the address the confirmed account's earliest revert restores.
+                let old = self.earliest_change(&self.confirmed.id).await.map(|(_, email)| email);
+                let email = old.unwrap_or_else(|| "cole@example.com".to_owned());
+                app.client
+                    .post(app.url(&format!("/api/revert-email-change/{segment}")))
+                    .json(&json!({ "email": email }))
+            }
         };
         request.send().await.expect("request")
     }
@@ -230,9 +261,7 @@ async fn assert_refused(answers: Vec<Answer>) {
             Purpose::EmailChange => {
                 (400, Some("This link to change your address is invalid, has expired, or was already used."))
             }
-            Purpose::EmailRevert => {
-                (400, Some("This undo link is invalid, has expired, or the address has changed since."))
-            }
+            Purpose::EmailRevert => (400, Some("This undo link is invalid, has expired, or was already used.")),
         };
         let body = refused(response, status, &what).await;
         match message {
@@ -853,7 +882,13 @@ mod dead_sessions {
         assert_eq!(app.client.post(url).bearer_auth(&session).send().await.unwrap().status(), 200);
         let revert = link_to(&app, "pia@example.com", "[Madblog] Your email address was changed").await;
 
-        let reverted = app.client.post(app.url(&format!("/api/revert-email-change/{revert}"))).send().await.unwrap();
+        let reverted = app
+            .client
+            .post(app.url(&format!("/api/revert-email-change/{revert}")))
+            .json(&json!({ "email": "pia@example.com" }))
+            .send()
+            .await
+            .unwrap();
 
         assert_eq!(reverted.status(), 200);
         assert_dead(&app, &session, &id, "after an email change was reverted").await;
