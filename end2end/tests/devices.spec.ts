@@ -59,21 +59,3 @@ for (const lang of LANGS) {
     });
   });
 }
-
-test('a renewed token in an answer is swapped into localStorage', async ({ page }) => {
-  const name = uniqueName('renew');
-  await confirmedUser(page, name, catalogue.en);
-  // A second real token of the same account stands in for the server's renewal, which only comes
-  // when a token is past half its life (the API tests cover the server's side).
-  const login = await page.request.post('/api/tokens', {
-    headers: { Authorization: `Basic ${Buffer.from(`${name}:a sturdy passphrase 42`).toString('base64')}` },
-  });
-  const fresh = (await login.json()).token as string;
-  await page.route('**/api/fn/me', async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({ response, headers: { ...response.headers(), 'x-session-token': fresh } });
-  });
-  await open(page, '/');
-  await expect(page.getByTestId('profile-username')).toHaveText(name);
-  await expect.poll(() => page.evaluate(() => localStorage.getItem('madblog-token'))).toBe(fresh);
-});

@@ -84,3 +84,29 @@ test('two tabs share the rotating token and neither is logged out', async ({ pag
   await expect(page.locator('[data-kind="token_reuse"]')).toHaveCount(0);
   await expect(page.locator('[data-kind="login"]')).toHaveCount(1);
 });
+
+test('an answer\'s renewal is swapped in for the same session, never for another', async ({ page }) => {
+  const name = uniqueName('renew');
+  await confirmedUser(page, name);
+  const first = await storedClaims(page);
+
+  // Past half the token's life: the next call's answer carries the next generation.
+  await new Promise((done) => setTimeout(done, LIFE_MS / 2 + 500));
+  await open(page, '/');
+  await expect(page.getByTestId('profile-username')).toHaveText(name);
+  await expect.poll(async () => (await storedClaims(page))?.gen ?? 0).toBeGreaterThan(first?.gen ?? 0);
+  const renewed = await page.evaluate(() => localStorage.getItem('madblog-token'));
+
+  // A late or stray answer carrying another session's token (here: a second login's) is ignored.
+  const login = await page.request.post('/api/tokens', {
+    headers: { Authorization: `Basic ${Buffer.from(`${name}:a sturdy passphrase 42`).toString('base64')}` },
+  });
+  const other = (await login.json()).token as string;
+  await page.route('**/api/fn/me', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'x-session-token': other } });
+  });
+  await open(page, '/');
+  await expect(page.getByTestId('profile-username')).toHaveText(name);
+  expect(await page.evaluate(() => localStorage.getItem('madblog-token'))).toBe(renewed);
+});
