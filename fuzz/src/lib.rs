@@ -177,5 +177,5 @@ fn checked_against_payload<C: Claims + PartialEq + Debug>(claims: C, token: &str
 
 /// Seconds since the Unix epoch, as the verifier's clock reads it.
 pub fn now() -> i64 {
-    madblog::server::auth::tokens::now()
+    madblog::server::clock::now()
 }

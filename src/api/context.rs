@@ -5,10 +5,8 @@ use crate::{
     error::AppError,
     server::{
         http::{ClientIp, Renewal},
-        services::{
-            devices::Device,
-            session::{self, CurrentUser},
-        },
+        identity::{CurrentUser, Device},
+        services::session,
         state::AppState,
     },
 };

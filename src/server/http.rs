@@ -6,11 +6,9 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
+        identity::{CurrentUser, Device},
         locale,
-        services::{
-            devices::Device,
-            session::{self, CurrentUser},
-        },
+        services::session,
         state::AppState,
     },
 };

@@ -7,6 +7,7 @@
 //! `window / max`, not a whole window.
 
 use crate::server::{
+    clock::now_ms,
     db::{Pool, limits},
     network::ClientNetwork,
 };
@@ -278,7 +279,7 @@ impl Limiter {
         stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let pool = self.pool.clone();
-        crate::server::spawn_every(every, stop, move || {
+        crate::server::clock::spawn_every(every, stop, move || {
             let pool = pool.clone();
             async move {
                 match limits::sweep(&pool, now_ms()).await {
@@ -289,10 +290,6 @@ impl Limiter {
             }
         })
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Milliseconds as whole seconds for `Retry-After`: rounded up, and at least 1.

@@ -1,7 +1,7 @@
 //! Metrics for operators: owns the Prometheus recorder, the one function per thing counted, and the
 //! `/metrics` endpoint (off unless `METRICS_TOKEN` is set, and then only for that bearer token).
 
-use crate::server::{auth::tokens::now, db::outbox, state::AppState};
+use crate::server::{clock::now, db::outbox, state::AppState};
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, StatusCode, header},

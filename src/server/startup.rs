@@ -4,12 +4,11 @@
 use crate::{
     app::{App, shell},
     i18n::Locale,
-    server::services::security::EventWriter,
     server::{
         assets,
         auth::{password::PasswordHasher, tokens::TokenKeys},
         config::Settings,
-        db,
+        db::{self, event_writer::EventWriter},
         email::{
             self,
             transport::Transport,

@@ -1,8 +1,8 @@
 //! `AppState`: what every request handler and server function shares.
 
 use crate::server::{
-    auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool, email::worker::Wakeup,
-    limits::Limiter, services::security::EventWriter,
+    auth::password::PasswordHasher, auth::tokens::TokenKeys, config::Settings, db::Pool, db::event_writer::EventWriter,
+    email::worker::Wakeup, limits::Limiter,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;

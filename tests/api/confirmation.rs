@@ -1,6 +1,9 @@
 use crate::helpers::{APP_URL, PASSWORD, TestAppBuilder, error_body, link_in, spawn_app, token_in};
 use base64::Engine;
-use madblog::server::auth::tokens::{ConfirmClaims, Purpose, SessionClaims, now};
+use madblog::server::{
+    auth::tokens::{ConfirmClaims, Purpose, SessionClaims},
+    clock::now,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 

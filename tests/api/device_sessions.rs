@@ -144,7 +144,10 @@ async fn an_unconfirmed_account_can_log_out_but_not_manage_sessions() {
 
 /// `token` as if it had been issued `age` seconds ago (same session, same expiry length).
 fn aged(app: &TestApp, token: &str, age: i64) -> String {
-    use madblog::server::auth::tokens::{Purpose, SessionClaims, now};
+    use madblog::server::{
+        auth::tokens::{Purpose, SessionClaims},
+        clock::now,
+    };
     let claims: SessionClaims = app.state.tokens.verify(Purpose::Session, token).unwrap();
     let life = claims.exp - claims.iat;
     let iat = now() - age;
@@ -193,7 +196,7 @@ async fn a_session_ends_after_two_weeks_unused_or_ninety_days_in_all() {
     let idle = app.confirmed_user("kit").await;
     let busy = login_with(&app, "kit", PHONE).await;
     let day = 24 * 3600;
-    let now = madblog::server::auth::tokens::now();
+    let now = madblog::server::clock::now();
     sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id = $2")
         .bind(now - 15 * day)
         .bind(sid(&idle))

@@ -525,7 +525,7 @@ async fn after_the_upgrade_an_overtaken_revert_link_works_again_and_a_reverted_o
     let dir = tempfile::tempdir().unwrap();
     let url = database_before(dir.path(), PER_CHANGE_HOLDS).await;
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let (now, week) = (madblog::server::auth::tokens::now(), 7 * 86_400);
+    let (now, week) = (madblog::server::clock::now(), 7 * 86_400);
     for (id, name, email, version) in
         [("u-uma", "uma", "uma.c@example.org", 2), ("u-val", "val", "val.d@example.org", 3)]
     {

@@ -2,7 +2,7 @@
 //! many servers run the job; people can delete their own account, and get a goodbye.
 
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, count, error_body, link_in, spawn_app, token_in};
-use madblog::server::{auth::tokens::now, services::lifecycle::housekeep};
+use madblog::server::{clock::now, services::lifecycle::housekeep};
 use serde_json::{Value, json};
 use std::time::Duration;
 

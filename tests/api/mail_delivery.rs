@@ -31,7 +31,7 @@ async fn queue(pool: &sqlx::AnyPool, recipients: &[String]) {
             subject: "A queued mail",
             body_text: "Hello",
             body_html: "<p>Hello</p>",
-            now: madblog::server::auth::tokens::now(),
+            now: madblog::server::clock::now(),
         };
         outbox::insert(&mut *tx, &mail).await.unwrap();
     }

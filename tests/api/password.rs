@@ -1,5 +1,8 @@
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, error_body, link_in, spawn_app, token_in};
-use madblog::server::auth::tokens::{Purpose, ResetClaims, SessionClaims, now};
+use madblog::server::{
+    auth::tokens::{Purpose, ResetClaims, SessionClaims},
+    clock::now,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 

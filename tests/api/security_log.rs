@@ -5,8 +5,10 @@ use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, spawn_app, token_in};
 use madblog::{
     domain::SecurityEventKind,
     server::{
+        db::event_writer::EventWriter,
         db::security_events::{self, EventRow},
-        services::{devices::Device, security::EventWriter},
+        identity::Device,
+        services::security,
     },
 };
 use serde_json::{Value, json};
@@ -151,7 +153,7 @@ async fn unconfirmed_accounts_see_their_log_and_events_older_than_90_days_are_no
     let token = app.registered_user("fay").await;
     let user_id: String =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'fay'").fetch_one(&app.state.pool).await.unwrap();
-    let long_ago = madblog::server::auth::tokens::now() - 91 * 86_400;
+    let long_ago = madblog::server::clock::now() - 91 * 86_400;
     sqlx::query(
         "INSERT INTO security_events (id, user_id, kind, at, ip, user_agent) VALUES ($1, $2, 'login', $3, '', '')",
     )
@@ -210,7 +212,7 @@ async fn write_together(app: &TestApp, events: &[(&str, SecurityEventKind, Devic
     let stop = CancellationToken::new();
     let (writer, task) = EventWriter::spawn(app.state.pool.clone(), stop.clone());
     for (user_id, kind, device) in events {
-        writer.soon(user_id, *kind, device).await;
+        writer.soon(security::event_row(user_id, *kind, device)).await;
     }
     stop.cancel();
     task.await.unwrap();
@@ -219,7 +221,7 @@ async fn write_together(app: &TestApp, events: &[(&str, SecurityEventKind, Devic
 /// Waits, if need be, until the clock is not in the last minute of an hour: failed logins fold
 /// per clock hour, and a test's failures should fall in one.
 async fn clear_of_the_hours_end() {
-    let into_hour = madblog::server::auth::tokens::now() % 3600;
+    let into_hour = madblog::server::clock::now() % 3600;
     if into_hour >= 3540 {
         tokio::time::sleep(Duration::from_secs((3601 - into_hour) as u64)).await;
     }
@@ -334,7 +336,7 @@ async fn failed_logins_from_one_network_show_as_one_row_with_their_count_and_las
 }
 
 fn row(user_id: &str, fold: Option<&str>) -> EventRow {
-    let at = madblog::server::auth::tokens::now();
+    let at = madblog::server::clock::now();
     EventRow {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: user_id.to_owned(),
@@ -382,7 +384,7 @@ async fn a_row_written_without_a_count_reads_as_one_event_at_its_own_time() {
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(user_id(&app, "old").await)
-    .bind(madblog::server::auth::tokens::now() + 1)
+    .bind(madblog::server::clock::now() + 1)
     .execute(&app.state.pool)
     .await
     .unwrap();

@@ -9,7 +9,8 @@ use crate::{
 };
 use base64::Engine;
 use madblog::server::{
-    auth::tokens::{Purpose, SessionClaims, now},
+    auth::tokens::{Purpose, SessionClaims},
+    clock::now,
     db::sessions,
 };
 use serde_json::Value;

@@ -1,7 +1,8 @@
 use crate::helpers::spawn_app;
 use base64::Engine;
 use madblog::server::{
-    auth::tokens::{Purpose, SessionClaims, now},
+    auth::tokens::{Purpose, SessionClaims},
+    clock::now,
     db::users,
 };
 use serde_json::{Value, json};

@@ -134,7 +134,7 @@ impl PasswordHasher {
         stop: tokio_util::sync::CancellationToken,
     ) -> tokio::task::JoinHandle<()> {
         let areas = self.work_areas.clone();
-        crate::server::spawn_every(every, stop, move || {
+        crate::server::clock::spawn_every(every, stop, move || {
             release_if_idle(&areas, idle);
             std::future::ready(())
         })

@@ -8,6 +8,7 @@
 //! `HS512` or anything else is rejected before any claim is read. A token dated ahead of the clock
 //! (beyond a small skew) is refused too.
 
+use crate::server::clock::now;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Serialize, de::DeserializeOwned};
@@ -306,11 +307,6 @@ impl TokenKeys {
         }
         Ok(data.claims)
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! that was given up on, and deletes old sent rows.
 
 use crate::server::{
-    auth::tokens::now,
+    clock::{now, rfc3339},
     config::Settings,
     db::{self, outbox},
     email::transport::mask_address,
-    services::session::rfc3339,
 };
 use anyhow::{Context, bail};
 

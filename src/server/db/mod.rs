@@ -3,6 +3,7 @@
 
 pub mod action_codes;
 pub mod address_holds;
+pub mod event_writer;
 pub mod limits;
 pub mod outbox;
 pub mod security_events;

@@ -12,7 +12,7 @@ pub use templates::{MailKind, RenderedMail};
 use crate::{
     i18n::Locale,
     server::{
-        auth::tokens::now,
+        clock::now,
         db::{outbox, users},
     },
 };

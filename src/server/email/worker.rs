@@ -11,7 +11,7 @@
 
 use super::transport::{Transport, mask_address};
 use crate::server::{
-    auth::tokens::now,
+    clock::now,
     db::{Pool, outbox},
     metrics,
 };

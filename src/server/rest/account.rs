@@ -99,7 +99,7 @@ pub(super) async fn user(
         .map_err(|e| crate::server::services::internal_error("loading a profile", &e.into()))?;
     let row = row.ok_or(AppError::NotFound)?;
     Ok(Json(
-        json!({ "id": row.id, "username": row.username, "created_at": session::rfc3339(row.created_at), "last_seen": session::rfc3339(row.last_seen) }),
+        json!({ "id": row.id, "username": row.username, "created_at": crate::server::clock::rfc3339(row.created_at), "last_seen": crate::server::clock::rfc3339(row.last_seen) }),
     ))
 }
 

@@ -6,7 +6,8 @@ use crate::{
     i18n::Msg,
     server::{
         http::{ApiJson, Confirmed},
-        services::{devices, email_change, email_revert},
+        identity::Device,
+        services::{email_change, email_revert},
         state::AppState,
     },
 };
@@ -59,7 +60,7 @@ pub(super) struct RevertForm {
 /// No body at all reads as no address: a 400 that says to type it.
 pub(super) async fn revert_email_change(
     State(state): State<AppState>,
-    device: devices::Device,
+    device: Device,
     Path(token): Path<String>,
     form: Option<ApiJson<RevertForm>>,
 ) -> Result<Json<Value>, AppError> {

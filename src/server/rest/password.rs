@@ -6,7 +6,8 @@ use crate::{
     i18n::Msg,
     server::{
         http::{ApiJson, ClientIp, Confirmed},
-        services::{devices, password, reset},
+        identity::Device,
+        services::{password, reset},
         state::AppState,
     },
 };
@@ -48,7 +49,7 @@ pub(super) struct ResetForm {
 /// `POST /api/reset-password/<token> {password}` → 200; no login follows.
 pub(super) async fn reset_password(
     State(state): State<AppState>,
-    device: devices::Device,
+    device: Device,
     Path(token): Path<String>,
     ApiJson(form): ApiJson<ResetForm>,
 ) -> Result<Json<Value>, AppError> {
@@ -68,7 +69,7 @@ pub(super) struct ResetCodeForm {
 /// and an address without an account get the same 400.
 pub(super) async fn reset_password_code(
     State(state): State<AppState>,
-    device: devices::Device,
+    device: Device,
     ApiJson(form): ApiJson<ResetCodeForm>,
 ) -> Result<Json<Value>, AppError> {
     let (email, code) = (form.email.unwrap_or_default(), form.code.unwrap_or_default());

@@ -6,6 +6,7 @@ use crate::{
     i18n::Msg,
     server::{
         http::{Authenticated, Confirmed},
+        identity::Device,
         services::{self, devices, password, session},
         state::AppState,
     },
@@ -22,7 +23,7 @@ use serde_json::{Value, json};
 /// `POST /api/tokens` with HTTP Basic (username or email, password) → `{"token": …}`.
 pub(super) async fn create_token(
     State(state): State<AppState>,
-    device: devices::Device,
+    device: Device,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let unauthorized = || {

@@ -5,7 +5,7 @@
 
 use crate::{
     domain::Code,
-    server::{auth::tokens::now, db::action_codes, state::AppState},
+    server::{clock::now, db::action_codes, state::AppState},
 };
 use anyhow::Context;
 use rand::Rng;

@@ -5,15 +5,17 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{ConfirmClaims, Purpose, now},
+        auth::tokens::{ConfirmClaims, Purpose},
+        clock::now,
         config::origin_of,
         db::users,
         email::{self, Budget, MailKind},
+        identity::CurrentUser,
         limits::{self, Refused},
         network::ClientNetwork,
         services::{
             codes::{self, Checked, CodePurpose},
-            session::CurrentUser,
+            security, session,
         },
         state::AppState,
     },
@@ -200,9 +202,9 @@ async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<Str
     };
     // The code is not deleted: a confirmed account's code confirms nothing (the code path checks
     // `confirmed` first), and the housekeeping job forgets it with the expired ones.
-    state.events.soon(&row.id, SecurityEventKind::Confirmed, &user.device).await;
+    state.events.soon(security::event_row(&row.id, SecurityEventKind::Confirmed, &user.device)).await;
     tracing::info!(user_id = %row.id, "account confirmed");
-    Ok(user.reissue(state, &row))
+    Ok(session::reissue(state, user, &row))
 }
 
 /// Queues another confirmation mail. Earlier links keep working until they expire: people click

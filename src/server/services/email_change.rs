@@ -15,17 +15,18 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{AddressClaims, Purpose, now},
+        auth::tokens::{AddressClaims, Purpose},
+        clock::now,
         db::{
             address_holds,
             users::{self, InsertUserError, UserRow},
         },
         email::{self, Budget, Budgeted, MailKind},
+        identity::CurrentUser,
         limits::{self, Refused},
         services::{
             password::{self, IdentityError},
             security,
-            session::CurrentUser,
         },
         state::AppState,
     },

@@ -15,14 +15,16 @@ use crate::{
     server::{
         auth::{
             password::lock_marker,
-            tokens::{AddressClaims, Purpose, now},
+            tokens::{AddressClaims, Purpose},
         },
+        clock::now,
         db::{
             address_holds, sessions,
             users::{self, InsertUserError},
         },
         email::{self, MailKind},
-        services::{devices::Device, reset, security},
+        identity::Device,
+        services::{reset, security},
         state::AppState,
     },
 };

@@ -9,14 +9,14 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::now,
+        clock::now,
         db::{action_codes, address_holds, outbox, sessions, users},
         email::{self, MailKind},
+        identity::CurrentUser,
         services::{
             confirmation,
             password::{self, IdentityError},
             security,
-            session::CurrentUser,
         },
         state::AppState,
     },
@@ -123,7 +123,7 @@ async fn purge_unconfirmed(state: &AppState, before: i64) -> anyhow::Result<Vec<
 /// Runs [`housekeep`] every `HOUSEKEEPING_INTERVAL_SECONDS` until `stop` fires.
 pub fn spawn(state: AppState, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
     let every = state.settings.housekeeping_every;
-    crate::server::spawn_every(every, stop, move || {
+    crate::server::clock::spawn_every(every, stop, move || {
         let state = state.clone();
         async move {
             match housekeep(&state, now()).await {

@@ -12,13 +12,12 @@ use crate::{
             users::{self, UserRow},
         },
         email::{self, MailKind},
+        identity::{CurrentUser, Device},
         limits::{self, Allowance, NetworkLimit, Refused},
         network::ClientNetwork,
         services::{
             codes::{self, CodePurpose},
-            devices::Device,
-            security,
-            session::CurrentUser,
+            security, session,
         },
         state::AppState,
     },
@@ -89,7 +88,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
         .context("reloading the account")?
         .context("account vanished")?;
     tracing::info!(user_id = %row.id, "password changed; every other session ended");
-    Ok(user.reissue(state, &row))
+    Ok(session::reissue(state, user, &row))
 }
 
 /// Why the password typed again for a sensitive change was not accepted.

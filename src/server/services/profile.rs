@@ -3,7 +3,7 @@
 use crate::{
     error::AppError,
     i18n::{Locale, Msg},
-    server::{db::users, services::session::CurrentUser, state::AppState},
+    server::{db::users, identity::CurrentUser, state::AppState},
 };
 use anyhow::Context;
 

@@ -5,7 +5,7 @@ use crate::{
     error::AppError,
     i18n::{Locale, Msg},
     server::{
-        auth::tokens::now,
+        clock::now,
         db::{
             address_holds,
             users::{self, InsertUserError, NewUser},

@@ -6,14 +6,15 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{Purpose, ResetClaims, now},
+        auth::tokens::{Purpose, ResetClaims},
+        clock::now,
         db::users::{self, UserRow},
         email::{self, Budget, MailKind},
+        identity::Device,
         limits::{self, Refused},
         network::ClientNetwork,
         services::{
             codes::{self, Checked, CodePurpose},
-            devices::Device,
             password::{self, PasswordEvent},
         },
         state::AppState,

@@ -6,59 +6,22 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{Purpose, SessionClaims, now},
+        auth::tokens::{Purpose, SessionClaims},
+        clock::{now, rfc3339},
         db::{
             sessions::{self, SessionRow},
             users::{self, UserRow},
         },
+        identity::{AuthError, CurrentUser, Device},
         limits::{
             Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Refused, password_hashes_per_network,
         },
         network::ClientNetwork,
-        services::{devices::Device, security},
+        services::security,
         state::AppState,
     },
 };
 use anyhow::Context;
-
-/// The account behind a verified session token, as the database has it now, and the session.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: UserId,
-    pub row: UserRow,
-    pub session: SessionRow,
-    /// Where this request came from (not where the session began): what the security log records.
-    pub device: Device,
-    /// The token generation this request's answers carry: the session's current one, or the next
-    /// when the token presented was due for rotation.
-    pub generation: i64,
-    /// The token the answer carries (`X-Session-Token`) for the client to swap in: the next
-    /// generation when the one presented was past half its life, or the current one when the
-    /// presented token was the previous generation, still in its grace.
-    pub renewed: Option<String>,
-}
-
-impl CurrentUser {
-    pub fn confirmed(&self) -> bool {
-        self.row.confirmed
-    }
-
-    /// This account, if it is confirmed. The lock behind every endpoint but confirm, resend, `me`,
-    /// language and logout-all; the browser's guard is only comfort.
-    ///
-    /// # Errors
-    /// `Unconfirmed` otherwise.
-    pub fn require_confirmed(self) -> Result<Self, AuthError> {
-        if self.confirmed() { Ok(self) } else { Err(AuthError::Unconfirmed) }
-    }
-
-    /// A token for this session with `row`'s current claims (after confirming, or changing the
-    /// password, the same session goes on), of the generation this request's renewal carries, so
-    /// the answer's two tokens never disagree on it.
-    pub fn reissue(&self, state: &AppState, row: &UserRow) -> String {
-        issue_session(state, row, &self.session, self.generation)
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -69,19 +32,6 @@ pub enum LoginError {
     /// `retry_after` in seconds, `message` says which.
     #[error("too many logins")]
     Throttled { retry_after: u64, message: Msg },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    /// No token, or a token that is malformed, forged, expired, of another purpose, for a deleted
-    /// account or for an old session version.
-    #[error("not authenticated")]
-    Unauthenticated,
-    /// A valid session of an account that hasn't confirmed its address yet.
-    #[error("account not confirmed")]
-    Unconfirmed,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -196,7 +146,9 @@ pub async fn start_session(state: &AppState, user: &UserRow, device: &Device) ->
 /// slower than to an unknown one.
 fn record_failed_login(state: &AppState, user_id: String, device: Device) {
     let events = state.events.clone();
-    state.background.spawn(async move { events.soon(&user_id, SecurityEventKind::LoginFailed, &device).await });
+    state.background.spawn(async move {
+        events.soon(security::event_row(&user_id, SecurityEventKind::LoginFailed, &device)).await
+    });
 }
 
 /// A token of `generation` for `session` of `user`, with the account's current session version
@@ -214,6 +166,13 @@ fn issue_session(state: &AppState, user: &UserRow, session: &SessionRow, generat
         exp: session.created_at + state.settings.session_max.as_secs() as i64,
     };
     state.tokens.sign(Purpose::Session, &claims)
+}
+
+/// A token for `user`'s session with `row`'s current claims (after confirming, or changing the
+/// password, the same session goes on), of the generation this request's renewal carries, so the
+/// answer's two tokens never disagree on it.
+pub fn reissue(state: &AppState, user: &CurrentUser, row: &UserRow) -> String {
+    issue_session(state, row, &user.session, user.generation)
 }
 
 /// What the generation of a presented token says about it, given its session's row.
@@ -369,13 +328,6 @@ pub fn profile(user: &CurrentUser) -> UserProfile {
     }
 }
 
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,10 +371,5 @@ mod tests {
     fn no_generation_comes_before_the_first() {
         let session = at_generation(0, 1_000);
         assert_eq!(Generation::judge(-1, &session, 1_001, 30), Generation::Unknown);
-    }
-
-    #[test]
-    fn formats_instants_as_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }

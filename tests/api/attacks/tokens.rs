@@ -8,8 +8,9 @@ use super::{
 };
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, link_in, spawn_app, token_in};
 use jsonwebtoken::Algorithm;
-use madblog::server::auth::tokens::{
-    AddressClaims, ConfirmClaims, Purpose, ResetClaims, SessionClaims, TokenKeys, now,
+use madblog::server::{
+    auth::tokens::{AddressClaims, ConfirmClaims, Purpose, ResetClaims, SessionClaims, TokenKeys},
+    clock::now,
 };
 use reqwest::Response;
 use serde_json::{Value, json};
