@@ -31,14 +31,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     use crate::i18n::Locale;
     use leptos_meta::{MetaTags, Title, provide_meta_context};
     provide_meta_context();
-    let stylesheet = crate::server::assets::stylesheet_href(&options);
+    let stylesheet = crate::server::http::assets::stylesheet_href(&options);
     // The browser reads this back to start in the same language (see `ui::locale`).
-    let lang = crate::server::locale::current().tag();
+    let lang = crate::i18n::request::current().tag();
     // The page's policy names the nonce leptos put on this page's inline scripts (a fresh one
     // per answer), so the header is written here, where the nonce is known.
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         let nonce = leptos::nonce::use_nonce();
-        let policy = crate::server::headers::content_security_policy(nonce.as_deref(), None);
+        let policy = crate::server::http::headers::content_security_policy(nonce.as_deref(), None);
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
     }
     view! {

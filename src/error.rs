@@ -162,7 +162,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     /// shape for every client, and the UI still gets its field messages.
     fn ser(&self) -> bytes::Bytes {
         #[cfg(feature = "ssr")]
-        let text = crate::server::locale::current().text();
+        let text = crate::i18n::request::current().text();
         #[cfg(not(feature = "ssr"))]
         let text = Locale::En.text();
         let mut body = self.body(text);

@@ -6,10 +6,8 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{client_ip, current_user, device, state},
-    server::{
-        locale,
-        services::{lifecycle, profile, registration, session},
-    },
+    i18n::request as locale,
+    server::services::{lifecycle, profile, registration, session},
 };
 
 /// Creates an unconfirmed account, whose mail is in the language the page is in; returns the

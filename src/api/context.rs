@@ -1,19 +1,26 @@
-//! What a server function needs from the request it runs in: the app state and the session.
-//! (Error statuses are set in one place for all server functions: `server::http::server_fn_status`.)
+//! What a server function needs from the request it runs in: the app state, and what the HTTP
+//! edge's extractors take from the request (the session, the device, the client's address), taken
+//! by those same extractors. (Error statuses are set in one place for all server functions:
+//! `server::http::error::server_fn_status`.)
 
 use crate::{
     error::AppError,
     server::{
-        http::{ClientIp, Renewal},
+        http::extract::{Authenticated, ClientIp, Confirmed, device_of},
         identity::{CurrentUser, Device},
-        services::session,
         state::AppState,
     },
 };
+use axum::{extract::FromRequestParts, http::request::Parts};
 use leptos::prelude::*;
 
 pub fn state() -> AppState {
     expect_context::<AppState>()
+}
+
+/// The request's parts, as the leptos integration provides them to a server function.
+fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or(AppError::Internal)
 }
 
 /// The account behind the call's `Authorization: Bearer` header.
@@ -21,11 +28,7 @@ pub fn state() -> AppState {
 /// # Errors
 /// `Unauthorized` without a valid, current session.
 pub async fn current_user() -> Result<CurrentUser, AppError> {
-    let parts = use_context::<axum::http::request::Parts>().ok_or(AppError::Internal)?;
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let user = session::authenticate(&state(), header, device()).await?;
-    Renewal::offer(&parts.extensions, &user);
-    Ok(user)
+    Ok(Authenticated::from_request_parts(&mut parts()?, &state()).await?.0)
 }
 
 /// The account behind the call, which must be confirmed (403 otherwise, as for the REST API).
@@ -33,19 +36,16 @@ pub async fn current_user() -> Result<CurrentUser, AppError> {
 /// # Errors
 /// `Unauthorized` without a valid session, `Forbidden` for an unconfirmed account.
 pub async fn current_confirmed_user() -> Result<CurrentUser, AppError> {
-    Ok(current_user().await?.require_confirmed()?)
+    Ok(Confirmed::from_request_parts(&mut parts()?, &state()).await?.0)
 }
 
 /// The caller's device (address and user agent), for a new session row.
 pub fn device() -> Device {
-    let parts = use_context::<axum::http::request::Parts>();
-    let agent =
-        parts.as_ref().and_then(|p| p.headers.get(axum::http::header::USER_AGENT)).and_then(|v| v.to_str().ok());
-    Device::new(client_ip(), agent)
+    parts().map_or_else(|_| Device::new(ClientIp::UNKNOWN.0, None), |parts| device_of(&parts))
 }
 
 /// The caller's address, for rate limits: the same [`ClientIp`] the REST API uses, so
 /// `TRUSTED_PROXIES` applies alike.
 pub fn client_ip() -> std::net::IpAddr {
-    use_context::<axum::http::request::Parts>().map_or(ClientIp::UNKNOWN, |parts| ClientIp::of(&parts.extensions)).0
+    parts().map_or(ClientIp::UNKNOWN, |parts| ClientIp::of(&parts.extensions)).0
 }

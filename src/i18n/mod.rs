@@ -29,6 +29,8 @@ macro_rules! catalogue {
 mod en;
 #[cfg(feature = "ssr")]
 mod mail;
+#[cfg(feature = "ssr")]
+pub mod request;
 mod zh_cn;
 
 #[cfg(feature = "ssr")]

@@ -1,7 +1,7 @@
 //! Typed settings, read once at start-up from the environment and `.env`; secrets in a type that
 //! never prints.
 
-use crate::server::{db::SqliteSync, proxy::TrustedProxies};
+use crate::server::{db::SqliteSync, http::proxy::TrustedProxies};
 use anyhow::{Context, bail};
 use std::{fmt, path::PathBuf, time::Duration};
 

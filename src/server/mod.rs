@@ -1,21 +1,17 @@
 //! Everything that runs only on the server (`ssr`): configuration, the HTTP stack, the database,
 //! authentication and the use cases.
 
-pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod email;
-pub mod headers;
 pub mod http;
 pub mod identity;
 pub mod limits;
-pub mod locale;
 pub mod metrics;
 pub mod network;
-pub mod proxy;
 pub mod rest;
 pub mod services;
 pub mod startup;

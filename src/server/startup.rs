@@ -5,7 +5,6 @@ use crate::{
     app::{App, shell},
     i18n::Locale,
     server::{
-        assets,
         auth::{password::PasswordHasher, tokens::TokenKeys},
         config::Settings,
         db::{self, event_writer::EventWriter},
@@ -14,13 +13,15 @@ use crate::{
             transport::Transport,
             worker::{Wakeup, WorkerConfig},
         },
-        headers,
         http::{
-            BODY_LIMIT, ClientIp, json_errors, method_not_allowed, redact_path, renew_sessions, resolve_client,
-            server_fn_status,
+            assets, dev_mailbox,
+            error::{json_errors, method_not_allowed, server_fn_status},
+            extract::{BODY_LIMIT, ClientIp},
+            headers, locale, metrics,
+            middleware::{redact_path, renew_sessions, resolve_client},
         },
         limits::Limiter,
-        locale, metrics, rest,
+        metrics as counters, rest,
         state::AppState,
     },
 };
@@ -67,7 +68,7 @@ impl Application {
     /// # Errors
     /// If the database is unreachable or the address can't be bound.
     pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
-        metrics::init();
+        counters::init();
         let pool = db::connect_with(&settings.database_url, settings.sqlite_sync).await?;
         let transport = Arc::new(Transport::from_settings(&settings)?);
         let mail = Wakeup::default();
@@ -242,8 +243,8 @@ async fn dev_mailbox_page(
     request: Request<Body>,
 ) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    if email::dev_mailbox::is_local(peer, ClientIp::of(request.extensions()).0, request.headers()) {
-        return email::dev_mailbox::page(&dir, locale).await;
+    if dev_mailbox::is_local(peer, ClientIp::of(request.extensions()).0, request.headers()) {
+        return dev_mailbox::page(&dir, locale).await;
     }
     tracing::info!("dev mailbox: not shown to a client elsewhere (its links are live); open it on this machine");
     let uri = request.uri().clone();

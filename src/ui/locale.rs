@@ -10,11 +10,11 @@ use leptos::prelude::*;
 pub struct Lang(RwSignal<Locale>);
 
 impl Lang {
-    /// The language the page was drawn in: on the server the request's (see `server::locale`),
+    /// The language the page was drawn in: on the server the request's (see `i18n::request`),
     /// in the browser the one the server wrote in `<html lang>`, so hydration sees the same words.
     pub fn provide() -> Self {
         #[cfg(feature = "ssr")]
-        let initial = crate::server::locale::current();
+        let initial = crate::i18n::request::current();
         #[cfg(not(feature = "ssr"))]
         let initial = rendered();
         let lang = Self(RwSignal::new(initial));

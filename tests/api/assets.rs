@@ -19,7 +19,7 @@ fn site(hash_files: bool) -> (tempfile::TempDir, leptos::config::LeptosOptions) 
 }
 
 async fn get(options: &leptos::config::LeptosOptions, accept: &str) -> (axum::http::response::Parts, Vec<u8>) {
-    let router: axum::Router = madblog::server::assets::bundle_routes(options);
+    let router: axum::Router = madblog::server::http::assets::bundle_routes(options);
     let request = Request::get("/pkg/madblog.abc.wasm").header("accept-encoding", accept).body(Body::empty()).unwrap();
     let (parts, body) = router.oneshot(request).await.unwrap().into_parts();
     (parts, axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec())

@@ -1,7 +1,6 @@
 //! Mail: templates, the outbox worker that delivers them, and the transports (SMTP, or the
 //! development mailbox).
 
-pub mod dev_mailbox;
 pub mod smtp;
 pub mod templates;
 pub mod transport;

@@ -7,7 +7,7 @@ use crate::{
     i18n::{Locale, Msg},
     server::{
         db::users,
-        http::{ApiJson, Authenticated, ClientIp, Confirmed},
+        http::extract::{ApiJson, Authenticated, ClientIp, Confirmed},
         services::{
             self, confirmation, lifecycle, profile,
             registration::{self, RegistrationForm},

@@ -5,7 +5,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        http::{ApiJson, Confirmed},
+        http::extract::{ApiJson, Confirmed},
         identity::Device,
         services::{email_change, email_revert},
         state::AppState,

@@ -9,7 +9,8 @@ mod sessions;
 use crate::{
     error::AppError,
     i18n::Msg,
-    server::{http, locale, state::AppState},
+    i18n::request as locale,
+    server::{http, state::AppState},
 };
 use axum::{
     Json, Router,
@@ -45,7 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", any(unknown_endpoint))
         // Here as well as around the whole app: set before the CORS layer wraps these routes, so
         // a preflight (OPTIONS, a method no route has) still reaches that layer.
-        .method_not_allowed_fallback(http::method_not_allowed)
+        .method_not_allowed_fallback(http::error::method_not_allowed)
 }
 
 async fn unknown_endpoint() -> AppError {

@@ -5,7 +5,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        http::{ApiJson, ClientIp, Confirmed},
+        http::extract::{ApiJson, ClientIp, Confirmed},
         identity::Device,
         services::{password, reset},
         state::AppState,

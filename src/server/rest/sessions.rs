@@ -5,7 +5,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        http::{Authenticated, Confirmed},
+        http::extract::{Authenticated, Confirmed},
         identity::Device,
         services::{self, devices, password, session},
         state::AppState,

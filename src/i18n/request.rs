@@ -1,14 +1,10 @@
-//! The language of each request: the reader's explicit choice (the `madblog-lang` cookie the
-//! switcher writes), else `Accept-Language`, else English. Worked out once, by [`negotiate`], and
-//! read from there by pages, server functions and error responses alike.
+//! The language of the request being answered, on the server: the reader's explicit choice (the
+//! `madblog-lang` cookie the switcher writes), else `Accept-Language`, else English. Worked out once
+//! per request (by the HTTP edge's `http::locale::negotiate`) and read from here by pages, server
+//! functions and error answers alike, so the shared error type needs nothing of the server.
 
-use crate::i18n::{CHOICE_KEY, Locale};
-use axum::{
-    extract::{FromRequestParts, Request},
-    http::{HeaderMap, header, request::Parts},
-    middleware::Next,
-    response::Response,
-};
+use super::{CHOICE_KEY, Locale};
+use axum::http::{HeaderMap, header, request::Parts};
 
 tokio::task_local! {
     static CURRENT: Locale;
@@ -33,12 +29,9 @@ fn chosen(headers: &HeaderMap) -> Option<Locale> {
         .and_then(|(_, value)| Locale::from_tag(value.trim()))
 }
 
-/// Middleware: records the request's language in its extensions (for pages, server functions and
-/// handlers) and for the rest of its task (for error responses, which see no request).
-pub async fn negotiate(mut request: Request, next: Next) -> Response {
-    let locale = of_headers(request.headers());
-    request.extensions_mut().insert(locale);
-    CURRENT.scope(locale, next.run(request)).await
+/// Runs `work` (the rest of a request) with `locale` as its language.
+pub async fn scope<F: std::future::Future>(locale: Locale, work: F) -> F::Output {
+    CURRENT.scope(locale, work).await
 }
 
 /// The language of the request being answered: English outside of one.
@@ -47,14 +40,6 @@ pub fn current() -> Locale {
         return locale;
     }
     CURRENT.try_with(|l| *l).unwrap_or_default()
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Locale {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Self>().copied().unwrap_or_else(|| of_headers(&parts.headers)))
-    }
 }
 
 #[cfg(test)]

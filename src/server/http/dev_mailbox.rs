@@ -3,10 +3,10 @@
 //! own words are in the request's language; each mail is in its account's. Its links are live, so
 //! it answers only a client on this machine (see [`is_local`]).
 
-use super::transport::{StoredMail, links_in};
+use super::proxy::{forwarded_for, parse_hop};
 use crate::{
     i18n::{Locale, fill},
-    server::proxy::{forwarded_for, parse_hop},
+    server::email::transport::{StoredMail, links_in},
 };
 use axum::{
     http::{HeaderMap, header},
@@ -71,8 +71,8 @@ pub async fn page(dir: &Path, locale: Locale) -> Response {
     }
     let (lang, title, note) = (locale.tag(), escape(t.mailbox_title), escape(t.mailbox_note));
     // The page's one inline style, allowed by a nonce; it runs no script at all.
-    let nonce = crate::server::headers::nonce();
-    let policy = crate::server::headers::content_security_policy(None, Some(&nonce));
+    let nonce = super::headers::nonce();
+    let policy = super::headers::content_security_policy(None, Some(&nonce));
     let html = Html(format!(
         r#"<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>{title} · Madblog</title>
