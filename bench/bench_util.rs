@@ -2,8 +2,8 @@
 //! printing percentiles.
 
 use madblog::server::{
-    config::Secret,
-    db::{self, SqliteSync},
+    config::{database::SqliteSync, secret::Secret},
+    db,
 };
 use std::time::{Duration, Instant};
 

@@ -11,7 +11,8 @@ mod bench_util;
 
 use bench_util::{databases, report, sample};
 use madblog::server::{
-    db::{self, SqliteSync},
+    config::database::SqliteSync,
+    db,
     limits::{
         Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Limiter, password_hashes_per_network,
     },

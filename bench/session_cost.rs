@@ -12,10 +12,13 @@ mod bench_util;
 use bench_util::{databases, percentiles, report, sample};
 use madblog::{
     i18n::Locale,
-    server::db::{
-        self, SqliteSync,
-        sessions::{self, SessionRow},
-        users::{self, NewUser},
+    server::{
+        config::database::SqliteSync,
+        db::{
+            self,
+            sessions::{self, SessionRow},
+            users::{self, NewUser},
+        },
     },
 };
 use std::time::Instant;

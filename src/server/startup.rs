@@ -69,13 +69,13 @@ impl Application {
     /// If the database is unreachable or the address can't be bound.
     pub async fn build(settings: Settings, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         counters::init();
-        let pool = db::connect_with(&settings.database_url, settings.sqlite_sync).await?;
+        let pool = db::connect_with(&settings.database.url, settings.database.sqlite_sync).await?;
         let transport = Arc::new(Transport::from_settings(&settings)?);
         let mail = Wakeup::default();
         let worker = WorkerConfig {
-            max_attempts: settings.mail_max_attempts,
-            backoff_cap: settings.mail_backoff_cap,
-            lease: settings.mail_lease,
+            max_attempts: settings.mail.max_attempts,
+            backoff_cap: settings.mail.backoff_cap,
+            lease: settings.mail.lease,
             send_timeout: email::transport::SMTP_TIMEOUT,
             poll: Duration::from_secs(1),
         };
@@ -185,7 +185,7 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         );
     }
     let mut api = rest::router();
-    if let Some(cors) = headers::cors(&state.settings.cors_allowed_origins) {
+    if let Some(cors) = headers::cors(&state.settings.http.cors_allowed_origins) {
         api = api.layer(cors);
     }
     router

@@ -64,7 +64,7 @@ async fn outbox_command(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, 
         .env_clear()
         .env("DATA_DIR", dir.path())
         .env("SECRET_KEY", "x".repeat(40))
-        .env("DATABASE_URL", app.state.settings.database_url.expose())
+        .env("DATABASE_URL", app.state.settings.database.url.expose())
         .arg("outbox")
         .args(args)
         .output()

@@ -6,7 +6,7 @@ use crate::helpers::{
     spawn_app, test_env, wait_for_count,
 };
 use futures::StreamExt;
-use madblog::server::config::Secret;
+use madblog::server::config::secret::Secret;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
@@ -224,7 +224,7 @@ async fn on_sigterm_a_request_in_flight_is_still_answered() {
 
 #[tokio::test]
 async fn sqlite_commits_skip_the_fsync_unless_full_durability_is_asked_for() {
-    use madblog::server::db::{SqliteSync, connect_with};
+    use madblog::server::{config::database::SqliteSync, db::connect_with};
     let dir = tempfile::tempdir().unwrap();
     for (sync, expected) in [(SqliteSync::Normal, 1), (SqliteSync::Full, 2)] {
         let url = Secret::new(format!("sqlite://{}/{expected}.db", dir.path().display()));

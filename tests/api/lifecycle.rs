@@ -230,7 +230,7 @@ async fn spam_signups(app: &TestApp, n: i64) {
 /// Makes deleting `username` fail, as a database error would, until [`allow_deleting`].
 async fn refuse_deleting(app: &TestApp, username: &str) {
     let pool = &app.state.pool;
-    let statements = if app.state.settings.database_url.expose().starts_with("postgres") {
+    let statements = if app.state.settings.database.url.expose().starts_with("postgres") {
         vec![
             format!(
                 "CREATE FUNCTION refuse_deleting() RETURNS trigger AS $$ BEGIN IF OLD.username = '{username}' \
@@ -251,7 +251,7 @@ async fn refuse_deleting(app: &TestApp, username: &str) {
 }
 
 async fn allow_deleting(app: &TestApp) {
-    let postgres = app.state.settings.database_url.expose().starts_with("postgres");
+    let postgres = app.state.settings.database.url.expose().starts_with("postgres");
     let sql = if postgres { "DROP TRIGGER refuse_deleting ON users" } else { "DROP TRIGGER refuse_deleting" };
     sqlx::query(sql).execute(&app.state.pool).await.unwrap();
 }

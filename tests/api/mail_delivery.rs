@@ -5,7 +5,7 @@ use crate::helpers::{
     test_env, wait_for_count,
 };
 use madblog::server::{
-    config::Secret,
+    config::secret::Secret,
     db::outbox::{self, NewMail},
 };
 use std::{

@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 pub async fn run(args: &[String]) -> anyhow::Result<()> {
     let command = parse(args)?;
     let settings = Settings::from_env()?;
-    let pool = db::connect_with(&settings.database_url, settings.sqlite_sync).await?;
+    let pool = db::connect_with(&settings.database.url, settings.database.sqlite_sync).await?;
     match command {
         Command::List => list(&pool).await,
         Command::Retry(id) => {

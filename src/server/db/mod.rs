@@ -10,29 +10,12 @@ pub mod security_events;
 pub mod sessions;
 pub mod users;
 
-use crate::server::config::Secret;
+use crate::server::config::{database::SqliteSync, secret::Secret};
 use anyhow::Context;
 use sqlx::{Executor, any::AnyPoolOptions};
 use std::time::Duration;
 
 pub type Pool = sqlx::AnyPool;
-
-/// How hard SQLite works to keep a commit through a power cut (`SQLITE_SYNCHRONOUS`). PostgreSQL
-/// keeps its own setting (`synchronous_commit`, on by default).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SqliteSync {
-    /// `synchronous = NORMAL` in WAL mode: a commit is written to the WAL but not fsynced; the WAL
-    /// is fsynced at each checkpoint. A crash of the process (even `kill -9`) loses nothing, and
-    /// the file is never corrupted; a power cut or kernel crash can roll back the commits the
-    /// kernel had not yet written back (typically the last few seconds, at most about 30 s). The
-    /// default: it makes a commit three to four times cheaper here (`bench/limits_cost.rs`), and it
-    /// is the common production choice for SQLite in WAL mode.
-    #[default]
-    Normal,
-    /// `synchronous = FULL`: every commit waits for an fsync, so an answered request survives a
-    /// power cut too.
-    Full,
-}
 
 /// Connects with the default [`SqliteSync`]; see [`connect_with`].
 ///

@@ -42,7 +42,7 @@ pub async fn track_http(request: Request, next: Next) -> Response {
 /// <METRICS_TOKEN>`, else the Prometheus text format. The outbox gauges are read from the database
 /// at each scrape, so every server reports the shared queue.
 pub async fn endpoint(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let Some(token) = &state.settings.metrics_token else {
+    let Some(token) = &state.settings.http.metrics_token else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let given = headers

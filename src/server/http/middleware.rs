@@ -18,8 +18,9 @@ pub async fn resolve_client(
     next: axum::middleware::Next,
 ) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    let client =
-        peer.map_or(ClientIp::UNKNOWN, |peer| ClientIp(state.settings.trusted_proxies.client(peer, request.headers())));
+    let client = peer.map_or(ClientIp::UNKNOWN, |peer| {
+        ClientIp(state.settings.http.trusted_proxies.client(peer, request.headers()))
+    });
     request.extensions_mut().insert(client);
     next.run(request).await
 }

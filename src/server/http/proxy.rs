@@ -1,73 +1,12 @@
-//! Who the client is when the app runs behind reverse proxies: `TRUSTED_PROXIES` and the one
-//! forwarded header those proxies write. A request whose peer is not a trusted proxy is its peer,
-//! whatever headers it sends, so no client can choose its own address.
+//! Who the client is when the app runs behind reverse proxies (`TRUSTED_PROXIES`, the one forwarded
+//! header those proxies write; read by `config::http`). A request whose peer is not a trusted proxy
+//! is its peer, whatever headers it sends, so no client can choose its own address.
 
-use anyhow::{Context, bail};
+use crate::server::config::http::{ForwardedHeader, TrustedProxies};
 use http::HeaderMap;
-use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 
-/// Which header the trusted proxies report the client in. Only that one is read: a proxy that
-/// writes `Forwarded` passes a client's own `X-Forwarded-For` through untouched, and reading it
-/// would let the client pick its address.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ForwardedHeader {
-    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx's `$proxy_add_x_forwarded_for`, most load
-    /// balancers).
-    #[default]
-    XForwardedFor,
-    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
-    Forwarded,
-}
-
-/// The proxies whose forwarded header is believed (`TRUSTED_PROXIES`; empty: none).
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies {
-    nets: Vec<IpNet>,
-    header: ForwardedHeader,
-}
-
 impl TrustedProxies {
-    /// Parses a comma-separated list of IP addresses and CIDR blocks, and the header name
-    /// (`x-forwarded-for` or `forwarded`; default `x-forwarded-for`).
-    ///
-    /// # Errors
-    /// For an entry that is neither an address nor a block, or another header name; the message
-    /// quotes the entry (an address is no secret).
-    pub fn parse(list: &str, header: Option<&str>) -> anyhow::Result<Self> {
-        let nets = list
-            .split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(|entry| {
-                let net = if entry.contains('/') {
-                    entry.parse::<IpNet>().ok().map(|net| net.trunc())
-                } else {
-                    entry.parse::<IpAddr>().ok().map(|ip| IpNet::from(ip.to_canonical()))
-                };
-                net.with_context(|| format!("`{entry}` is not an IP address or CIDR block (like 10.0.0.0/8)"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let header = match header.map(|h| h.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("x-forwarded-for") => ForwardedHeader::XForwardedFor,
-            Some("forwarded") => ForwardedHeader::Forwarded,
-            Some(_) => bail!("must be `x-forwarded-for` or `forwarded`"),
-        };
-        Ok(Self { nets, header })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nets.is_empty()
-    }
-
-    pub fn header(&self) -> ForwardedHeader {
-        self.header
-    }
-
-    fn trusts(&self, ip: IpAddr) -> bool {
-        self.nets.iter().any(|net| net.contains(&ip))
-    }
-
     /// The client behind a request from `peer`: the peer itself unless it is a trusted proxy;
     /// then the right-most address in the forwarded header that is not itself a trusted proxy
     /// (entries further left were written by the client and prove nothing).
@@ -76,7 +15,7 @@ impl TrustedProxies {
         if !self.trusts(nearest) {
             return nearest;
         }
-        let name = match self.header {
+        let name = match self.header() {
             ForwardedHeader::XForwardedFor => "x-forwarded-for",
             ForwardedHeader::Forwarded => "forwarded",
         };
@@ -88,7 +27,7 @@ impl TrustedProxies {
             .flat_map(|value| value.split(','))
             .collect();
         for hop in hops.iter().rev() {
-            let parsed = match self.header {
+            let parsed = match self.header() {
                 ForwardedHeader::XForwardedFor => parse_hop(hop),
                 ForwardedHeader::Forwarded => forwarded_for(hop).and_then(parse_hop),
             };

@@ -7,7 +7,7 @@ use crate::{
     server::{
         auth::tokens::{ConfirmClaims, Purpose},
         clock::now,
-        config::origin_of,
+        config::env::origin_of,
         db::users,
         email::{self, Budget, MailKind},
         identity::CurrentUser,
@@ -77,7 +77,7 @@ impl From<ResendError> for AppError {
 /// own site. The token goes in the fragment, which browsers never send to servers or in `Referer`.
 pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
     let allowed = base_url
-        .filter(|base| origin_of(base).is_some_and(|origin| state.settings.link_allowed_origins.contains(&origin)));
+        .filter(|base| origin_of(base).is_some_and(|origin| state.settings.links.allowed_origins.contains(&origin)));
     match allowed {
         Some(base) => format!("{base}{token}"),
         None => format!("{}/unconfirmed#token={token}", state.settings.app_url),
@@ -98,7 +98,7 @@ pub async fn mail_context<'e>(
     base_url: Option<&str>,
 ) -> anyhow::Result<Value> {
     let iat = now();
-    let ttl = state.settings.confirm_ttl.as_secs();
+    let ttl = state.settings.links.confirm_ttl.as_secs();
     let claims = ConfirmClaims {
         sub: user_id.to_owned(),
         email: email.to_owned(),

@@ -53,10 +53,10 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
     let settings = &state.settings;
     // Deleting first: an account past both ages (the job was off for a while) is not reminded of
     // an account it no longer has.
-    let purged = purge_unconfirmed(state, now - settings.unconfirmed_purge.as_secs() as i64).await?;
+    let purged = purge_unconfirmed(state, now - settings.lifecycle.unconfirmed_purge.as_secs() as i64).await?;
 
     let mut reminded = 0;
-    let due = now - settings.unconfirmed_remind.as_secs() as i64;
+    let due = now - settings.lifecycle.unconfirmed_remind.as_secs() as i64;
     for user in users::unreminded_unconfirmed(&state.pool, due, REMINDERS_PER_RUN).await.context("finding reminders")? {
         let mut tx = state.pool.begin().await.context("starting a reminder")?;
         // Another server got there first: its transaction has the mail.
@@ -66,7 +66,7 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
         let mut context =
             confirmation::mail_context(&mut *tx, state, &user.id, &user.username, &user.email, None).await?;
         // In whole days, rounded up: "4 days", not "95 hours 59 minutes".
-        let left = (user.created_at + settings.unconfirmed_purge.as_secs() as i64 - now).max(0);
+        let left = (user.created_at + settings.lifecycle.unconfirmed_purge.as_secs() as i64 - now).max(0);
         context["purge_in"] = json!((left as u64).div_ceil(86_400) * 86_400);
         email::queue(&mut *tx, MailKind::ConfirmReminder, user.locale, Some(&user.id), &user.email, context).await?;
         tx.commit().await.context("committing a reminder")?;
@@ -81,13 +81,13 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
         + address_holds::delete_expired(&state.pool, now).await.context("forgetting expired holds")?
         + sessions::delete_stale(
             &state.pool,
-            now - settings.session_idle.as_secs() as i64,
-            now - settings.session_max.as_secs() as i64,
+            now - settings.session.idle.as_secs() as i64,
+            now - settings.session.max.as_secs() as i64,
         )
         .await
         .context("forgetting ended sessions")?
         + security::prune(&state.pool).await?;
-    let sent_mail_forgotten = outbox::purge_sent(&state.pool, now - settings.outbox_keep.as_secs() as i64)
+    let sent_mail_forgotten = outbox::purge_sent(&state.pool, now - settings.mail.keep.as_secs() as i64)
         .await
         .context("forgetting sent mail")?;
     Ok(Housekeeping { reminded, purged: purged.len(), forgotten, sent_mail_forgotten })
@@ -122,7 +122,7 @@ async fn purge_unconfirmed(state: &AppState, before: i64) -> anyhow::Result<Vec<
 
 /// Runs [`housekeep`] every `HOUSEKEEPING_INTERVAL_SECONDS` until `stop` fires.
 pub fn spawn(state: AppState, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
-    let every = state.settings.housekeeping_every;
+    let every = state.settings.lifecycle.housekeeping_every;
     crate::server::clock::spawn_every(every, stop, move || {
         let state = state.clone();
         async move {

@@ -74,7 +74,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     }
     let password = Password::parse(new).map_err(|e| UpdateError::Rejected(e.msg()))?;
     // The new password is a second hash, from the same allowances as the first.
-    let per_network = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let per_network = limits::password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
     if let Err((message, Refused { retry_after })) = state.limits.spend_in_turn(&hashes(user, &per_network)).await? {
         return Err(UpdateError::Throttled { retry_after, message });
     }
@@ -116,7 +116,7 @@ pub async fn confirm_identity(state: &AppState, user: &CurrentUser, password: &s
     // Spent before the check, so concurrent guesses can't all slip through; a right password gives
     // back the wrong-password allowance, never the hashes.
     let failures = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
-    let per_network = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let per_network = limits::password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
     let [account_hashes, network_hashes] = hashes(user, &per_network);
     let spent = state
         .limits

@@ -86,8 +86,8 @@ pub async fn register(
     // Before the hash, so a refused attempt costs almost nothing; and for every address alike,
     // registered or not, so a refusal tells nobody which ones are.
     let network = ClientNetwork::of(client);
-    let per_network = limits::registrations_per_network(state.settings.registrations_per_ip);
-    let hashes = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let per_network = limits::registrations_per_network(state.settings.limits.registrations_per_ip);
+    let hashes = limits::password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
     let email_key = email.key();
     let spent = state
         .limits

@@ -81,7 +81,7 @@ impl From<ResetError> for AppError {
 /// `InvalidEmail`, `Throttled`; `Unexpected` when the limit can't be checked.
 pub async fn request_reset(state: &AppState, client: IpAddr, raw_email: &str) -> Result<(), RequestResetError> {
     let email = EmailAddress::parse(raw_email).map_err(|e| RequestResetError::InvalidEmail(e.msg()))?;
-    let limit = limits::reset_requests_per_network(state.settings.reset_requests_per_ip);
+    let limit = limits::reset_requests_per_network(state.settings.limits.reset_requests_per_ip);
     if let Err(Refused { retry_after }) = state.limits.spend_network(&limit, ClientNetwork::of(client)).await? {
         return Err(RequestResetError::Throttled { retry_after });
     }
@@ -128,7 +128,7 @@ pub async fn reset_mail_context<'e>(
     user: &UserRow,
 ) -> anyhow::Result<serde_json::Value> {
     let now = now();
-    let ttl = state.settings.reset_ttl.as_secs();
+    let ttl = state.settings.links.reset_ttl.as_secs();
     let claims = ResetClaims {
         sub: user.id.clone(),
         email: user.email.clone(),
@@ -223,7 +223,7 @@ pub async fn reset_with_code(
     let code = Code::parse(typed_code).map_err(|m| ResetCodeError::Invalid("code", m))?;
     let password = Password::parse(raw_password).map_err(|e| ResetCodeError::Invalid("password", e.msg()))?;
     // Each account's code takes five tries; this stops one client trying five on every account.
-    let limit = limits::reset_codes_per_network(state.settings.reset_requests_per_ip);
+    let limit = limits::reset_codes_per_network(state.settings.limits.reset_requests_per_ip);
     if let Err(Refused { retry_after }) = state.limits.spend_network(&limit, ClientNetwork::of(device.ip)).await? {
         return Err(ResetCodeError::Throttled { retry_after, message: Msg::CodeThrottled });
     }
@@ -247,7 +247,7 @@ pub async fn reset_with_code(
 /// Spends one of the network's password hashes (`limits::password_hashes_per_network`) for the
 /// reset's new password, before it is hashed; never given back.
 async fn spend_hash(state: &AppState, device: &Device) -> anyhow::Result<Result<(), Refused>> {
-    let hashes = limits::password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let hashes = limits::password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
     state.limits.spend_network(&hashes, ClientNetwork::of(device.ip)).await
 }
 

@@ -70,7 +70,7 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
     // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
     let key = login.trim().to_lowercase();
     let network = ClientNetwork::of(device.ip);
-    let hashes = password_hashes_per_network(state.settings.password_hashes_per_ip);
+    let hashes = password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
     let limits = &state.limits;
     // Every attempt is counted before the password is checked, so concurrent guesses on any number
     // of servers can't outrun the limits; a success gives back its failure, never its hash. The
@@ -163,7 +163,7 @@ fn issue_session(state: &AppState, user: &UserRow, session: &SessionRow, generat
         generation: Some(generation),
         typ: Purpose::Session.typ().to_owned(),
         iat: now(),
-        exp: session.created_at + state.settings.session_max.as_secs() as i64,
+        exp: session.created_at + state.settings.session.max.as_secs() as i64,
     };
     state.tokens.sign(Purpose::Session, &claims)
 }
@@ -247,8 +247,8 @@ pub async fn authenticate(
     // row goes, so it can never be renewed).
     let now = now();
     let settings = &state.settings;
-    if now - session.last_seen > settings.session_idle.as_secs() as i64
-        || now - session.created_at > settings.session_max.as_secs() as i64
+    if now - session.last_seen > settings.session.idle.as_secs() as i64
+        || now - session.created_at > settings.session.max.as_secs() as i64
     {
         sessions::delete(&state.pool, &row.id, &session.id).await.context("ending an expired session")?;
         return Err(AuthError::Unauthenticated);
@@ -263,8 +263,8 @@ pub async fn authenticate(
     }
     // Tokens from before rotation carry no generation: they are the first of their session.
     let presented = claims.generation.unwrap_or(0);
-    let due = now - claims.iat >= settings.session_ttl.as_secs() as i64 / 2;
-    let grace = settings.session_reuse_grace.as_secs() as i64;
+    let due = now - claims.iat >= settings.session.ttl.as_secs() as i64 / 2;
+    let grace = settings.session.reuse_grace.as_secs() as i64;
     let (generation, renewed) = match Generation::judge(presented, &session, now, grace) {
         Generation::Current => {
             let next = session.generation + 1;
