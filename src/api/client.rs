@@ -27,7 +27,7 @@ where
 
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         #[cfg(feature = "hydrate")]
-        let sent_token = crate::ui::session::stored_token();
+        let sent_token = super::token_store::stored_token();
         #[cfg(feature = "hydrate")]
         {
             if let Some(token) = &sent_token {
@@ -35,7 +35,7 @@ where
             }
             // The reader's language, for what the server keeps or sends (an account's language,
             // its mails); it is the one the page is drawn in.
-            req.headers().set("Accept-Language", crate::ui::locale::current_tag());
+            req.headers().set("Accept-Language", &page_language());
         }
         let sent = <BrowserClient as Client<E, IS, OS>>::send(req);
         async move {
@@ -47,16 +47,15 @@ where
                 .get(crate::domain::session::RENEWED_TOKEN_HEADER)
                 .and_then(|v| v.to_str().ok())
             {
-                crate::ui::session::renewed(token);
+                super::token_store::renewed(token);
             }
             // The session ended elsewhere (logged out on another device, a password reset, a
-            // revert): forget it here too, so the guard sends the reader to log in rather than
-            // leave them on a page whose every call fails.
+            // revert): forget it here too (the store tells the UI).
             #[cfg(feature = "hydrate")]
             if let Some(token) = &sent_token
                 && leptos::server_fn::response::ClientRes::<E>::status(&response) == 401
             {
-                crate::ui::session::refused(token);
+                super::token_store::refused(token);
             }
             Ok(response)
         }
@@ -80,4 +79,15 @@ where
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         <BrowserClient as Client<E, IS, OS>>::spawn(future)
     }
+}
+
+/// The language the page is drawn in: `<html lang>`, which the server writes and the language
+/// switcher (`ui::locale`) keeps current.
+#[cfg(feature = "hydrate")]
+fn page_language() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .unwrap_or_else(|| "en".into())
 }

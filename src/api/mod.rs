@@ -10,3 +10,4 @@ pub mod devices;
 pub mod email_change;
 pub mod password;
 pub mod security;
+pub mod token_store;

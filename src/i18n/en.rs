@@ -1,6 +1,6 @@
 //! The English catalogue.
 
-use super::Catalogue;
+use super::catalogue::Catalogue;
 
 pub const CATALOGUE: Catalogue = Catalogue {
     language_name: "English",
@@ -214,7 +214,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
 #[cfg(feature = "ssr")]
-pub const MAIL: super::MailCatalogue = super::MailCatalogue {
+pub const MAIL: super::mail::MailCatalogue = super::mail::MailCatalogue {
     mail_greeting: "Dear {username},",
     mail_sign_off: "Sincerely,",
     mail_team: "The Madblog Team",

@@ -2,8 +2,6 @@
 //! (the values sit at the end of `en.rs` and `zh_cn.rs`), but compiled into the server only: the
 //! browser never shows a mail, so its bundle doesn't carry them.
 
-use super::Locale;
-
 catalogue! {
     /// Every sentence of every mail, in one language. `{name}` marks a value the template fills in
     /// (see `server::email::templates`).
@@ -67,22 +65,12 @@ catalogue! {
     }
 }
 
-impl Locale {
-    /// The mail strings of this language.
-    pub fn mail(self) -> &'static MailCatalogue {
-        match self {
-            Self::En => &super::en::MAIL,
-            Self::ZhCn => &super::zh_cn::MAIL,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::i18n::locale::Locale;
 
     #[test]
     fn every_mail_string_is_translated_with_the_same_placeholders() {
-        super::super::tests::assert_translated(&Locale::En.mail().entries(), &Locale::ZhCn.mail().entries());
+        crate::i18n::catalogue::tests::assert_translated(&Locale::En.mail().entries(), &Locale::ZhCn.mail().entries());
     }
 }

@@ -1,6 +1,6 @@
 //! The Simplified Chinese catalogue.
 
-use super::Catalogue;
+use super::catalogue::Catalogue;
 
 pub const CATALOGUE: Catalogue = Catalogue {
     language_name: "简体中文",
@@ -214,7 +214,7 @@ pub const CATALOGUE: Catalogue = Catalogue {
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).
 #[cfg(feature = "ssr")]
-pub const MAIL: super::MailCatalogue = super::MailCatalogue {
+pub const MAIL: super::mail::MailCatalogue = super::mail::MailCatalogue {
     mail_greeting: "{username}，你好：",
     mail_sign_off: "祝好！",
     mail_team: "Madblog 团队",

@@ -57,12 +57,6 @@ pub fn tr(text: Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'stati
     move || text(lang.text())
 }
 
-/// The tag of the language the page is drawn in (kept in `<html lang>` by [`Lang::choose`]).
-#[cfg(feature = "hydrate")]
-pub fn current_tag() -> &'static str {
-    rendered().tag()
-}
-
 #[cfg(feature = "hydrate")]
 fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
@@ -80,7 +74,7 @@ fn rendered() -> Locale {
 fn stored() -> Option<Locale> {
     #[cfg(feature = "hydrate")]
     {
-        super::session::storage()?.get_item(CHOICE_KEY).ok().flatten().and_then(|tag| Locale::from_tag(&tag))
+        crate::api::token_store::storage()?.get_item(CHOICE_KEY).ok().flatten().and_then(|tag| Locale::from_tag(&tag))
     }
     #[cfg(not(feature = "hydrate"))]
     None
@@ -90,7 +84,7 @@ fn remember(_locale: Locale) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        if let Some(storage) = super::session::storage() {
+        if let Some(storage) = crate::api::token_store::storage() {
             let _ = storage.set_item(CHOICE_KEY, _locale.tag());
         }
         if let Some(doc) = document() {

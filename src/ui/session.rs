@@ -1,11 +1,12 @@
-//! The browser's session: the JWT kept in localStorage under `madblog-token`, and what the UI reads
-//! from it. The server never sees this state; it checks the token on every call.
+//! The browser's session as the UI sees it: a signal of who is logged in, drawn from the token the
+//! API's store keeps (`api::token_store`), kept in step with the other tabs, and ended when the
+//! server refuses the token. The server never sees this state; it checks the token on every call.
 
-use crate::domain::session::SessionInfo;
+use crate::{
+    api::token_store::{remove_token, store_token, stored_token},
+    domain::session::SessionInfo,
+};
 use leptos::prelude::*;
-
-/// The localStorage key of the session token, as in the seed.
-pub const TOKEN_KEY: &str = "madblog-token";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthState {
@@ -30,8 +31,13 @@ impl Session {
     pub fn provide() -> Self {
         let session = Self { state: RwSignal::new(AuthState::Unknown), ended: RwSignal::new(false) };
         provide_context(session);
-        #[cfg(feature = "hydrate")]
-        CURRENT.set(Some(session));
+        // The session ended elsewhere (logged out on another device, a password reset, a revert):
+        // the store has forgotten the token; the guard sends the reader to log in rather than
+        // leave them on a page whose every call fails.
+        crate::api::token_store::when_refused(move || {
+            session.state.set(AuthState::Anonymous);
+            session.ended.set(true);
+        });
         session
     }
 
@@ -155,71 +161,4 @@ fn end_on_server(token: &str) {
     leptos::task::spawn_local(async move {
         let _ = wasm_bindgen_futures::JsFuture::from(sent).await;
     });
-}
-
-/// The browser's localStorage: the session token here, the language choice in `ui::locale`.
-#[cfg(feature = "hydrate")]
-pub(crate) fn storage() -> Option<web_sys::Storage> {
-    use gloo_storage::Storage;
-    Some(gloo_storage::LocalStorage::raw())
-}
-
-// The page's one session, for the server-function client, which runs outside any component.
-#[cfg(feature = "hydrate")]
-thread_local! {
-    static CURRENT: std::cell::Cell<Option<Session>> = const { std::cell::Cell::new(None) };
-}
-
-/// The server refused `sent` (401): forget it, if it is still the token this tab holds (not one
-/// a newer login stored meanwhile).
-#[cfg(feature = "hydrate")]
-pub fn refused(sent: &str) {
-    if stored_token().as_deref() == Some(sent) {
-        remove_token();
-        if let Some(session) = CURRENT.get() {
-            session.state.set(AuthState::Anonymous);
-            session.ended.set(true);
-        }
-    }
-}
-
-/// Swaps in a renewed token for the same session, unless this browser has logged out (or into
-/// another session) meanwhile, or already holds a newer generation: a renewal must never bring a
-/// session back, nor put back a token its session has rotated past.
-pub fn renewed(_token: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let stored = stored_token().as_deref().and_then(SessionInfo::decode_unverified);
-        let fresh = SessionInfo::decode_unverified(_token);
-        if let (Some(stored), Some(fresh)) = (stored, fresh)
-            && fresh.may_replace(&stored)
-        {
-            store_token(_token);
-        }
-    }
-}
-
-/// The raw token (stored as-is, not JSON-quoted, so other clients of the seed's format can read it).
-#[cfg(feature = "hydrate")]
-pub fn stored_token() -> Option<String> {
-    storage()?.get_item(TOKEN_KEY).ok().flatten().filter(|t| !t.is_empty())
-}
-
-#[cfg(not(feature = "hydrate"))]
-pub fn stored_token() -> Option<String> {
-    None
-}
-
-fn store_token(_token: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = storage() {
-        let _ = s.set_item(TOKEN_KEY, _token);
-    }
-}
-
-fn remove_token() {
-    #[cfg(feature = "hydrate")]
-    if let Some(s) = storage() {
-        let _ = s.remove_item(TOKEN_KEY);
-    }
 }

@@ -1,7 +1,7 @@
 //! REST adapters for the account itself: registering, reading and deleting it, its language,
 //! its security log, and confirming its address (link or code).
 
-use super::{success, with_token};
+use super::answer::{success, with_token};
 use crate::{
     error::AppError,
     i18n::{Locale, Msg},

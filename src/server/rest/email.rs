@@ -1,6 +1,6 @@
 //! REST adapters for changing the address: asking, confirming, and reverting.
 
-use super::success;
+use super::answer::success;
 use crate::{
     error::AppError,
     i18n::Msg,

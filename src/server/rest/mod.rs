@@ -2,21 +2,19 @@
 //! submodule per flow; the router and the answers they share are here.
 
 mod account;
+mod answer;
 mod email;
 mod password;
 mod sessions;
 
 use crate::{
     error::AppError,
-    i18n::Msg,
-    i18n::request as locale,
     server::{http, state::AppState},
 };
 use axum::{
-    Json, Router,
+    Router,
     routing::{any, get, post, put},
 };
-use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -51,18 +49,4 @@ pub fn router() -> Router<AppState> {
 
 async fn unknown_endpoint() -> AppError {
     AppError::NotFound
-}
-
-/// The seed's success answer: `{"status": "success", "message": …}`, in the request's language.
-fn success(message: Msg) -> Json<Value> {
-    Json(json!({ "status": "success", "message": words(message) }))
-}
-
-/// The success answer that hands the session a fresh token (confirmed, or for a new password).
-fn with_token(message: Msg, token: &str) -> Json<Value> {
-    Json(json!({ "status": "success", "message": words(message), "token": token }))
-}
-
-fn words(message: Msg) -> &'static str {
-    message.text(locale::current().text())
 }

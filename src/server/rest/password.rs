@@ -1,6 +1,6 @@
 //! REST adapters for passwords: the reset request, resetting by link or by code, and changing it.
 
-use super::{success, with_token};
+use super::answer::{success, with_token};
 use crate::{
     error::AppError,
     i18n::Msg,

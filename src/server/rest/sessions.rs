@@ -1,6 +1,6 @@
 //! REST adapters for sessions: logging in and out, the devices list, and logging out everywhere.
 
-use super::success;
+use super::answer::success;
 use crate::{
     error::AppError,
     i18n::Msg,

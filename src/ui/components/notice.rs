@@ -1,6 +1,6 @@
 //! A message box for a form's outcome.
 
-use super::When;
+use super::when::When;
 use crate::{error::AppError, i18n::Msg, ui::locale::Lang};
 use leptos::prelude::*;
 

@@ -1,6 +1,6 @@
 //! A submit button that shows progress and can't be pressed twice.
 
-use super::When;
+use super::when::When;
 use crate::{i18n::Text, ui::locale::tr};
 use leptos::prelude::*;
 
