@@ -7,13 +7,13 @@
 //! `window / max`, not a whole window.
 
 use crate::server::{
+    auth::keys::{self, DerivedKey},
     clock::now_ms,
     db::{Pool, limits},
     network::ClientNetwork,
 };
 use anyhow::Context;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use std::time::Duration;
 
 /// A named allowance: `max` attempts per `window` for each subject.
@@ -147,20 +147,18 @@ pub struct Refused {
 #[derive(Clone)]
 pub struct Limiter {
     pool: Pool,
-    hash_key: [u8; 32],
+    hash_key: DerivedKey,
 }
 
 impl Limiter {
     /// Every server derives the same hash key from the shared `SECRET_KEY`, so they share rows.
     pub fn new(pool: Pool, secret: &[u8]) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-        mac.update(b"madblog/rate-limit-subject/v1");
-        Self { pool, hash_key: mac.finalize().into_bytes().into() }
+        Self { pool, hash_key: DerivedKey::derive(secret, keys::RATE_LIMIT_SUBJECT) }
     }
 
     fn key(&self, limit: &Limit, subject: &str) -> String {
         use base64::Engine;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC takes keys of any length");
+        let mut mac = self.hash_key.mac();
         mac.update(limit.name.as_bytes());
         mac.update(&[0]);
         mac.update(subject.as_bytes());

@@ -8,6 +8,7 @@
 //! `HS512` or anything else is rejected before any claim is read. A token dated ahead of the clock
 //! (beyond a small skew) is refused too.
 
+use super::keys::{self, DerivedKey};
 use crate::server::clock::now;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -176,47 +177,34 @@ struct KeyPair {
 pub struct TokenKeys {
     keys: Vec<(Purpose, KeyPair)>,
     /// Keys the password fingerprints in reset tokens, so a token reveals nothing about the hash.
-    fingerprint_key: Vec<u8>,
+    fingerprint_key: DerivedKey,
     /// Keys the hashes of typed codes, so the table can't be brute-forced without the secret.
-    code_key: Vec<u8>,
+    code_key: DerivedKey,
 }
 
 impl TokenKeys {
-    /// Derives one key per purpose: HMAC-SHA256(SECRET_KEY, "madblog/jwt/<typ>/v1").
+    /// Derives one key per purpose (see `auth::keys`), and the fingerprint and code keys.
     pub fn from_secret(secret: &[u8]) -> Self {
         let keys = Purpose::ALL
             .into_iter()
             .map(|purpose| {
-                let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-                mac.update(format!("madblog/jwt/{}/v1", purpose.typ()).as_bytes());
-                let key = mac.finalize().into_bytes();
+                let key = DerivedKey::derive(secret, &keys::jwt_label(purpose.typ()));
                 let pair = KeyPair {
-                    encoding: EncodingKey::from_secret(&key).expect("a 32-byte key is never empty"),
-                    decoding: DecodingKey::from_secret(&key).expect("a 32-byte key is never empty"),
+                    encoding: EncodingKey::from_secret(key.bytes()).expect("a 32-byte key is never empty"),
+                    decoding: DecodingKey::from_secret(key.bytes()).expect("a 32-byte key is never empty"),
                 };
                 (purpose, pair)
             })
             .collect();
-        let derive = |label: &[u8]| {
-            let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
-            mac.update(label);
-            mac.finalize().into_bytes().to_vec()
-        };
         Self {
             keys,
-            fingerprint_key: derive(b"madblog/password-fingerprint/v1"),
-            code_key: derive(b"madblog/action-code/v1"),
+            fingerprint_key: DerivedKey::derive(secret, keys::PASSWORD_FINGERPRINT),
+            code_key: DerivedKey::derive(secret, keys::ACTION_CODE),
         }
     }
 
     fn code_mac(&self, user_id: &str, purpose: &str, email: &str, code: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.code_key).expect("HMAC takes keys of any length");
-        // Lengths first, so no two (account, purpose, address, code) tuples feed the same bytes.
-        for part in [user_id, purpose, email, code] {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part.as_bytes());
-        }
-        mac
+        self.code_key.mac_of(&[user_id, purpose, email, code])
     }
 
     /// The stored form of a typed code for one account and purpose, mailed to `email` (base64url).
@@ -241,7 +229,7 @@ impl TokenKeys {
     /// from the next, useless for anything else.
     pub fn password_fingerprint(&self, password_hash: &str) -> String {
         use base64::Engine;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.fingerprint_key).expect("HMAC takes keys of any length");
+        let mut mac = self.fingerprint_key.mac();
         mac.update(password_hash.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
     }
