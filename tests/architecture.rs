@@ -1,7 +1,8 @@
-//! The layout's two rules, checked from the source: no import circles between files of `src/`,
-//! and imports that only run down the layers (pages and adapters → services → db, auth, email →
-//! leaves), with the few arrows up that are allowed named below. A plain reading of `use` lines and
-//! `crate::`/`super::` paths, so it costs no build of its own.
+//! The layout's rules, checked from the source: no import circles between files of `src/`,
+//! imports that only run down the layers (pages → adapters and the HTTP edge → services → db, auth,
+//! email → leaves), with the few arrows up that are allowed named below, and no file longer than
+//! 300 lines before its tests. A plain reading of `use` lines and `crate::`/`super::` paths, so it
+//! costs no build of its own.
 //!
 //! Run it alone with `cargo test --features ssr --test architecture`.
 
@@ -504,6 +505,26 @@ fn imports_run_down_the_layers() {
         }
     }
     assert!(up.is_empty(), "imports against the layer order:\n{}", up.join("\n"));
+}
+
+/// The most lines a file of `src/` has before its tests: past it, a file mixes concerns.
+const MOST_LINES: usize = 300;
+
+#[test]
+fn no_file_of_src_is_over_300_lines_before_its_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    collect(&root.join("src"), &mut files);
+    let mut long: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let text = fs::read_to_string(path).unwrap();
+            let lines = text.lines().take_while(|line| !line.starts_with("#[cfg(test)]")).count();
+            (lines > MOST_LINES).then(|| format!("{} ({lines} lines)", path.strip_prefix(root).unwrap().display()))
+        })
+        .collect();
+    long.sort();
+    assert!(long.is_empty(), "over {MOST_LINES} lines before their tests:\n{}", long.join("\n"));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api::context::{client_ip, current_user, device, state},
     i18n::request as locale,
-    server::services::{lifecycle, profile, registration, session},
+    server::services::{lifecycle, profile, registration},
 };
 
 /// Creates an unconfirmed account, whose mail is in the language the page is in; returns the
@@ -27,13 +27,13 @@ pub async fn register(username: String, email: String, password: String) -> Resu
 /// Exchanges a username-or-email and password for a session token.
 #[server(prefix = "/api/fn", endpoint = "login", client = AuthClient)]
 pub async fn login(login: String, password: String) -> Result<String, AppError> {
-    Ok(session::login(&state(), &device(), &login, &password).await?)
+    Ok(crate::server::services::login::login(&state(), &device(), &login, &password).await?)
 }
 
 /// The logged-in account.
 #[server(prefix = "/api/fn", endpoint = "me", client = AuthClient)]
 pub async fn me() -> Result<UserProfile, AppError> {
-    Ok(session::profile(&current_user().await?))
+    Ok(profile::me(&current_user().await?))
 }
 
 /// Makes `language` (`en`, `zh-CN`) the language of the logged-in account's mail: what the

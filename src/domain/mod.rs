@@ -15,5 +15,5 @@ pub use code::Code;
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};
-pub use user::{DeviceSession, UserId, UserProfile};
+pub use user::{DeviceSession, PublicProfile, UserId, UserProfile};
 pub use username::{Username, UsernameError};

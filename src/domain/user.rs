@@ -51,3 +51,14 @@ pub struct UserProfile {
     /// The language of the account's mail, as a BCP 47 tag (`en`, `zh-CN`).
     pub language: String,
 }
+
+/// What `GET /api/users/<id>` shows a member about another: no address, nothing private.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicProfile {
+    pub id: String,
+    pub username: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub last_seen: String,
+}

@@ -3,15 +3,15 @@
 
 use super::answer::{success, with_token};
 use crate::{
+    domain::PublicProfile,
     error::AppError,
     i18n::{Locale, Msg},
     server::{
-        db::users,
         http::extract::{ApiJson, Authenticated, ClientIp, Confirmed},
         services::{
             self, confirmation, lifecycle, profile,
             registration::{self, RegistrationForm},
-            security, session,
+            security,
         },
         state::AppState,
     },
@@ -39,7 +39,7 @@ pub(super) async fn create_user(
 
 /// `GET /api/users/me` (Bearer) → the account.
 pub(super) async fn me(Authenticated(user): Authenticated) -> Json<crate::domain::UserProfile> {
-    Json(session::profile(&user))
+    Json(profile::me(&user))
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,16 +91,8 @@ pub(super) async fn user(
     Confirmed(_viewer): Confirmed,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    // Not a UUID: no account, and nothing to ask the database.
-    let id = crate::domain::UserId::parse(&id).map_err(|_| AppError::NotFound)?.to_string();
-    let row = users::find_by_id(&state.pool, &id)
-        .await
-        .map_err(|e| crate::server::services::internal_error("loading a profile", &e.into()))?;
-    let row = row.ok_or(AppError::NotFound)?;
-    Ok(Json(
-        json!({ "id": row.id, "username": row.username, "created_at": crate::server::clock::rfc3339(row.created_at), "last_seen": crate::server::clock::rfc3339(row.last_seen) }),
-    ))
+) -> Result<Json<PublicProfile>, AppError> {
+    Ok(Json(profile::public_profile(&state, &id).await?))
 }
 
 /// `GET /api/confirm/<token>` (Bearer, as in the seed: the link's account must be the logged-in one)

@@ -7,7 +7,7 @@ use crate::{
     server::{
         http::extract::{Authenticated, Confirmed},
         identity::Device,
-        services::{self, devices, password, session},
+        services::{self, devices, password},
         state::AppState,
     },
 };
@@ -35,9 +35,9 @@ pub(super) async fn create_token(
         response
     };
     let (login, password) = basic_credentials(&headers).ok_or_else(unauthorized)?;
-    match session::login(&state, &device, &login, &password).await {
+    match services::login::login(&state, &device, &login, &password).await {
         Ok(token) => Ok(Json(json!({ "token": token })).into_response()),
-        Err(session::LoginError::InvalidCredentials) => Err(unauthorized()),
+        Err(services::login::LoginError::InvalidCredentials) => Err(unauthorized()),
         Err(e) => Err(AppError::from(e).into_response()),
     }
 }

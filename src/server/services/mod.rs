@@ -7,6 +7,7 @@ pub mod devices;
 pub mod email_change;
 pub mod email_revert;
 pub mod lifecycle;
+pub mod login;
 pub mod password;
 pub mod profile;
 pub mod registration;

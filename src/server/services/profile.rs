@@ -1,11 +1,60 @@
-//! The account's own settings: for now its language, the one its mail is written in.
+//! Profiles: the account as its owner sees it (`GET /api/users/me`), a member's public profile,
+//! and the account's own settings (for now its language, the one its mail is written in).
 
 use crate::{
+    domain::{PublicProfile, UserId, UserProfile},
     error::AppError,
     i18n::{Locale, Msg},
-    server::{db::users, identity::CurrentUser, state::AppState},
+    server::{clock::rfc3339, db::users, identity::CurrentUser, state::AppState},
 };
 use anyhow::Context;
+
+/// The account as `GET /api/users/me` shows it.
+pub fn me(user: &CurrentUser) -> UserProfile {
+    UserProfile {
+        id: user.id,
+        username: user.row.username.clone(),
+        email: user.row.email.clone(),
+        confirmed: user.row.confirmed,
+        created_at: rfc3339(user.row.created_at),
+        last_seen: rfc3339(user.row.last_seen),
+        language: user.row.locale.tag().to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No account has that id (or it is not an id at all).
+    #[error("no such account")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<ProfileError> for AppError {
+    fn from(err: ProfileError) -> Self {
+        match err {
+            ProfileError::NotFound => AppError::NotFound,
+            ProfileError::Unexpected(e) => super::internal_error("loading a profile", &e),
+        }
+    }
+}
+
+/// Account `id`'s public profile: its name and when it joined and was last seen, nothing else.
+///
+/// # Errors
+/// `NotFound` for an id that is no account's (a string that is no UUID never reaches the
+/// database).
+pub async fn public_profile(state: &AppState, id: &str) -> Result<PublicProfile, ProfileError> {
+    let id = UserId::parse(id).map_err(|_| ProfileError::NotFound)?.to_string();
+    let row = users::find_by_id(&state.pool, &id).await.context("loading a profile")?.ok_or(ProfileError::NotFound)?;
+    Ok(PublicProfile {
+        id: row.id,
+        username: row.username,
+        created_at: rfc3339(row.created_at),
+        last_seen: rfc3339(row.last_seen),
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LanguageError {

@@ -1,50 +1,24 @@
-//! Logging in (credentials → a session row and its token) and authenticating requests (token →
-//! session → account). The account's own view of its sessions is in `services::devices`.
+//! Sessions: opening one (after a login, `services::login`) and the tokens it is known by, and
+//! authenticating requests (token → session → account), with the rotation of tokens by
+//! generation. The account's own view of its sessions is in `services::devices`.
 
 use crate::{
-    domain::{SecurityEventKind, UserId, UserProfile},
+    domain::{SecurityEventKind, UserId},
     error::AppError,
     i18n::Msg,
     server::{
         auth::tokens::{Purpose, SessionClaims},
-        clock::{now, rfc3339},
+        clock::now,
         db::{
             sessions::{self, SessionRow},
             users::{self, UserRow},
         },
         identity::{AuthError, CurrentUser, Device},
-        limits::{
-            Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Refused, password_hashes_per_network,
-        },
-        network::ClientNetwork,
         services::security,
         state::AppState,
     },
 };
 use anyhow::Context;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// Unknown login or wrong password: one error, so the answer doesn't tell which.
-    #[error("invalid credentials")]
-    InvalidCredentials,
-    /// Too many failures, or password hashes, for this login name or from this network;
-    /// `retry_after` in seconds, `message` says which.
-    #[error("too many logins")]
-    Throttled { retry_after: u64, message: Msg },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl From<LoginError> for AppError {
-    fn from(err: LoginError) -> Self {
-        match err {
-            LoginError::InvalidCredentials => AppError::Unauthorized,
-            LoginError::Throttled { retry_after, message } => AppError::TooManyRequests { message, retry_after },
-            LoginError::Unexpected(e) => super::internal_error("login", &e),
-        }
-    }
-}
 
 impl From<AuthError> for AppError {
     fn from(err: AuthError) -> Self {
@@ -54,62 +28,6 @@ impl From<AuthError> for AppError {
             AuthError::Unexpected(e) => super::internal_error("authentication", &e),
         }
     }
-}
-
-/// Checks a username-or-email and password and returns a fresh session token.
-///
-/// `device` is the caller's address (for the limits per client network) and user agent; the new
-/// session row remembers both.
-///
-/// # Errors
-/// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
-/// `Throttled` after too many failures for the name or the network (even with the right
-/// password, or the limit would be no limit), or too many hashes (right passwords too);
-/// `Unexpected` for database or hashing failures.
-pub async fn login(state: &AppState, device: &Device, login: &str, password: &str) -> Result<String, LoginError> {
-    // Keys are lower-cased in the database: "Alice", "ALICE@Example.org" both find their account.
-    let key = login.trim().to_lowercase();
-    let network = ClientNetwork::of(device.ip);
-    let hashes = password_hashes_per_network(state.settings.limits.password_hashes_per_ip);
-    let limits = &state.limits;
-    // Every attempt is counted before the password is checked, so concurrent guesses on any number
-    // of servers can't outrun the limits; a success gives back its failure, never its hash. The
-    // network comes first: a client spraying many names is stopped before each name gets a row.
-    let spent = limits
-        .spend_in_turn(&[
-            (Allowance::Network(&LOGIN_PER_NETWORK, network), Msg::LoginThrottled),
-            (Allowance::Network(&hashes, network), Msg::PasswordAttemptsThrottledNetwork),
-            (Allowance::Subject(&LOGIN_PER_NAME, &key), Msg::LoginThrottled),
-            (Allowance::Subject(&LOGIN_HASHES_PER_NAME, &key), Msg::PasswordAttemptsThrottled),
-        ])
-        .await?;
-    if let Err((message, Refused { retry_after })) = spent {
-        tracing::warn!("login refused: too many attempts for this name or network");
-        return Err(LoginError::Throttled { retry_after, message });
-    }
-    // No name or address holds a control character: such a login finds nobody (and is not sent
-    // to the database, where PostgreSQL would refuse a NUL), but costs the same dummy check.
-    let user = if key.is_empty() || key.chars().any(char::is_control) {
-        None
-    } else {
-        users::find_by_login(&state.pool, &key).await.context("looking up the login")?
-    };
-    let matches = state
-        .hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-        .await
-        .context("verifying the password")?;
-    let Some(user) = user else { return Err(LoginError::InvalidCredentials) };
-    if !matches {
-        record_failed_login(state, user.id, device.clone());
-        return Err(LoginError::InvalidCredentials);
-    }
-    limits.clear(&LOGIN_PER_NAME, &key).await?;
-    limits.give_back_network(&LOGIN_PER_NETWORK, network).await?;
-    users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
-    let token = start_session(state, &user, device).await?;
-    tracing::info!(user_id = %user.id, "logged in");
-    Ok(token)
 }
 
 /// Opens a session row for `user` on `device` and returns its token. An account keeps at most
@@ -139,16 +57,6 @@ pub async fn start_session(state: &AppState, user: &UserRow, device: &Device) ->
         tracing::info!(user_id = %user.id, trimmed, "session limit reached: the least recently used ended");
     }
     Ok(issue_session(state, user, &session, 0))
-}
-
-/// Writes the failed login in the named account's log after the answer has gone, through the
-/// batching writer: a write only for names that exist would make the answer to a known name
-/// slower than to an unknown one.
-fn record_failed_login(state: &AppState, user_id: String, device: Device) {
-    let events = state.events.clone();
-    state.background.spawn(async move {
-        events.soon(security::event_row(&user_id, SecurityEventKind::LoginFailed, &device)).await
-    });
 }
 
 /// A token of `generation` for `session` of `user`, with the account's current session version
@@ -313,19 +221,6 @@ fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The account as `GET /api/users/me` shows it.
-pub fn profile(user: &CurrentUser) -> UserProfile {
-    UserProfile {
-        id: user.id,
-        username: user.row.username.clone(),
-        email: user.row.email.clone(),
-        confirmed: user.row.confirmed,
-        created_at: rfc3339(user.row.created_at),
-        last_seen: rfc3339(user.row.last_seen),
-        language: user.row.locale.tag().to_owned(),
-    }
 }
 
 #[cfg(test)]

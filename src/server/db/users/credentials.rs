@@ -1,0 +1,101 @@
+//! What proves the account: confirming its address, and the compare-and-swap changes of its
+//! password and its address (and the revert of an address change).
+
+use super::row::{COLUMNS, InsertUserError, UserRow, from_row, taken};
+
+/// Marks the account confirmed if it is still unconfirmed and still has `email`; returns the
+/// updated row when it did, in the same statement (confirm is a hot path: no second read).
+///
+/// # Errors
+/// On a database failure.
+pub async fn confirm<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql =
+        format!("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0 RETURNING {COLUMNS}");
+    sqlx::query(&sql).bind(id).bind(email).fetch_optional(executor).await?.as_ref().map(from_row).transpose()
+}
+
+/// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session
+/// version); returns whether it did. The compare-and-swap makes a reset link single-use even
+/// when it is submitted twice at the same moment.
+///
+/// # Errors
+/// On a database failure.
+pub async fn change_password<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, session_version = session_version + 1 WHERE id = $2 AND password_hash = $3",
+    )
+    .bind(new_hash)
+    .bind(id)
+    .bind(old_hash)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves the account to `email` if its address is still at version `email_version` and its
+/// password is still `password_hash` (the one the link was made for), making the next version; the
+/// updated row when it did. `None` when a change, a revert or a password change got there first.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn change_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email_version: i64,
+    password_hash: &str,
+    email: &str,
+    email_key: &str,
+) -> Result<Option<UserRow>, InsertUserError> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1 \
+         WHERE id = $3 AND email_version = $4 AND password_hash = $5 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .bind(email_key)
+        .bind(id)
+        .bind(email_version)
+        .bind(password_hash)
+        .fetch_optional(executor)
+        .await
+        .map_err(taken)?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The revert of an address change: back to `email`, with `password_hash` (a lock) replacing the
+/// password, every session token dead (a new session version) and a new address version, so every
+/// pending change link dies too. The caller has already taken the revert (`address_holds`); the
+/// updated row, or `None` if the account is gone.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn revert_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email: &str,
+    email_key: &str,
+    password_hash: &str,
+) -> Result<Option<UserRow>, InsertUserError> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, password_hash = $3, \
+         session_version = session_version + 1 WHERE id = $4 RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .bind(email_key)
+        .bind(password_hash)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .map_err(taken)?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
