@@ -14,13 +14,7 @@ use crate::{
 /// message to show.
 #[server(prefix = "/api/fn", endpoint = "register", client = AuthClient)]
 pub async fn register(username: String, email: String, password: String) -> Result<Msg, AppError> {
-    let form = registration::RegistrationForm {
-        username: Some(username),
-        email: Some(email),
-        password: Some(password),
-        confirm_email_base_url: None,
-    };
-    registration::register(&state(), client_ip(), form, locale::current()).await?;
+    registration::register(&state(), client_ip(), &username, &email, password, None, locale::current()).await?;
     Ok(Msg::Registered)
 }
 

@@ -6,14 +6,14 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{current_confirmed_user, state},
-    server::services::{devices, internal_error},
+    server::services::devices,
 };
 
 /// The account's sessions, most recently used first, this one marked `current`.
 #[server(prefix = "/api/fn", endpoint = "sessions", client = AuthClient)]
 pub async fn sessions() -> Result<Vec<DeviceSession>, AppError> {
     let user = current_confirmed_user().await?;
-    devices::list(&state(), &user).await.map_err(|e| internal_error("listing sessions", &e))
+    Ok(devices::list(&state(), &user).await?)
 }
 
 /// Ends one session of the account (404 for an id that isn't one of them).
@@ -27,5 +27,5 @@ pub async fn end_session(id: String) -> Result<(), AppError> {
 #[server(prefix = "/api/fn", endpoint = "end-other-sessions", client = AuthClient)]
 pub async fn end_other_sessions() -> Result<u64, AppError> {
     let user = current_confirmed_user().await?;
-    devices::end_others(&state(), &user).await.map_err(|e| internal_error("revoking sessions", &e))
+    Ok(devices::end_others(&state(), &user).await?)
 }

@@ -42,8 +42,6 @@ pub async fn update_password(old_password: String, new_password: String) -> Resu
 #[server(prefix = "/api/fn", endpoint = "logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<Msg, AppError> {
     let user = current_user().await?;
-    password::log_out_everywhere(&state(), &user)
-        .await
-        .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
+    crate::server::services::devices::log_out_everywhere(&state(), &user).await?;
     Ok(Msg::LoggedOutEverywhere)
 }

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{current_user, state},
-    server::services::{internal_error, security},
+    server::services::security,
 };
 
 /// The account's security events of the last 90 days, newest first.
 #[server(prefix = "/api/fn", endpoint = "security-events", client = AuthClient)]
 pub async fn security_events() -> Result<Vec<SecurityEvent>, AppError> {
     let user = current_user().await?;
-    security::recent(&state(), &user).await.map_err(|e| internal_error("reading the security log", &e))
+    Ok(security::recent(&state(), &user).await?)
 }

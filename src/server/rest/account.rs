@@ -8,11 +8,7 @@ use crate::{
     i18n::{Locale, Msg},
     server::{
         http::extract::{ApiJson, Authenticated, ClientIp, Confirmed},
-        services::{
-            self, confirmation, lifecycle, profile,
-            registration::{self, RegistrationForm},
-            security,
-        },
+        services::{confirmation, lifecycle, profile, registration, security},
         state::AppState,
     },
 };
@@ -25,6 +21,18 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// The registration form, as it arrives as JSON. Missing fields are `None` and get the same field
+/// message as blank ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RegistrationForm {
+    username: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    /// The seed's client-chosen link base (see `services::registration::register`).
+    confirm_email_base_url: Option<String>,
+}
+
 /// `POST /api/users {username, email, password}` → 201. The account's mail is in the request's
 /// language.
 pub(super) async fn create_user(
@@ -33,7 +41,10 @@ pub(super) async fn create_user(
     locale: Locale,
     ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, AppError> {
-    registration::register(&state, client, form, locale).await?;
+    let (username, email) = (form.username.unwrap_or_default(), form.email.unwrap_or_default());
+    let password = form.password.unwrap_or_default();
+    let base_url = form.confirm_email_base_url.as_deref();
+    registration::register(&state, client, &username, &email, password, base_url, locale).await?;
     Ok((StatusCode::CREATED, success(Msg::Registered)).into_response())
 }
 
@@ -82,7 +93,7 @@ pub(super) async fn security_events(
     State(state): State<AppState>,
     Authenticated(user): Authenticated,
 ) -> Result<Json<Vec<crate::domain::SecurityEvent>>, AppError> {
-    let events = security::recent(&state, &user).await.map_err(|e| services::internal_error("reading the log", &e))?;
+    let events = security::recent(&state, &user).await?;
     Ok(Json(events))
 }
 

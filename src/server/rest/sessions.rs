@@ -7,7 +7,7 @@ use crate::{
     server::{
         http::extract::{Authenticated, Confirmed},
         identity::Device,
-        services::{self, devices, password},
+        services::{self, devices},
         state::AppState,
     },
 };
@@ -47,7 +47,7 @@ pub(super) async fn delete_token(
     State(state): State<AppState>,
     Authenticated(user): Authenticated,
 ) -> Result<StatusCode, AppError> {
-    devices::log_out(&state, &user).await.map_err(|e| services::internal_error("logging out", &e))?;
+    devices::log_out(&state, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -56,7 +56,7 @@ pub(super) async fn list_sessions(
     State(state): State<AppState>,
     Confirmed(user): Confirmed,
 ) -> Result<Json<Vec<crate::domain::DeviceSession>>, AppError> {
-    Ok(Json(devices::list(&state, &user).await.map_err(|e| services::internal_error("listing sessions", &e))?))
+    Ok(Json(devices::list(&state, &user).await?))
 }
 
 /// `DELETE /api/sessions/<id>` (Bearer, confirmed) → 204, or 404 for an id that is not one of the
@@ -76,8 +76,7 @@ pub(super) async fn revoke_other_sessions(
     State(state): State<AppState>,
     Confirmed(user): Confirmed,
 ) -> Result<Json<Value>, AppError> {
-    let ended =
-        devices::end_others(&state, &user).await.map_err(|e| services::internal_error("revoking sessions", &e))?;
+    let ended = devices::end_others(&state, &user).await?;
     Ok(Json(json!({ "ended": ended })))
 }
 
@@ -86,9 +85,7 @@ pub(super) async fn logout_all(
     Authenticated(user): Authenticated,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, AppError> {
-    password::log_out_everywhere(&state, &user)
-        .await
-        .map_err(|e| crate::server::services::internal_error("logging out everywhere", &e))?;
+    devices::log_out_everywhere(&state, &user).await?;
     Ok(success(Msg::LoggedOutEverywhere))
 }
 

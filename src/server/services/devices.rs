@@ -1,17 +1,39 @@
-//! The account's own view of its sessions: list them, end one, end all but this one, log out.
+//! The account's own view of its sessions: list them, end one, end all but this one, log out
+//! here or everywhere.
 
 use crate::{
     domain::{DeviceSession, SecurityEventKind},
     error::AppError,
-    server::{clock::rfc3339, db::sessions, identity::CurrentUser, services::security, state::AppState},
+    server::{
+        clock::rfc3339,
+        db::{sessions, users},
+        identity::CurrentUser,
+        services::security,
+        state::AppState,
+    },
 };
 use anyhow::Context;
+
+/// What can go wrong ending or listing sessions: only the unexpected (the database).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionsError {
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<SessionsError> for AppError {
+    fn from(err: SessionsError) -> Self {
+        match err {
+            SessionsError::Unexpected(e) => super::internal_error("the account's sessions", &e),
+        }
+    }
+}
 
 /// Logs out the session the request was made with: its token is refused from now on.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn log_out(state: &AppState, user: &CurrentUser) -> anyhow::Result<()> {
+pub async fn log_out(state: &AppState, user: &CurrentUser) -> Result<(), SessionsError> {
     let mut tx = state.pool.begin().await.context("starting to log out")?;
     sessions::delete(&mut *tx, &user.row.id, &user.session.id).await.context("ending the session")?;
     security::record(&mut *tx, &user.row.id, SecurityEventKind::Logout, &user.device).await?;
@@ -24,7 +46,7 @@ pub async fn log_out(state: &AppState, user: &CurrentUser) -> anyhow::Result<()>
 ///
 /// # Errors
 /// On a database failure.
-pub async fn list(state: &AppState, user: &CurrentUser) -> anyhow::Result<Vec<DeviceSession>> {
+pub async fn list(state: &AppState, user: &CurrentUser) -> Result<Vec<DeviceSession>, SessionsError> {
     let rows = sessions::list(&state.pool, &user.row.id).await.context("listing the sessions")?;
     Ok(rows
         .into_iter()
@@ -82,7 +104,7 @@ pub async fn end(state: &AppState, user: &CurrentUser, id: &str) -> Result<(), E
 ///
 /// # Errors
 /// On a database failure.
-pub async fn end_others(state: &AppState, user: &CurrentUser) -> anyhow::Result<u64> {
+pub async fn end_others(state: &AppState, user: &CurrentUser) -> Result<u64, SessionsError> {
     let mut tx = state.pool.begin().await.context("starting to end the other sessions")?;
     let ended = sessions::delete_all_but(&mut *tx, &user.row.id, Some(&user.session.id))
         .await
@@ -93,4 +115,18 @@ pub async fn end_others(state: &AppState, user: &CurrentUser) -> anyhow::Result<
     tx.commit().await.context("committing the end of the other sessions")?;
     tracing::info!(user_id = %user.row.id, ended, "other sessions revoked");
     Ok(ended)
+}
+
+/// Ends every session of the account, this one included.
+///
+/// # Errors
+/// On a database failure.
+pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> Result<(), SessionsError> {
+    let mut tx = state.pool.begin().await.context("starting to end every session")?;
+    users::bump_session_version(&mut *tx, &user.row.id).await.context("ending every session")?;
+    sessions::delete_all_but(&mut *tx, &user.row.id, None).await.context("deleting every session")?;
+    security::record(&mut *tx, &user.row.id, SecurityEventKind::LogoutEverywhere, &user.device).await?;
+    tx.commit().await.context("committing the end of every session")?;
+    tracing::info!(user_id = %user.row.id, "logged out of every device");
+    Ok(())
 }

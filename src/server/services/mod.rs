@@ -1,5 +1,6 @@
 //! The use cases: every rule about accounts lives here once, and both the REST API and the server
-//! functions call it. Each use case has its own error enum; `server::http` maps them to `AppError`.
+//! functions call it. Each takes plain arguments (the REST forms stay in `rest/`) and has its own
+//! error enum, which says once how it becomes an `AppError`.
 
 pub mod codes;
 pub mod confirmation;

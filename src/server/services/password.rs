@@ -145,20 +145,6 @@ fn hashes<'a>(user: &'a CurrentUser, per_network: &'a NetworkLimit) -> [(Allowan
     ]
 }
 
-/// Ends every session of the account, this one included.
-///
-/// # Errors
-/// On a database failure.
-pub async fn log_out_everywhere(state: &AppState, user: &CurrentUser) -> anyhow::Result<()> {
-    let mut tx = state.pool.begin().await.context("starting to end every session")?;
-    users::bump_session_version(&mut *tx, &user.row.id).await.context("ending every session")?;
-    sessions::delete_all_but(&mut *tx, &user.row.id, None).await.context("deleting every session")?;
-    security::record(&mut *tx, &user.row.id, SecurityEventKind::LogoutEverywhere, &user.device).await?;
-    tx.commit().await.context("committing the end of every session")?;
-    tracing::info!(user_id = %user.row.id, "logged out of every device");
-    Ok(())
-}
-
 /// How a password came to be replaced: the mail and the security log say which.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum PasswordEvent {

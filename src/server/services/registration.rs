@@ -21,19 +21,6 @@ use anyhow::Context;
 use serde_json::json;
 use std::{collections::BTreeMap, net::IpAddr};
 
-/// The raw form, as it arrives from JSON or a server function. Missing fields are `None` and get
-/// the same field message as blank ones.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegistrationForm {
-    pub username: Option<String>,
-    pub email: Option<String>,
-    pub password: Option<String>,
-    /// The seed's client-chosen link base; honoured only for an allowed origin (see
-    /// `confirmation::link`).
-    pub confirm_email_base_url: Option<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     #[error("invalid registration input")]
@@ -56,9 +43,11 @@ impl From<RegisterError> for AppError {
     }
 }
 
-/// Checks every field (all messages at once, as the seed did), hashes the password and inserts the
-/// account, unconfirmed, with `locale` (the language the person registered in) as the language of
-/// its mail, starting with the confirmation.
+/// Checks every field as typed (all messages at once, as the seed did; a missing field is a blank
+/// one), hashes the password and inserts the account, unconfirmed, with `locale` (the language the
+/// person registered in) as the language of its mail, starting with the confirmation.
+/// `base_url` is the seed's client-chosen link base, honoured only for an allowed origin (see
+/// `confirmation::link`).
 ///
 /// # Errors
 /// `Invalid` with a message per bad field, or for a taken username; `Throttled` past the limits per
@@ -67,19 +56,16 @@ impl From<RegisterError> for AppError {
 pub async fn register(
     state: &AppState,
     client: IpAddr,
-    form: RegistrationForm,
+    username: &str,
+    email: &str,
+    password: String,
+    base_url: Option<&str>,
     locale: Locale,
 ) -> Result<(), RegisterError> {
     let mut fields = BTreeMap::new();
-    let username = Username::parse(form.username.as_deref().unwrap_or_default())
-        .map_err(|e| fields.insert("username".to_owned(), e.msg()))
-        .ok();
-    let email = EmailAddress::parse(form.email.as_deref().unwrap_or_default())
-        .map_err(|e| fields.insert("email".to_owned(), e.msg()))
-        .ok();
-    let password = Password::parse(form.password.unwrap_or_default())
-        .map_err(|e| fields.insert("password".to_owned(), e.msg()))
-        .ok();
+    let username = Username::parse(username).map_err(|e| fields.insert("username".to_owned(), e.msg())).ok();
+    let email = EmailAddress::parse(email).map_err(|e| fields.insert("email".to_owned(), e.msg())).ok();
+    let password = Password::parse(password).map_err(|e| fields.insert("password".to_owned(), e.msg())).ok();
     let (Some(username), Some(email), Some(password)) = (username, email, password) else {
         return Err(RegisterError::Invalid(fields));
     };
@@ -115,7 +101,6 @@ pub async fn register(
         locale,
         now: now(),
     };
-    let base_url = form.confirm_email_base_url.as_deref();
     let mut tx = state.pool.begin().await.context("starting the registration")?;
     match users::insert(&mut *tx, &new_user).await {
         Ok(()) => {

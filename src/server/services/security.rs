@@ -68,11 +68,26 @@ pub async fn record<'e>(
     security_events::insert(executor, &row).await.with_context(|| format!("recording a {} event", kind.name()))
 }
 
+/// What can go wrong reading the log: only the unexpected (the database).
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<LogError> for crate::error::AppError {
+    fn from(err: LogError) -> Self {
+        match err {
+            LogError::Unexpected(e) => super::internal_error("reading the security log", &e),
+        }
+    }
+}
+
 /// The caller's events of the last [`RETENTION_DAYS`], newest first.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn recent(state: &AppState, user: &CurrentUser) -> anyhow::Result<Vec<SecurityEvent>> {
+pub async fn recent(state: &AppState, user: &CurrentUser) -> Result<Vec<SecurityEvent>, LogError> {
     let since = now() - RETENTION_DAYS * 86_400;
     let rows = security_events::list_since(&state.pool, &user.row.id, since, MOST)
         .await
