@@ -1,3 +1,7 @@
+//! Bodies and paths the API can't use: not JSON (415), malformed or mistyped JSON (400), too big,
+//! declared or streamed (413), a server-function body that isn't UTF-8 (400), unknown `/api` paths
+//! and wrong methods (JSON 404 and 405), and unknown pages (404): each with a message.
+
 use crate::helpers::{error_body, spawn_app};
 use serde_json::json;
 

@@ -1,3 +1,7 @@
+//! Confirming an address: the mailed link (built from `APP_URL`) confirms the logged-in account and
+//! returns a confirmed session, once; resending is throttled; an unconfirmed session reaches its own
+//! account and nothing more.
+
 use crate::helpers::{APP_URL, PASSWORD, TestAppBuilder, error_body, link_in, spawn_app, token_in};
 use base64::Engine;
 use madblog::server::{

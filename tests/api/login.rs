@@ -1,3 +1,6 @@
+//! Logging in: by username or email in any case, a session token with the documented claims, one
+//! 401 for every failure, and the per-name limit that holds even for the right password.
+
 use crate::helpers::{PASSWORD, spawn_app};
 use serde_json::Value;
 

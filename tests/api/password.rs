@@ -1,3 +1,7 @@
+//! Forgotten and changed passwords: the reset request answers alike for every address, a reset link
+//! works once and dies with any password change, updating keeps this session and ends the others,
+//! and logging out everywhere ends them all.
+
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, error_body, link_in, spawn_app, token_in};
 use madblog::server::{
     auth::tokens::{Purpose, ResetClaims, SessionClaims},

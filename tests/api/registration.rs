@@ -1,3 +1,6 @@
+//! Registering: one unconfirmed account per valid form, its password stored as argon2id, a message
+//! per bad field, and a taken name or address decided by the unique keys under any concurrency.
+
 use crate::helpers::{PASSWORD, TestAppBuilder, error_body, spawn_app};
 use serde_json::{Value, json};
 

@@ -1,3 +1,6 @@
+//! What a request's session token must be: of the session purpose, signed by us, for an account
+//! that exists at its current session version; anything else is the same 401, never a 500.
+
 use crate::helpers::spawn_app;
 use base64::Engine;
 use madblog::server::{

@@ -80,8 +80,8 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> 
 }
 
 /// The client's address: the peer, or the address a trusted proxy reports for it (see
-/// `server::proxy`). Worked out once per request by `middleware::resolve_client`; every per-address limit
-/// and the request log use this, and nothing else.
+/// `http::proxy`). Worked out once per request by `middleware::resolve_client`; every per-network
+/// limit and the request log use this, and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
