@@ -3,6 +3,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    madblog::server::memory::hand_back_large_areas();
     madblog::server::cli::main().await
 }
 

@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "src/server/clock.rs",
             "src/server/config.rs",
             "src/server/config/",
+            "src/server/memory.rs",
             "src/server/metrics.rs",
             "src/server/network.rs",
         ],

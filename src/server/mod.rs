@@ -10,6 +10,7 @@ pub mod email;
 pub mod http;
 pub mod identity;
 pub mod limits;
+pub mod memory;
 pub mod metrics;
 pub mod network;
 pub mod rest;
