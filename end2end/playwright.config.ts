@@ -12,6 +12,9 @@ const rotatingPort = port + 50;
 const ROTATING_URL = `http://127.0.0.1:${rotatingPort}`;
 const root = path.resolve(__dirname, '..');
 const bin = process.env.MADBLOG_BIN ?? path.join(root, 'target/debug/madblog');
+// The bundle is always the release build (split into chunks, as shipped): its hash file names its
+// files, whichever server binary runs.
+const hashFile = process.env.MADBLOG_HASH_FILE ?? path.join(root, 'target/release/hash.txt');
 
 function server(at: number, url: string, env: Record<string, string> = {}) {
   return {
@@ -27,6 +30,8 @@ function server(at: number, url: string, env: Record<string, string> = {}) {
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'madblog-e2e-')),
       LEPTOS_SITE_ADDR: `127.0.0.1:${at}`,
       APP_URL: url,
+      // (`LEPTOS_HASH_FILE`: the key Leptos.toml's settings take from the environment.)
+      LEPTOS_HASH_FILE: hashFile,
       RUST_LOG: process.env.RUST_LOG ?? 'info,sqlx=warn',
       // Every test registers from 127.0.0.1: the per-address limit is the API tests' subject.
       REGISTRATIONS_PER_IP: '100000',

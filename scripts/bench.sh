@@ -6,8 +6,10 @@ source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
 apt_install wrk chromium
-say "building the release binary"
-cargo leptos build --release --precompress
+say "building the release (the bundle, split and precompressed, and the server)"
+build_release
+say "the bundle's size budget"
+python3 scripts/bundle_size.py
 say "bench/limits_cost.rs: the database-held rate limits, per statement"
 BENCH_POSTGRES_URL="${BENCH_POSTGRES_URL:-}" cargo bench --features ssr --bench limits_cost
 for bench in bench/[!_]*.py; do

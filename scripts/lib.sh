@@ -80,6 +80,11 @@ ensure_node_packages() {
 
 ensure_build_tools() {
   ensure_rust
+  # The browser bundle rebuilds the standard library (see build_bundle).
+  if ! rustup component list --installed | grep -q '^rust-src'; then
+    say "adding the rust-src component (the bundle rebuilds std)"
+    rustup component add rust-src
+  fi
   ensure_tool cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-leptos
   ensure_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
   ensure_node_packages
@@ -99,4 +104,23 @@ ensure_smtp_sink() {
     say "installing aiosmtpd into .venv"
     .venv/bin/pip install -q -r tests/support/requirements.txt
   fi
+}
+
+# The browser bundle, release, split into a chunk per page and precompressed: target/site/pkg, and
+# target/release/hash.txt naming its files. The standard library is rebuilt for it with panics that
+# abort at once (no message formatting) and no source locations: 20 KB (brotli) less to download,
+# for panic messages the browser's console no longer shows (a panic stops the page either way).
+# Those are unstable options of this same stable compiler, hence RUSTC_BOOTSTRAP, for this build
+# only. See the README's "The bundle's budget".
+build_bundle() {
+  RUSTC_BOOTSTRAP=1 \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+    cargo leptos build --release --split --precompress --frontend-only \
+      --lib-cargo-args="-Zbuild-std=std,panic_abort"
+}
+
+# What to ship: the bundle above and the release server binary (target/release/madblog).
+build_release() {
+  build_bundle
+  cargo leptos build --release --server-only
 }

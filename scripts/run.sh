@@ -4,4 +4,5 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 say "building and serving on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops)"
-exec cargo leptos serve --release --precompress
+build_bundle
+exec cargo leptos serve --release --server-only

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy (server and browser), unit and integration tests
-# on SQLite and on PostgreSQL, the multi-server tests (two servers, one PostgreSQL, nginx in front),
-# and the Playwright end-to-end tests in Chromium. One debug build is shared by all of them; only the
-# short run of every fuzz target (scripts/fuzz.sh) has its own nightly build.
+# Runs every check and test: formatting, the bundle's size budget, clippy (server and browser), unit
+# and integration tests on SQLite and on PostgreSQL, the multi-server tests (two servers, one
+# PostgreSQL, nginx in front), and the Playwright end-to-end tests in Chromium. The browser bundle
+# is the release build, split into chunks as shipped; one debug build of the server is shared by
+# the tests and the browser's server; only the short run of every fuzz target (scripts/fuzz.sh) has
+# its own nightly build.
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
@@ -40,12 +42,16 @@ say "disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free"
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
-say "building the app (debug: server binary and WASM bundle)"
-cargo leptos build
+say "building the browser bundle (release, a chunk per page, precompressed)"
+build_bundle
+say "the bundle's size budget"
+python3 scripts/bundle_size.py
 
-# The same cfg cargo-leptos uses for debug builds, so the tests and clippy reuse its dependencies
-# instead of compiling them a second time.
+# The same cfg as every build (.cargo/config.toml), so the server, the tests and clippy share one
+# set of compiled dependencies.
 export RUSTFLAGS="--cfg erase_components"
+say "building the server (debug)"
+cargo build --features ssr --bin madblog
 
 say "clippy: server (ssr) and browser (hydrate)"
 cargo clippy --features ssr --all-targets -- -D warnings
@@ -61,7 +67,7 @@ say "multi-server tests: two servers on one PostgreSQL behind nginx (deploy/ngin
 TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api multi_server -- --ignored
 
 say "end-to-end tests in Chromium"
-MADBLOG_BIN="$ROOT/target/debug/madblog" npx playwright test -c end2end/playwright.config.ts
+MADBLOG_BIN="$ROOT/target/debug/madblog" MADBLOG_HASH_FILE="$ROOT/target/release/hash.txt" npx playwright test -c end2end/playwright.config.ts
 
 # Last: its own nightly build (fuzz/target) takes about 8 minutes cold on 2 cores (4 when the app
 # changed) and 5 GB of disk, which the database tests above then don't have to share.

@@ -5,16 +5,17 @@ use crate::ui::{
     components::When,
     effect::effect,
     guard::{Access, Decision, access, decide, encode_query_value},
+    hydration,
     locale::{Lang, tr},
     pages::{
-        AccountPage, ConfirmEmailChangePage, HomePage, LoginPage, NotFound, RegisterPage, ResetPage, ResetRequestPage,
-        RevertEmailChangePage, SecurityPage, UnconfirmedPage,
+        AccountRoute, ConfirmEmailChangeRoute, HomeRoute, LoginPage, NotFound, RegisterPage, ResetRequestRoute,
+        ResetRoute, RevertEmailChangeRoute, SecurityRoute, UnconfirmedRoute,
     },
     session::{AuthState, Session},
 };
 use leptos::prelude::*;
 use leptos_router::{
-    NavigateOptions,
+    Lazy, NavigateOptions,
     components::{A, FlatRoutes, Route, Router},
     hooks::{use_location, use_navigate, use_query_map},
     path,
@@ -75,13 +76,18 @@ pub fn App() -> impl IntoView {
     let session = Session::provide();
     let lang = Lang::provide();
     let hydrated = RwSignal::new(false);
-    // Effects run only in the browser, after hydration: the first moment localStorage is readable
-    // without making the hydrated page differ from the server's.
+    // Effects run only in the browser; this one waits until the whole page is hydrated (see
+    // `ui::hydration`): the first moment localStorage is readable without making the hydrated page
+    // differ from the server's.
     effect(move || {
-        session.load();
-        session.follow_other_tabs();
-        lang.restore();
-        hydrated.set(true);
+        if hydration::done() {
+            untrack(|| {
+                session.load();
+                session.follow_other_tabs();
+                lang.restore();
+                hydrated.set(true);
+            });
+        }
     });
 
     view! {
@@ -93,17 +99,19 @@ pub fn App() -> impl IntoView {
                         // No route nests, so the flat router does: same matching, and a page is
                         // kept while only its query or fragment changes, as with <Routes>. The
                         // nested router's machinery was 43 KB of the bundle (12 KB compressed).
+                        // Every page but the two a first visit lands on comes as a chunk of its
+                        // own (see `ui::pages::lazy`).
                         <FlatRoutes fallback=NotFound>
-                            <Route path=path!("/") view=HomePage/>
+                            <Route path=path!("/") view={Lazy::<HomeRoute>::new()}/>
                             <Route path=path!("/login") view=LoginPage/>
                             <Route path=path!("/register") view=RegisterPage/>
-                            <Route path=path!("/unconfirmed") view=UnconfirmedPage/>
-                            <Route path=path!("/reset-password-request") view=ResetRequestPage/>
-                            <Route path=path!("/reset-password") view=ResetPage/>
-                            <Route path=path!("/settings/account") view=AccountPage/>
-                            <Route path=path!("/settings/security") view=SecurityPage/>
-                            <Route path=path!("/confirm-email-change") view=ConfirmEmailChangePage/>
-                            <Route path=path!("/revert-email-change") view=RevertEmailChangePage/>
+                            <Route path=path!("/unconfirmed") view={Lazy::<UnconfirmedRoute>::new()}/>
+                            <Route path=path!("/reset-password-request") view={Lazy::<ResetRequestRoute>::new()}/>
+                            <Route path=path!("/reset-password") view={Lazy::<ResetRoute>::new()}/>
+                            <Route path=path!("/settings/account") view={Lazy::<AccountRoute>::new()}/>
+                            <Route path=path!("/settings/security") view={Lazy::<SecurityRoute>::new()}/>
+                            <Route path=path!("/confirm-email-change") view={Lazy::<ConfirmEmailChangeRoute>::new()}/>
+                            <Route path=path!("/revert-email-change") view={Lazy::<RevertEmailChangeRoute>::new()}/>
                         </FlatRoutes>
                     </Guard>
                 </main>

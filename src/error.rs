@@ -81,20 +81,25 @@ impl AppError {
 
     /// The body of every error answer, REST and server functions alike: `{error, message}`, with
     /// `message` in the language of `text` (one per field for a validation error).
-    pub fn body(&self, text: &Catalogue) -> serde_json::Value {
+    pub fn body(&self, text: &Catalogue) -> Body<'_> {
         let message = match self {
             Self::Validation(fields) => {
-                fields.iter().map(|(field, msg)| (field.clone(), serde_json::Value::from(msg.text(text)))).collect()
+                Message::PerField(fields.iter().map(|(field, msg)| (field.as_str(), msg.text(text))).collect())
             }
-            other => serde_json::Value::String(other.message(text)),
+            other => Message::One(other.message(text)),
         };
-        serde_json::json!({ "error": self.reason(), "message": message })
+        Body { error: self.reason(), kind: None, message }
     }
 
     /// The typed error in a server function's error body (see `ser`), if that is what `body` is.
+    /// Read as a typed struct, not as a `serde_json::Value`: the browser's bundle then carries no
+    /// dynamic JSON machinery (nor the float formatting it brings).
     pub fn from_wire(body: &[u8]) -> Option<Self> {
-        let mut body = serde_json::from_slice::<serde_json::Value>(body).ok()?;
-        serde_json::from_value(body["kind"].take()).ok()
+        #[derive(Deserialize)]
+        struct Wire {
+            kind: AppError,
+        }
+        serde_json::from_slice::<Wire>(body).ok().map(|wire| wire.kind)
     }
 
     /// The message for one field, if this error has one for it.
@@ -126,6 +131,25 @@ impl AppError {
         };
         msg.text(text).to_owned()
     }
+}
+
+/// An error answer's JSON body (see [`AppError::body`]). The keys are in the order a JSON object
+/// map would write them, so the bytes are those of the `json!` body this replaced.
+#[derive(Debug, Serialize)]
+pub struct Body<'a> {
+    pub error: &'static str,
+    /// The typed error, for the browser: only in server functions' answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'a AppError>,
+    pub message: Message<'a>,
+}
+
+/// One message, or one per field.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Message<'a> {
+    One(String),
+    PerField(BTreeMap<&'a str, &'static str>),
 }
 
 /// In English: for logs and tests. People read [`AppError::message`] in their own language.
@@ -165,8 +189,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         let text = crate::i18n::request::current().text();
         #[cfg(not(feature = "ssr"))]
         let text = Locale::En.text();
-        let mut body = self.body(text);
-        body["kind"] = serde_json::to_value(self).unwrap_or_default();
+        let body = Body { kind: Some(self), ..self.body(text) };
         serde_json::to_vec(&body).map(bytes::Bytes::from).unwrap_or_default()
     }
 

@@ -16,5 +16,6 @@ pub mod ui;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Not `hydrate_body`: a page whose code is a lazily loaded chunk hydrates once it has come.
+    ui::hydration::hydrate(app::App);
 }

@@ -4,6 +4,7 @@ pub mod components;
 pub mod effect;
 pub mod focus;
 pub mod guard;
+pub mod hydration;
 pub mod link_token;
 pub mod locale;
 pub mod pages;

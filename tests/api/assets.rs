@@ -1,17 +1,30 @@
 //! The bundle as a CDN would serve it: precompressed variants by `Accept-Encoding`, a year of
-//! caching for hashed names, and pages that are always revalidated.
+//! caching for names that are their content's hash (and only those), and pages that are always
+//! revalidated.
 
 use crate::helpers::spawn_app;
 use axum::{body::Body, http::Request};
 use tower::ServiceExt;
 
+/// The hash cargo-leptos puts in a file's name: MD5, base64url without padding.
+fn hash_of(content: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(content))
+}
+
+/// A site whose `madblog.<hash>.wasm` (and its precompressed copies) is named by its content, and
+/// whose `madblog.<hash>.js` is not: rewritten after it was named, as cargo-leptos does with
+/// `--split`.
 fn site(hash_files: bool) -> (tempfile::TempDir, leptos::config::LeptosOptions) {
     let dir = tempfile::tempdir().unwrap();
     let pkg = dir.path().join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("madblog.abc.wasm"), b"raw wasm").unwrap();
-    std::fs::write(pkg.join("madblog.abc.wasm.br"), b"brotli wasm").unwrap();
-    std::fs::write(pkg.join("madblog.abc.wasm.gz"), b"gzip wasm").unwrap();
+    let wasm = format!("madblog.{}.wasm", hash_of(b"raw wasm"));
+    std::fs::write(pkg.join(&wasm), b"raw wasm").unwrap();
+    std::fs::write(pkg.join(format!("{wasm}.br")), b"brotli wasm").unwrap();
+    std::fs::write(pkg.join(format!("{wasm}.gz")), b"gzip wasm").unwrap();
+    std::fs::write(pkg.join(format!("madblog.{}.js", hash_of(b"as named"))), b"rewritten since").unwrap();
     let mut options = leptos::config::get_configuration(Some("Leptos.toml")).unwrap().leptos_options;
     options.site_root = dir.path().display().to_string().into();
     options.hash_files = hash_files;
@@ -19,8 +32,16 @@ fn site(hash_files: bool) -> (tempfile::TempDir, leptos::config::LeptosOptions) 
 }
 
 async fn get(options: &leptos::config::LeptosOptions, accept: &str) -> (axum::http::response::Parts, Vec<u8>) {
+    get_file(options, &format!("madblog.{}.wasm", hash_of(b"raw wasm")), accept).await
+}
+
+async fn get_file(
+    options: &leptos::config::LeptosOptions,
+    name: &str,
+    accept: &str,
+) -> (axum::http::response::Parts, Vec<u8>) {
     let router: axum::Router = madblog::server::http::assets::bundle_routes(options);
-    let request = Request::get("/pkg/madblog.abc.wasm").header("accept-encoding", accept).body(Body::empty()).unwrap();
+    let request = Request::get(format!("/pkg/{name}")).header("accept-encoding", accept).body(Body::empty()).unwrap();
     let (parts, body) = router.oneshot(request).await.unwrap().into_parts();
     (parts, axum::body::to_bytes(body, 1 << 20).await.unwrap().to_vec())
 }
@@ -42,6 +63,17 @@ async fn the_bundle_goes_out_as_brotli_then_gzip_then_raw_and_is_cached_for_a_ye
     let (raw, body) = get(&options, "identity").await;
     assert!(!raw.headers.contains_key("content-encoding"));
     assert_eq!(body, b"raw wasm");
+}
+
+#[tokio::test]
+async fn a_file_changed_after_it_was_named_is_revalidated_not_cached_for_a_year() {
+    let (_dir, options) = site(true);
+    let (parts, body) = get_file(&options, &format!("madblog.{}.js", hash_of(b"as named")), "identity").await;
+    assert_eq!((parts.status.as_u16(), body.as_slice()), (200, b"rewritten since".as_slice()));
+    assert_eq!(parts.headers["cache-control"], "no-cache");
+    // Nor is a file that isn't there.
+    let (missing, _) = get_file(&options, &format!("chunk_1.{}.wasm", hash_of(b"gone")), "identity").await;
+    assert_eq!((missing.status.as_u16(), &missing.headers["cache-control"]), (404, &"no-cache".parse().unwrap()));
 }
 
 #[tokio::test]

@@ -1,15 +1,21 @@
 //! The browser bundle as a CDN would serve it: content-hashed file names (cargo-leptos
-//! `hash-files`), cached for a year, precompressed brotli or gzip when the browser accepts it and
-//! the build made them (`cargo leptos build --release --precompress`), and HTML that is always
-//! revalidated.
+//! `hash-files`), cached for a year when the name really is the content's hash, precompressed
+//! brotli or gzip when the browser accepts it and the build made them (`cargo leptos build
+//! --release --precompress`), and HTML that is always revalidated.
 
 use axum::{
     Router,
+    extract::Request,
     http::{HeaderValue, header},
+    middleware::Next,
     response::Response,
 };
 use leptos::config::LeptosOptions;
-use std::{path::PathBuf, sync::OnceLock};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+};
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
 /// What `hash.txt` says (`js: …`, `wasm: …`, `css: …`), read once.
@@ -60,23 +66,67 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
 }
 
 /// `/pkg/…`: the bundle, precompressed variants preferred (`Vary: Accept-Encoding` follows), cached
-/// for a year when the names carry hashes (a new build is a new URL), revalidated otherwise.
+/// for a year when a file's name carries its content's hash (a new build is a new URL),
+/// revalidated otherwise.
 pub fn bundle_routes<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
     let dir = PathBuf::from(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let cache = if options.hash_files {
-        HeaderValue::from_static("public, max-age=31536000, immutable")
-    } else {
-        HeaderValue::from_static("no-cache")
-    };
+    let immutable = Arc::new(if options.hash_files { named_by_content(&dir) } else { HashSet::new() });
+    let prefix = format!("/{}/", options.site_pkg_dir);
     let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    Router::new().nest_service(
-        &format!("/{}", options.site_pkg_dir),
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, cache))
-            // Caches between here and the browser must keep one copy per encoding.
-            .layer(SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("accept-encoding")))
-            .service(files),
-    )
+    Router::new()
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            tower::ServiceBuilder::new()
+                // Caches between here and the browser must keep one copy per encoding.
+                .layer(SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("accept-encoding")))
+                .service(files),
+        )
+        .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            let forever = request.uri().path().strip_prefix(&prefix).is_some_and(|name| immutable.contains(name));
+            async move {
+                let mut response = next.run(request).await;
+                let cache = if forever { "public, max-age=31536000, immutable" } else { "no-cache" };
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                response
+            }
+        }))
+}
+
+/// The bundle's files whose name carries the hash of what they hold now (`name.<hash>.ext`, the
+/// hash as cargo-leptos computes it: MD5, base64url without padding).
+///
+/// Not every hashed name does. With `--split`, cargo-leptos names the main script, the main WASM
+/// and the chunk manifest, and then rewrites them to point at the loader's final name: a build
+/// that changed only a chunk ships a new main script under the old name. Cached for a year, the
+/// browser's old copy would ask for a loader that is gone. Those files are revalidated instead.
+fn named_by_content(dir: &Path) -> HashSet<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return HashSet::new();
+    };
+    let mut named = HashSet::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(hash) = name_hash(&name) else { continue };
+        let Ok(content) = std::fs::read(entry.path()) else { continue };
+        if content_hash(&content) == hash {
+            named.insert(name);
+        }
+    }
+    let total = std::fs::read_dir(dir).map(|entries| entries.count()).unwrap_or(0);
+    tracing::debug!(immutable = named.len(), files = total, "bundle files named by their content");
+    named
+}
+
+/// The hash segment of a bundle file's name: `madblog.<22 characters>.wasm`.
+fn name_hash(name: &str) -> Option<&str> {
+    name.split('.')
+        .find(|part| part.len() == 22 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+fn content_hash(content: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(content))
 }
 
 /// Pages are rendered per request and carry the session's view: browsers must ask again every
@@ -92,6 +142,22 @@ pub async fn html_no_cache(mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_immutable_only_when_it_is_the_hash_of_what_the_file_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = b"chunk";
+        let hash = content_hash(content);
+        assert_eq!(hash.len(), 22);
+        std::fs::write(dir.path().join(format!("chunk_1.{hash}.wasm")), content).unwrap();
+        // Named for what it held before a rewrite.
+        std::fs::write(dir.path().join(format!("madblog.{hash}.js")), b"rewritten").unwrap();
+        std::fs::write(dir.path().join("favicon.ico"), content).unwrap();
+        let named = named_by_content(dir.path());
+        assert_eq!(named, HashSet::from([format!("chunk_1.{hash}.wasm")]));
+        assert_eq!(name_hash("__wasm_split_manifest.6XsTUJlbPn5XUhIWHSdqqA.json"), Some("6XsTUJlbPn5XUhIWHSdqqA"));
+        assert_eq!(name_hash("madblog.d.zlDyInINW85hX6_ORCfkBQ.ts"), Some("zlDyInINW85hX6_ORCfkBQ"));
+    }
 
     #[test]
     fn reads_the_css_hash_from_cargo_leptos_hash_file() {

@@ -1,9 +1,11 @@
-//! One module per page.
+//! One module per page; the pages a first visit doesn't need are routes of `lazy`, each a chunk of
+//! the bundle of its own.
 
 mod account;
 mod devices;
 mod email_change;
 mod home;
+mod lazy;
 mod login;
 mod not_found;
 mod register;
@@ -12,13 +14,10 @@ mod reset_request;
 mod security;
 mod unconfirmed;
 
-pub use account::AccountPage;
-pub use email_change::{ConfirmEmailChangePage, RevertEmailChangePage};
-pub use home::HomePage;
+pub use lazy::{
+    AccountRoute, ConfirmEmailChangeRoute, HomeRoute, ResetRequestRoute, ResetRoute, RevertEmailChangeRoute,
+    SecurityRoute, UnconfirmedRoute,
+};
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use register::RegisterPage;
-pub use reset::ResetPage;
-pub use reset_request::ResetRequestPage;
-pub use security::SecurityPage;
-pub use unconfirmed::UnconfirmedPage;
