@@ -155,6 +155,9 @@ def main():
     results = {label: measure(args.bin, label, env, seed, args.seconds, args.accounts) for label, env in configs}
     normal, full = results[configs[0][0]], results[configs[1][0]]
     print("\nnormal / full:", ", ".join(f"{k} {normal[k]['rate'] / full[k]['rate']:.1f}x" for k in normal))
+    print(f"BUDGET confirm_sqlite_req_s {normal['confirm']['rate']:.0f}")
+    if args.postgres:
+        print(f"BUDGET confirm_postgres_req_s {results['PostgreSQL']['confirm']['rate']:.0f}")
     return 0
 
 

@@ -1,8 +1,10 @@
-"""Login against the argon2 bound, /healthz under login load, memory through the heaviest load, and
-the outbox drain, on the release binary with SQLite and a real SMTP server.
+"""Login against the argon2 bound, /healthz under login load, memory through the heaviest load, the
+outbox drain, and memory after a mixed load repeated, on the release binary with SQLite and a real
+SMTP server.
 
     python bench/load_and_memory.py [--bin target/release/madblog] [--seconds 20]
                                     [--register-seconds 45] [--login-seconds 45] [--drain 2000]
+                                    [--rounds 3] [--only-rounds]
 
 In one run, on one server:
 1. RSS idle, and one argon2id hash timed by `madblog hash-timing`: the bound on logins is
@@ -13,10 +15,17 @@ In one run, on one server:
    logins, a flood of confirms (one distinct account each) and of reset requests.
 4. RSS right after, every second for a minute, and the peak (VmHWM); what /metrics shows.
 5. 2,000 mails queued in one transaction, and the time until the worker has sent them all.
-Figures, not verdicts: the machine is shared.
+6. On a second server, whose SMTP server takes 2 s per mail, --rounds times in a row: 300
+   registrations, 10 s of logins and 10 s of reset requests (concurrency 16, an asyncio client),
+   400 confirmations, wrk on reset requests, /me and logins (10 s each), 33 cold page loads in
+   headless Chromium; then RSS every 5 s for a minute. The budget: at most 60 MiB a minute after
+   each round.
+Figures, not verdicts: the machine is shared. Lines starting with BUDGET are what scripts/bench.sh
+gathers into its table.
 """
 
 import argparse
+import asyncio
 import base64
 import json
 import os
@@ -28,6 +37,7 @@ import threading
 import time
 import urllib.request
 
+import _load
 from _common import ROOT, accounts, rss_mb, seed_sqlite, start_server, start_sink, wrk
 
 CONNECTIONS = 16
@@ -66,6 +76,10 @@ function request()
     return wrk.format("POST", "/api/tokens", {["Authorization"] = "Basic " .. mine[(i % #mine) + 1]})
   elseif _mode == "healthz" then
     return wrk.format("GET", "/healthz")
+  elseif _mode == "me" then
+    local line = mine[(i % #mine) + 1]
+    local session = line:match("([^ ]+) ")
+    return wrk.format("GET", "/api/users/me", {["Authorization"] = "Bearer " .. session})
   elseif _mode == "register" then
     local name = string.format("r%dx%d", id, i)
     local body = string.format('{"username":"%s","email":"%s@example.com","password":"%s"}', name, name, "%PASSWORD%")
@@ -124,7 +138,15 @@ def main():
     ap.add_argument("--register-seconds", type=int, default=45)
     ap.add_argument("--login-seconds", type=int, default=45)
     ap.add_argument("--drain", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only-rounds", action="store_true", help="only the mixed load repeated (step 6)")
     args = ap.parse_args()
+    if not args.only_rounds:
+        first(args)
+    return rounds(args)
+
+
+def first(args):
     tmp = tempfile.mkdtemp(prefix="madblog-bench-")
     db = os.path.join(tmp, "madblog.db")
     sink, smtp_port = start_sink(os.path.join(tmp, "mail"))
@@ -178,6 +200,7 @@ def measure(args, tmp, db, server, base):
     print("\nLogin at concurrency 16, /healthz alongside on one connection")
     print(line("login", login))
     print(f"  login / argon2 bound   {login['rate'] / bound:.2f}")
+    print(f"BUDGET login_vs_argon2_bound {login['rate'] / bound:.2f}")
     print(line("/healthz under login", health))
     print(line("/healthz, quiet", quiet_health))
 
@@ -235,6 +258,71 @@ def measure(args, tmp, db, server, base):
     print(f"\nOutbox drain: {args.drain} mails in {took:.1f} s = {args.drain / took:.0f} mails/s "
           f"(includes up to 1 s until the worker's next poll)")
     return 0
+
+
+def rounds(args):
+    """Step 6: the mixed load, --rounds times on one server, RSS every 5 s for a minute after each."""
+    tmp = tempfile.mkdtemp(prefix="madblog-bench-")
+    db = os.path.join(tmp, "madblog.db")
+    sink, smtp_port = start_sink(os.path.join(tmp, "mail"), delay=2.0)
+    server, base = start_server(args.bin, tmp, smtp_port, {"TRUSTED_PROXIES": "127.0.0.1"})
+    worst = 0.0
+    try:
+        time.sleep(2)
+        print(f"\nMixed load, {args.rounds} rounds in a row (SMTP takes 2 s per mail); RSS idle {rss_mb(server.pid):.1f} MiB")
+        for n in range(1, args.rounds + 1):
+            started = time.monotonic()
+            mixed_load(base, tmp, db, f"m{n}x")
+            print(f"  round {n}: load took {time.monotonic() - started:.0f} s; RSS right after "
+                  f"{rss_mb(server.pid):.1f} MiB (VmHWM {rss_mb(server.pid, 'VmHWM'):.1f})")
+            samples = []
+            for _ in range(12):
+                time.sleep(5)
+                samples.append(rss_mb(server.pid))
+            print("    RSS every 5 s: " + " ".join(f"{m:.1f}" for m in samples) + " MiB")
+            worst = max(worst, samples[-1])
+        print(f"BUDGET rss_60s_after_load_mib {worst:.1f}")
+    finally:
+        server.terminate()
+        server.wait()
+        sink.terminate()
+    return 0
+
+
+def mixed_load(base, tmp, db, prefix):
+    """One round of the mixed load (see step 6 of the module's doc)."""
+    names = [f"{prefix}{i}" for i in range(300)]
+
+    def forwarded(w, i):
+        return {"X-Forwarded-For": f"10.{w}.{i // 250 % 250}.{i % 250 + 1}"}
+
+    async def asynchronous():
+        statuses = await _load.each(base, list(enumerate(names)), lambda item: (
+            "POST", "/api/users", {"username": item[1], "email": f"{item[1]}@example.com", "password": PASSWORD},
+            forwarded(99, item[0])))
+        assert statuses.count(201) == len(names), statuses[:5]
+        await _load.for_seconds(base, 10, lambda w, i: (
+            "POST", "/api/tokens", None, _load.basic(names[(w * 97 + i) % len(names)], PASSWORD)))
+        await _load.for_seconds(base, 10, lambda w, i: (
+            "POST", "/api/reset-password-request", {"email": "nobody@example.com"}, forwarded(w, i)))
+
+    asyncio.run(asynchronous())
+    seeded = list(accounts(400, prefix + "c"))
+    seed_sqlite(db, [row for row, _, _ in seeded])
+    confirmed = asyncio.run(_load.each(base, seeded, lambda account: (
+        "GET", f"/api/confirm/{account[2]}", None, {"Authorization": f"Bearer {account[1]}"})))
+    assert confirmed.count(200) == len(seeded), confirmed[:5]
+    sessions_file = os.path.join(tmp, f"{prefix}sessions.txt")
+    with open(sessions_file, "w") as f:
+        f.writelines(f"{s} {c}\n" for _, s, c in seeded)
+    logins_file = os.path.join(tmp, f"{prefix}logins.txt")
+    with open(logins_file, "w") as f:
+        f.writelines(base64.b64encode(f"{name}:{PASSWORD}".encode()).decode() + "\n" for name in names)
+    run(base, 10, "reset")
+    run(base, 10, "me", sessions_file)
+    run(base, 10, "login", logins_file)
+    subprocess.run(["node", os.path.join(ROOT, "bench/first_visit.mjs"), base, "33"], cwd=ROOT,
+                   capture_output=True, text=True, check=True)
 
 
 if __name__ == "__main__":
