@@ -102,7 +102,7 @@ impl Application {
             limits,
             settings: Arc::new(settings),
             pool,
-            leptos_options: leptos_options.clone(),
+            leptos_options: Arc::new(leptos_options.clone()),
             background: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         };
@@ -170,7 +170,7 @@ impl Application {
 
 fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
     let routes = generate_route_list(App);
-    let leptos_options = state.leptos_options.clone();
+    let leptos_options = LeptosOptions::clone(&state.leptos_options);
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
