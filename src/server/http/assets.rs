@@ -103,8 +103,9 @@ fn named_by_content(dir: &Path) -> HashSet<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return HashSet::new();
     };
-    let mut named = HashSet::new();
+    let (mut named, mut files) = (HashSet::new(), 0);
     for entry in entries.flatten() {
+        files += 1;
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(hash) = name_hash(&name) else { continue };
         let Ok(content) = std::fs::read(entry.path()) else { continue };
@@ -112,8 +113,7 @@ fn named_by_content(dir: &Path) -> HashSet<String> {
             named.insert(name);
         }
     }
-    let total = std::fs::read_dir(dir).map(|entries| entries.count()).unwrap_or(0);
-    tracing::debug!(immutable = named.len(), files = total, "bundle files named by their content");
+    tracing::debug!(immutable = named.len(), files, "bundle files named by their content");
     named
 }
 
