@@ -11,7 +11,8 @@ WASM_BINDGEN_VERSION=0.2.130
 # Prebuilt copies of the two tools above, if this machine has them (saves a 20-minute build).
 PREBUILT_TOOLS="${MADBLOG_PREBUILT_TOOLS:-$ROOT/../shared/tools}"
 
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+# Each line says how long the script has run, so a slow step shows in any log (CI's included).
+say() { printf '\033[1;34m==>\033[0m [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
