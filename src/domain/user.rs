@@ -50,6 +50,13 @@ pub struct UserProfile {
     pub last_seen: String,
     /// The language of the account's mail, as a BCP 47 tag (`en`, `zh-CN`).
     pub language: String,
+    /// Mail to `email` bounced: the receiving server says the mailbox doesn't exist, so no more
+    /// mail goes there until the address is changed (or an operator lifts the suppression).
+    #[serde(default)]
+    pub email_undeliverable: bool,
+    /// The receiving server's words, when `email_undeliverable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undeliverable_reason: Option<String>,
 }
 
 /// What `GET /api/users/<id>` shows a member about another: no address, nothing private.

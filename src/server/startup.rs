@@ -10,6 +10,7 @@ use crate::{
         db::{self, event_writer::EventWriter},
         email::{
             self,
+            suppression::Suppressions,
             transport::Transport,
             worker::{Wakeup, WorkerConfig},
         },
@@ -78,6 +79,7 @@ impl Application {
             lease: settings.mail.lease,
             send_timeout: email::transport::SMTP_TIMEOUT,
             poll: Duration::from_secs(1),
+            suppressions: Suppressions::new(settings.secret_key.expose().as_bytes(), settings.mail.suppress_for),
         };
         let dev_mailbox = match transport.as_ref() {
             Transport::DevMailbox { dir, .. } => Some(dir.clone()),

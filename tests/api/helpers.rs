@@ -206,6 +206,13 @@ impl SmtpSink {
         }
     }
 
+    /// How many times a client asked this server to take `recipient` (RCPT TO), whatever it
+    /// answered: every attempt, including the refused ones that never became a mail.
+    pub fn rcpt_attempts(&self, recipient: &str) -> usize {
+        let log = std::fs::read_to_string(self.dir.join("rcpt.log")).unwrap_or_default();
+        log.lines().filter(|line| line.split(' ').next() == Some(recipient)).count()
+    }
+
     /// The recipient of every mail received so far, oldest first (repeats included).
     pub fn recipients(&self) -> Vec<String> {
         self.mails().iter().map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned()).collect()

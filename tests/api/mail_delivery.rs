@@ -32,6 +32,7 @@ async fn queue(pool: &sqlx::AnyPool, recipients: &[String]) {
             body_text: "Hello",
             body_html: "<p>Hello</p>",
             now: madblog::server::clock::now(),
+            requested: false,
         };
         outbox::insert(&mut *tx, &mail).await.unwrap();
     }
@@ -180,6 +181,7 @@ async fn a_worker_whose_claim_was_taken_over_can_neither_renew_nor_record_the_ma
         body_text: "Hello",
         body_html: "<p>Hello</p>",
         now: 100,
+        requested: false,
     };
     outbox::insert(pool, &mail).await.unwrap();
     // Claimed by "old" at 100 for 10 s; claimed again by "new" at 111, once that lease ran out.
@@ -190,7 +192,8 @@ async fn a_worker_whose_claim_was_taken_over_can_neither_renew_nor_record_the_ma
     assert!(!outbox::hold(pool, &id, "old", 200).await.unwrap(), "the old claim can't renew it");
     assert!(!outbox::mark_sent(pool, &id, "old", 150).await.unwrap(), "nor mark it sent");
     assert!(!outbox::reschedule(pool, &id, "old", 150, "x").await.unwrap(), "nor reschedule it");
-    assert!(!outbox::mark_failed(pool, &id, "old", 150, "x").await.unwrap(), "nor give it up");
+    let gave_up = outbox::mark_undelivered(pool, &id, "old", 150, outbox::Outcome::Failed, "x").await.unwrap();
+    assert!(!gave_up, "nor give it up");
     let (leased_until, sent_at): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT leased_until, sent_at FROM outbox WHERE id = $1")
             .bind(&id)

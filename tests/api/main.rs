@@ -4,6 +4,7 @@
 mod assets;
 mod attacks;
 mod bad_bodies;
+mod bounces;
 mod browser_policy;
 mod cli;
 mod codes;

@@ -2,7 +2,11 @@
 //! login, with the server's certificate signed by a CA made for the test (`MAIL_CA_FILE`).
 
 use crate::helpers::SmtpSink;
-use madblog::server::{config::Settings, db::outbox::OutboxMail, email::transport::Transport};
+use madblog::server::{
+    config::Settings,
+    db::outbox::OutboxMail,
+    email::{fault::Fault, transport::Transport},
+};
 use serde_json::Value;
 use std::{
     collections::{HashMap, HashSet},
@@ -39,6 +43,7 @@ fn mail(to: &str, n: usize) -> OutboxMail {
         body_text: format!("Hello {n}\nhttps://madblog.test/confirm#token={n}\n"),
         body_html: format!("<p>Hello {n}</p>"),
         attempts: 1,
+        requested: false,
     }
 }
 
@@ -158,6 +163,8 @@ async fn a_refused_connection_is_a_one_line_error() {
     let sink = SmtpSink::not_started(dir.path().join("smtp"), crate::helpers::free_port());
     let login = [("MAIL_USE_TLS", "1"), ("MAIL_USERNAME", "madblog"), ("MAIL_PASSWORD", PASSWORD)];
     let error = smtp_transport(&sink, &login).send(&mail("nobody@example.com", 1)).await.unwrap_err();
+    assert_eq!(error.fault, Fault::Temporary, "a relay that can't be reached: the mail waits");
+    let error = error.reason;
     assert!(error.contains(&format!("could not connect to 127.0.0.1:{}", sink.port)), "{error}");
     assert!(!error.contains('\n') && !error.contains(PASSWORD), "{error}");
 }
@@ -178,6 +185,8 @@ async fn starttls_and_login_when_the_server_requires_them() {
 
     let wrong = smtp_transport(&sink, &[settings.as_slice(), &[("MAIL_PASSWORD", "not-the-password")]].concat());
     let error = wrong.send(&mail("secure@example.com", 9)).await.unwrap_err();
+    assert_eq!(error.fault, Fault::Temporary, "a refused login is the relay's setting, not this mail's fault");
+    let error = error.reason;
     assert!(error.contains("535"), "the server's refusal: {error}");
     assert!(!error.contains("not-the-password") && !error.contains('\n'), "{error}");
     assert_eq!(sink.mails().len(), 3);
@@ -242,7 +251,8 @@ async fn an_untrusted_certificate_or_a_missing_starttls_stops_the_mail() {
         let error = smtp_transport(&sink, &[&[(setting, "1")], login.as_slice()].concat())
             .send(&mail("x@example.com", 1))
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .reason;
         assert!(error.contains("UnknownIssuer"), "{mode}: {error}");
         assert!(!error.contains(PASSWORD) && !error.contains('\n'), "{error}");
         assert!(sink.mails().is_empty());
@@ -255,7 +265,8 @@ async fn an_untrusted_certificate_or_a_missing_starttls_stops_the_mail() {
         .send(&mail("x@example.com", 1))
         .await
         .unwrap_err();
-    assert!(error.contains("STARTTLS is not supported"), "{error}");
+    assert_eq!(error.fault, Fault::Temporary, "the relay's setup, retried once it is fixed");
+    assert!(error.reason.contains("STARTTLS is not supported"), "{error}");
     assert!(plain.mails().is_empty());
 }
 

@@ -13,6 +13,12 @@ before accepting, like a slow provider. --tls offers STARTTLS (optionally refusi
 it) or speaks TLS from the first byte; --auth offers AUTH PLAIN/LOGIN (over TLS only, unless
 --auth-in-clear: a local relay, or a man in the middle who strips STARTTLS and takes the login)
 and accepts only this user and password.
+
+Like a receiving server, it answers RCPT per recipient, by the address's local part: `bounce…`
+gets `550 5.1.1` (no such mailbox), `bare550…` a 550 without an enhanced code, `greylist…` a
+`451 4.7.1` (try later), `policy…` a `554 5.7.1` (our IP blocklisted); anything else is accepted.
+Every RCPT it answers is appended to DIR/rcpt.log as `<address> <code>`, so a test can count the
+attempts that never became a mail.
 """
 
 import argparse
@@ -38,6 +44,23 @@ class Sink:
         already = [f for f in os.listdir(directory) if f.endswith(".json")]
         self.counter = itertools.count(len(already) + 1)
 
+    REFUSALS = {
+        "bounce": "550 5.1.1 <{}>: Recipient address rejected: User unknown in virtual mailbox table",
+        "bare550": "550 Requested action not taken: mailbox unavailable",
+        "greylist": "451 4.7.1 <{}>: Recipient address rejected: Greylisted, please try again later",
+        "policy": "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.example.org",
+    }
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        reply = next((r.format(address) for prefix, r in self.REFUSALS.items() if local.startswith(prefix)), None)
+        with open(os.path.join(self.directory, "rcpt.log"), "a", encoding="utf-8") as log:
+            log.write(f"{address} {reply[:3] if reply else 250}\n")
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -56,6 +79,7 @@ class Sink:
             "subject": str(message["Subject"]),
             "message_id": str(message["Message-ID"]),
             "date": str(message["Date"]),
+            "auto_submitted": message["Auto-Submitted"] and str(message["Auto-Submitted"]),
             "multipart": message.get_content_type(),
             "text": parts["text/plain"],
             "html": parts["text/html"],

@@ -21,6 +21,9 @@ pub const ACTION_CODE: &str = "madblog/action-code/v1";
 /// The key of the rate limits' subjects (names, networks, accounts), stored only hashed.
 pub const RATE_LIMIT_SUBJECT: &str = "madblog/rate-limit-subject/v1";
 
+/// The key of the suppression list's addresses, stored only hashed.
+pub const SUPPRESSED_ADDRESS: &str = "madblog/suppressed-address/v1";
+
 /// A key derived from the secret for one use.
 #[derive(Clone)]
 pub struct DerivedKey([u8; 32]);
@@ -72,6 +75,7 @@ mod tests {
             PASSWORD_FINGERPRINT.into(),
             ACTION_CODE.into(),
             RATE_LIMIT_SUBJECT.into(),
+            SUPPRESSED_ADDRESS.into(),
         ];
         let keys: std::collections::HashSet<[u8; 32]> =
             labels.iter().map(|l| DerivedKey::derive(SECRET, l).0).collect();

@@ -1,5 +1,6 @@
 //! The `madblog` command: with no arguments it serves the app; subcommands for operators.
 
+mod mail;
 mod outbox;
 
 use crate::server::{config::Settings, email::transport::Transport, startup::Application, telemetry};
@@ -14,6 +15,7 @@ pub async fn main() -> ExitCode {
         Some("send-test-email") => send_test_email(&args[1..]).await,
         Some("hash-timing") => hash_timing().await,
         Some("outbox") => outbox::run(&args[1..]).await,
+        Some("mail") => mail::run(&args[1..]).await,
         Some("catalogue") => catalogue(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -36,10 +38,14 @@ const USAGE: &str = "usage:
   madblog [serve]                      serve the app
   madblog send-test-email --to ADDRESS send one mail with the configured MAIL_* settings, now
   madblog hash-timing                  time the password hash on this machine (for capacity planning)
-  madblog outbox list                  the mail queue: pending, failed and the 20 latest sent (recipients masked)
-  madblog outbox retry ID|--failed     requeue one mail that was given up on, or all of them
-  madblog outbox purge-sent --older-than 30d
+  madblog mail queue                   the mail queue: pending, undelivered (failed, bounced, suppressed) with
+                                       the server's reply, and the 20 latest sent (recipients masked)
+  madblog mail retry ID|--failed       requeue one mail that was not delivered, or all of them
+  madblog mail purge-sent --older-than 30d
                                        delete sent mails older than that (d, h or m)
+  madblog mail suppressions            the addresses no mail goes to (bounced, or complained), and why
+  madblog mail unsuppress ADDRESS      let mail go to ADDRESS again (its owner says the mailbox works)
+  madblog outbox list|retry|purge-sent the same as madblog mail queue|retry|purge-sent
   madblog catalogue                    every string of every language, as JSON (for translators and tests)
 
 Settings come from the environment and .env; see .env.example.";
@@ -70,6 +76,7 @@ async fn send_test_email(args: &[String]) -> anyhow::Result<()> {
         body_text: "testing\n\nIf you can read this, Madblog can send mail.\n".into(),
         body_html: "<p><b>testing</b></p><p>If you can read this, Madblog can send mail.</p>".into(),
         attempts: 1,
+        requested: true,
     };
     println!("sending a test mail to {to} via {}", transport.describe());
     match transport.send(&mail).await {
@@ -77,7 +84,7 @@ async fn send_test_email(args: &[String]) -> anyhow::Result<()> {
             println!("sent");
             Ok(())
         }
-        Err(error) => Err(anyhow::anyhow!("{error}{}", hint(&error, &settings))),
+        Err(error) => Err(anyhow::anyhow!("{error}{}", hint(&error.reason, &settings))),
     }
 }
 

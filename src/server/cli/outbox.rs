@@ -61,7 +61,9 @@ fn parse(args: &[String]) -> anyhow::Result<Command> {
         ["purge-sent", arg] if arg.starts_with("--older-than=") => {
             Ok(Command::PurgeSent { older_than: age_in_seconds(&arg["--older-than=".len()..])? })
         }
-        _ => bail!("usage: madblog outbox list | retry ID|--failed | purge-sent --older-than 30d (see madblog --help)"),
+        // `queue`: the name under `madblog mail`.
+        ["queue"] => Ok(Command::List),
+        _ => bail!("usage: madblog mail queue | retry ID|--failed | purge-sent --older-than 30d (see madblog --help)"),
     }
 }
 
@@ -95,20 +97,21 @@ async fn list(pool: &db::Pool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<36}  {:<18}  {:<8}  {:>8}  {:<20}  {:<24}  last error",
+        "{:<36}  {:<18}  {:<10}  {:>8}  {:<20}  {:<24}  last error or reply",
         "id", "kind", "state", "attempts", "queued", "to"
     );
     for mail in &mails {
         let state = match (mail.sent_at, mail.failed_at, mail.leased_until) {
             (Some(_), _, _) => "sent",
-            (None, Some(_), _) => "failed",
+            (None, Some(_), _) => mail.outcome.as_deref().unwrap_or("failed"),
             (None, None, Some(until)) if until >= now => "sending",
             (None, None, _) if mail.next_attempt_at > now => "waiting",
             _ => "due",
         };
-        let error: String = mail.last_error.as_deref().unwrap_or("").chars().take(80).collect();
+        // The whole reply: the receiving server's words are what an operator acts on.
+        let error = mail.last_error.as_deref().unwrap_or("");
         println!(
-            "{:<36}  {:<18}  {:<8}  {:>8}  {:<20}  {:<24}  {error}",
+            "{:<36}  {:<18}  {:<10}  {:>8}  {:<20}  {:<24}  {error}",
             mail.id,
             mail.kind,
             state,

@@ -29,6 +29,9 @@ pub struct MailSettings {
     /// How long sent mail stays in the outbox, for `madblog outbox list` (`OUTBOX_KEEP_DAYS`, 30);
     /// the housekeeping job deletes it after that. Mail given up on stays until it is retried.
     pub keep: Duration,
+    /// How long an address stays suppressed after a bounce or a complaint (`MAIL_SUPPRESS_DAYS`,
+    /// 90).
+    pub suppress_for: Duration,
 }
 
 impl MailSettings {
@@ -52,6 +55,7 @@ impl MailSettings {
             backoff_cap: env.seconds("MAIL_BACKOFF_CAP_SECONDS", 300)?,
             lease: env.seconds("MAIL_LEASE_SECONDS", 60)?,
             keep: env.days("OUTBOX_KEEP_DAYS", 30)?,
+            suppress_for: env.days("MAIL_SUPPRESS_DAYS", 90)?,
         };
         // Without either, STARTTLS is only used when the server offers it, and a man in the middle
         // who strips the offer from the greeting is handed the password in clear text.

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod outbox;
 pub mod security_events;
 pub mod sessions;
+pub mod suppressions;
 pub mod users;
 
 use crate::server::config::{database::SqliteSync, secret::Secret};

@@ -1,7 +1,11 @@
 //! Mail: templates, the outbox worker that delivers them, and the transports (SMTP, or the
 //! development mailbox).
 
+pub mod connection;
+pub mod fault;
+pub mod lease;
 pub mod smtp;
+pub mod suppression;
 pub mod templates;
 pub mod transport;
 pub mod worker;
@@ -33,6 +37,35 @@ pub async fn queue<'e>(
     recipient: &str,
     context: impl Serialize,
 ) -> anyhow::Result<()> {
+    queue_as(executor, kind, locale, user_id, recipient, context, false).await
+}
+
+/// As [`queue`], for a mail the person asked for just now (a reset link, a resent confirmation,
+/// the link to a new address): it goes even to an address suppressed for a complaint, since a
+/// complaint was about mail they didn't want, and this one they do.
+///
+/// # Errors
+/// As [`queue`].
+pub async fn queue_requested<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: MailKind,
+    locale: Locale,
+    user_id: Option<&str>,
+    recipient: &str,
+    context: impl Serialize,
+) -> anyhow::Result<()> {
+    queue_as(executor, kind, locale, user_id, recipient, context, true).await
+}
+
+async fn queue_as<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    kind: MailKind,
+    locale: Locale,
+    user_id: Option<&str>,
+    recipient: &str,
+    context: impl Serialize,
+    requested: bool,
+) -> anyhow::Result<()> {
     use anyhow::Context;
     let mail = templates::render(kind, locale, context)?;
     let id = uuid::Uuid::new_v4().to_string();
@@ -47,6 +80,7 @@ pub async fn queue<'e>(
             body_text: &mail.text,
             body_html: &mail.html,
             now: now(),
+            requested,
         },
     )
     .await

@@ -1,143 +1,21 @@
-//! SMTP connections and their pool, built on lettre's SMTP client: this module opens each TCP
-//! connection itself (and wraps it in TLS for implicit TLS) so that it can set TCP_NODELAY.
+//! The pool of SMTP connections (opened by `connection`) and the sending of one mail on one: MAIL,
+//! RCPT and DATA one by one, so that a refusal says which of them it answered.
 
-use anyhow::Context as _;
+pub use super::fault::SendError;
+use super::{connection::Connector, fault::Stage};
 use lettre::{
     address::Envelope,
     transport::smtp::{
-        Error as SmtpError,
-        authentication::{Credentials, Mechanism},
-        client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters},
-        extension::ClientId,
+        client::AsyncSmtpConnection,
+        commands::{Data, Mail, Rcpt, Rset},
+        extension::{Extension, MailBodyParameter, MailParameter},
     },
 };
-use rustls::{
-    ClientConfig, RootCertStore,
-    pki_types::{CertificateDer, ServerName},
-};
 use std::{
-    io,
-    net::SocketAddr,
-    pin::Pin,
     sync::{Arc, Mutex, OnceLock, Weak},
-    task::{Context, Poll},
     time::{Duration, Instant},
 };
-use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
-    net::TcpStream,
-    sync::Semaphore,
-};
-use tokio_rustls::{TlsConnector, client::TlsStream};
-
-/// How a connection is secured.
-pub enum Security {
-    /// TLS from the first byte (SMTPS, usually port 465).
-    Implicit { config: Arc<ClientConfig>, name: ServerName<'static> },
-    /// A plain connection upgraded with STARTTLS: always when `required` (a server that doesn't
-    /// offer it gets neither credentials nor mail), otherwise only when the server offers it.
-    StartTls { params: TlsParameters, required: bool },
-}
-
-impl Security {
-    /// Implicit TLS to `host`, trusting the usual public roots plus `extra_roots`.
-    ///
-    /// # Errors
-    /// When `host` is not a valid DNS name or IP address, or rustls can't use an extra root.
-    pub fn implicit(host: &str, extra_roots: &[CertificateDer<'static>]) -> anyhow::Result<Self> {
-        let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        for root in extra_roots {
-            roots.add(root.clone()).context("a MAIL_CA_FILE certificate is unusable")?;
-        }
-        let config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let name = ServerName::try_from(host.to_owned()).context("MAIL_SERVER is not a valid host name")?;
-        Ok(Self::Implicit { config: Arc::new(config), name })
-    }
-
-    /// STARTTLS to `host`, trusting the usual public roots plus `extra_roots`. (lettre checks the
-    /// name `host` when it upgrades a connection.)
-    ///
-    /// # Errors
-    /// When rustls can't use an extra root.
-    pub fn starttls(host: &str, extra_roots: &[CertificateDer<'static>], required: bool) -> anyhow::Result<Self> {
-        let mut builder = TlsParameters::builder(host.to_owned());
-        for root in extra_roots {
-            builder = builder.add_root_certificate(Certificate::from_der(root.to_vec())?);
-        }
-        let params = builder.build().context("a MAIL_CA_FILE certificate is unusable")?;
-        Ok(Self::StartTls { params, required })
-    }
-}
-
-/// Where and how to open a ready-to-send SMTP connection.
-pub struct Connector {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub credentials: Option<Credentials>,
-}
-
-impl Connector {
-    /// Connects, secures the connection as configured, and logs in when there are credentials.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
-        let tcp = self.tcp().await?;
-        let hello = ClientId::default();
-        let stream: Box<dyn AsyncTokioStream> = match &self.security {
-            Security::Implicit { config, name } => {
-                let tls = TlsConnector::from(config.clone())
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(|e| SendError::Tls(self.address(), e))?;
-                Box::new(ImplicitTls(tls))
-            }
-            Security::StartTls { .. } => Box::new(tcp),
-        };
-        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await?;
-        if let Security::StartTls { params, required } = &self.security
-            && (*required || conn.can_starttls())
-        {
-            conn.starttls(params.clone(), &hello).await?;
-        }
-        if let Some(credentials) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
-        }
-        Ok(conn)
-    }
-
-    async fn tcp(&self) -> Result<TcpStream, SendError> {
-        let tcp = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| SendError::Connect(self.address(), e))?;
-        // lettre writes a message's body and its closing "\r\n.\r\n" as two writes. With Nagle's
-        // algorithm on, the kernel holds that small second write until the server ACKs the body,
-        // and the server delays that ACK (40 ms on Linux) hoping to piggyback it: every mail would
-        // stall ~40 ms, capping a connection at ~25 mails/s. Commands are whole lines, so sending
-        // each write at once costs nothing.
-        tcp.set_nodelay(true).map_err(|e| SendError::Connect(self.address(), e))?;
-        Ok(tcp)
-    }
-
-    fn address(&self) -> String {
-        format!("{}:{}", self.host, self.port)
-    }
-}
-
-/// Why a mail did not go. Its `Display` is one line: addresses, SMTP replies and I/O errors,
-/// never credentials or message content.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error("could not connect to {0}: {1}")]
-    Connect(String, io::Error),
-    #[error("TLS handshake with {0} failed: {1}")]
-    Tls(String, io::Error),
-    #[error("{0}")]
-    Smtp(#[from] SmtpError),
-    #[error("the SMTP server did not finish within {0:?}")]
-    TimedOut(Duration),
-}
+use tokio::sync::Semaphore;
 
 /// Up to `size` SMTP connections, each reused while it stays healthy and busy.
 pub struct Pool {
@@ -182,9 +60,10 @@ impl Pool {
                 Some(conn) => conn,
                 None => self.connector.connect().await?,
             };
-            conn.send(envelope, message).await?;
+            // A refused mail leaves a usable connection (send_on reset it): it carries the next.
+            let sent = send_on(&mut conn, envelope, message).await;
             self.park(conn);
-            Ok::<_, SendError>(())
+            sent
         };
         tokio::time::timeout(self.timeout, send).await.unwrap_or(Err(SendError::TimedOut(self.timeout)))
     }
@@ -212,6 +91,49 @@ impl Pool {
     }
 }
 
+/// Sends one message on an open connection: MAIL FROM, RCPT TO, DATA one command at a time, as
+/// lettre's own `send` does, but each failure names the command it answered. On a refusal the
+/// transaction is reset, so the connection can carry the next mail.
+async fn send_on(conn: &mut AsyncSmtpConnection, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
+    let mut options = Vec::new();
+    // SMTPUTF8 (RFC 6531) for internationalised addresses, 8BITMIME (RFC 6152) for a raw UTF-8
+    // body, only when the server offers them; lettre refuses to send otherwise, and so do we.
+    let non_ascii = envelope.from().into_iter().chain(envelope.to()).any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(SendError::Unsupported("the server does not take internationalised addresses (SMTPUTF8)"));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Err(SendError::Unsupported("the server does not take 8-bit messages (8BITMIME)"));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let result = async {
+        let at = |stage| move |e| SendError::Smtp(stage, e);
+        conn.command(Mail::new(envelope.from().cloned(), options)).await.map_err(at(Stage::MailFrom))?;
+        for to in envelope.to() {
+            conn.command(Rcpt::new(to.clone(), Vec::new())).await.map_err(at(Stage::RcptTo))?;
+        }
+        conn.command(Data).await.map_err(at(Stage::Data))?;
+        conn.message(message).await.map_err(at(Stage::Data))?;
+        Ok(())
+    }
+    .await;
+    if let Err(error) = &result {
+        // A refusal leaves the transaction open: RSET ends it, so the connection can carry the
+        // next mail. Anything else (a lost connection, an unreadable reply) leaves it unusable,
+        // and a broken connection is never parked.
+        let refused = matches!(error, SendError::Smtp(_, e) if e.status().is_some());
+        if !refused || conn.command(Rset).await.is_err() {
+            conn.abort().await;
+        }
+    }
+    result
+}
+
 /// Says QUIT to connections idle longer than `idle_timeout`, so a quiet app holds no
 /// connections open on the mail server. Ends with the pool.
 async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
@@ -232,39 +154,10 @@ async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
     }
 }
 
-/// A TLS stream as lettre's client takes it: I/O plus the peer's address.
-#[derive(Debug)]
-struct ImplicitTls(TlsStream<TcpStream>);
-
-impl AsyncTokioStream for ImplicitTls {
-    fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.get_ref().0.peer_addr()
-    }
-}
-
-impl AsyncRead for ImplicitTls {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for ImplicitTls {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::email::{connection::Security, fault::Fault};
     use lettre::Address;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use tokio::{
@@ -278,8 +171,12 @@ mod tests {
     }
 
     fn envelope() -> Envelope {
-        let address: Address = "a@example.com".parse().unwrap();
-        Envelope::new(Some(address.clone()), vec![address]).unwrap()
+        envelope_to("a@example.com")
+    }
+
+    fn envelope_to(to: &str) -> Envelope {
+        let from: Address = "a@example.com".parse().unwrap();
+        Envelope::new(Some(from), vec![to.parse().unwrap()]).unwrap()
     }
 
     const MESSAGE: &[u8] = b"Subject: x\r\n\r\nx\r\n";
@@ -313,6 +210,12 @@ mod tests {
                             (false, "QUIT") => {
                                 quit.fetch_add(1, SeqCst);
                                 b"221 bye\r\n"
+                            }
+                            // Answers per recipient, as a receiving server does.
+                            (false, rcpt) if rcpt.starts_with("RCPT TO:<nobody@") => b"550 5.1.1 no such user\r\n",
+                            (false, rcpt) if rcpt.starts_with("RCPT TO:<grey@") => b"451 4.7.1 try again later\r\n",
+                            (false, rcpt) if rcpt.starts_with("RCPT TO:<blocked@") => {
+                                b"554 5.7.1 your IP is on a blocklist\r\n"
                             }
                             _ => b"250 ok\r\n",
                         };
@@ -361,5 +264,26 @@ mod tests {
         let error = pool.send(&envelope(), MESSAGE).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(error.to_string(), "the SMTP server did not finish within 300ms");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_names_its_stage_and_the_connection_carries_the_next_mail() {
+        let (port, connections, _) = fake_server().await;
+        let pool = Pool::new(connector(port), 8, Duration::from_secs(5), Duration::from_secs(5));
+        let cases = [
+            ("nobody@example.com", Fault::Mailbox, "at RCPT TO: permanent error (550): 5.1.1 no such user"),
+            ("grey@example.com", Fault::Temporary, "at RCPT TO: transient error (451): 4.7.1 try again later"),
+            (
+                "blocked@example.com",
+                Fault::Refused,
+                "at RCPT TO: permanent error (554): 5.7.1 your IP is on a blocklist",
+            ),
+        ];
+        for (to, fault, said) in cases {
+            let error = pool.send(&envelope_to(to), MESSAGE).await.unwrap_err();
+            assert_eq!((error.fault(), error.to_string().as_str()), (fault, said), "{to}");
+            pool.send(&envelope(), MESSAGE).await.unwrap();
+        }
+        assert_eq!(connections.load(SeqCst), 1, "RSET after each refusal kept the one connection usable");
     }
 }

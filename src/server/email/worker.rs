@@ -9,10 +9,18 @@
 //! sending it and records nothing. So the lease can be short (a killed server's mail waits only
 //! that long) without two servers ever sending one mail at once.
 
-use super::transport::{Transport, mask_address};
+use super::{
+    fault::Fault,
+    lease,
+    suppression::{Reason, Suppressions},
+    transport::{Transport, Undelivered, mask_address},
+};
 use crate::server::{
     clock::now,
-    db::{Pool, outbox},
+    db::{
+        Pool,
+        outbox::{self, Outcome},
+    },
     metrics,
 };
 use futures::StreamExt;
@@ -36,6 +44,8 @@ pub struct WorkerConfig {
     pub send_timeout: Duration,
     /// How often to look for due mails when nothing wakes the worker.
     pub poll: Duration,
+    /// The addresses not to send to.
+    pub suppressions: Suppressions,
 }
 
 /// Wakes the worker when a mail is queued, so it goes out at once instead of at the next poll.
@@ -100,7 +110,7 @@ async fn deliver_due(
     stop: &CancellationToken,
 ) -> anyhow::Result<usize> {
     let lease_token = format!("{instance}/{}", uuid::Uuid::new_v4());
-    let mails = outbox::claim(pool, &lease_token, now(), lease_secs(config), BATCH).await?;
+    let mails = outbox::claim(pool, &lease_token, now(), lease::secs(config.lease), BATCH).await?;
     let claimed = mails.len();
     futures::stream::iter(mails)
         .take_until(stop.cancelled())
@@ -129,9 +139,28 @@ async fn deliver_one(
     mail: outbox::OutboxMail,
 ) {
     let to = mask_address(&mail.recipient);
+    // Checked when the mail goes, not when it was queued: a bounce may have come in between.
+    match config.suppressions.stops(pool, &mail.recipient, mail.requested).await {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            tracing::info!(mail_id = %mail.id, kind = %mail.kind, to = %to, "mail not attempted: {why}");
+            metrics::mail_attempt(&mail.kind, "suppressed");
+            record(
+                outbox::mark_undelivered(pool, &mail.id, lease_token, now(), Outcome::Suppressed, &why).await,
+                &mail.id,
+            );
+            return;
+        }
+        Err(e) => {
+            // The mail waits for its lease to run out and is tried again: late, never to a
+            // suppressed address.
+            tracing::warn!(mail_id = %mail.id, error = %e, "could not read the suppression list; the mail goes later");
+            return;
+        }
+    }
     // The mail may have waited out its lease behind the others of its batch, and another worker may
     // have claimed it since: send it only if the claim is still this one's, held from now.
-    let held_until = match hold(pool, config, &mail.id, lease_token).await {
+    let held_until = match lease::hold(pool, config.lease, &mail.id, lease_token).await {
         Ok(Some(held_until)) => held_until,
         Ok(None) => {
             tracing::debug!(mail_id = %mail.id, "another worker claimed the mail while it waited; leaving it to that one");
@@ -146,9 +175,12 @@ async fn deliver_one(
     let deadline = config.send_timeout + Duration::from_secs(1);
     let result = tokio::select! {
         sent = tokio::time::timeout(deadline, transport.send(&mail)) => {
-            sent.unwrap_or_else(|_| Err(format!("the send did not finish within {deadline:?}")))
+            sent.unwrap_or_else(|_| Err(Undelivered {
+                fault: Fault::Temporary,
+                reason: format!("the send did not finish within {deadline:?}"),
+            }))
         }
-        lost = keep_held(pool, config, &mail.id, lease_token, held_until) => {
+        lost = lease::keep_held(pool, config.lease, &mail.id, lease_token, held_until) => {
             // Dropping the send ends its SMTP conversation: if the message was not complete, the
             // server discards it. If it was, the mail goes twice (at least once, never lost).
             tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, reason = lost.describe(),
@@ -163,97 +195,52 @@ async fn deliver_one(
             metrics::mail_attempt(&mail.kind, "sent");
             outbox::mark_sent(pool, &mail.id, lease_token, now).await
         }
-        Err(error) if mail.attempts >= config.max_attempts => {
-            tracing::error!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempts = mail.attempts, %error,
+        Err(Undelivered { fault: Fault::Mailbox, reason }) => {
+            tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, %reason,
+                "mail bounced: the mailbox doesn't exist; the address is suppressed");
+            metrics::mail_attempt(&mail.kind, "bounced");
+            if let Err(e) = config.suppressions.add(pool, &mail.recipient, Reason::Bounce, reason).await {
+                tracing::warn!(mail_id = %mail.id, error = %e, "could not suppress a bounced address");
+            }
+            outbox::mark_undelivered(pool, &mail.id, lease_token, now, Outcome::Bounced, reason).await
+        }
+        Err(Undelivered { fault: Fault::Refused, reason }) => {
+            // Not the address's fault: our relay, our IP's reputation or our message. An operator
+            // has to act, and no retry would help until they do.
+            tracing::error!(mail_id = %mail.id, kind = %mail.kind, to = %to, %reason,
+                "a mail server REFUSED our mail for a reason of ours (policy, blocklist, relaying); not retried");
+            metrics::mail_attempt(&mail.kind, "failed_policy");
+            outbox::mark_undelivered(pool, &mail.id, lease_token, now, Outcome::Failed, reason).await
+        }
+        Err(Undelivered { reason, .. }) if mail.attempts >= config.max_attempts => {
+            tracing::error!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempts = mail.attempts, %reason,
                 "GIVING UP on a mail after the last attempt; the person will have to ask for it again");
             metrics::mail_attempt(&mail.kind, "failed");
-            outbox::mark_failed(pool, &mail.id, lease_token, now, error).await
+            outbox::mark_undelivered(pool, &mail.id, lease_token, now, Outcome::Failed, reason).await
         }
-        Err(error) => {
+        Err(Undelivered { reason, .. }) => {
             let wait = backoff(mail.attempts, config.backoff_cap);
             tracing::warn!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts,
-                retry_in_secs = wait.as_secs(), %error, "mail not delivered; will retry");
+                retry_in_secs = wait.as_secs(), %reason, "mail not delivered; will retry");
             metrics::mail_attempt(&mail.kind, "retry");
-            outbox::reschedule(pool, &mail.id, lease_token, now + wait.as_secs() as i64, error).await
+            outbox::reschedule(pool, &mail.id, lease_token, now + wait.as_secs() as i64, reason).await
         }
     };
+    record(recorded, &mail.id);
+}
+
+/// Logs what recording a mail's outcome came to, when it is not the usual.
+fn record(recorded: Result<bool, sqlx::Error>, mail_id: &str) {
     match recorded {
         Ok(true) => {}
         // Only after renewals failed for a whole lease: the new holder records it (and may send it
         // again).
         Ok(false) => {
-            tracing::warn!(mail_id = %mail.id, "the mail's lease had passed to another worker; its outcome is left to that one")
+            tracing::warn!(%mail_id, "the mail's lease had passed to another worker; its outcome is left to that one")
         }
         // The lease runs out and the mail is claimed again: at worst a duplicate, never a loss.
-        Err(e) => tracing::warn!(mail_id = %mail.id, error = %e, "could not record the outcome of a mail"),
+        Err(e) => tracing::warn!(%mail_id, error = %e, "could not record the outcome of a mail"),
     }
-}
-
-/// Why a worker stopped sending a mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lost {
-    /// Another worker claimed it.
-    Claimed,
-    /// No renewal got through for a whole lease (the database was out of reach or too slow).
-    Unconfirmed,
-}
-
-impl Lost {
-    fn describe(self) -> &'static str {
-        match self {
-            Self::Claimed => "another worker claimed it",
-            Self::Unconfirmed => "no renewal got through for a whole lease",
-        }
-    }
-}
-
-/// Holds `id` for one lease from now under `lease_token`. `Some(instant)` until which, by this
-/// process's clock, no other worker can claim it; `None` when the claim is no longer this one's.
-async fn hold(
-    pool: &Pool,
-    config: &WorkerConfig,
-    id: &str,
-    lease_token: &str,
-) -> Result<Option<tokio::time::Instant>, sqlx::Error> {
-    // Measured before the clock is read: `leased_until` is that second plus the lease, and the
-    // lease runs out only once a claimer's clock reads a later second, so it holds at least the
-    // whole lease from here.
-    let asked = tokio::time::Instant::now();
-    let held = outbox::hold(pool, id, lease_token, now() + lease_secs(config)).await?;
-    Ok(held.then_some(asked + Duration::from_secs(lease_secs(config) as u64)))
-}
-
-/// Renews the lease of a mail being sent, every third of the lease; returns only once this
-/// worker can no longer be sure it holds the mail. The send it races is bounded by
-/// `send_timeout`, so a live worker holds a mail no longer than that.
-async fn keep_held(
-    pool: &Pool,
-    config: &WorkerConfig,
-    id: &str,
-    lease_token: &str,
-    mut held_until: tokio::time::Instant,
-) -> Lost {
-    let every = Duration::from_secs(lease_secs(config) as u64) / 3;
-    loop {
-        tokio::time::sleep_until((tokio::time::Instant::now() + every).min(held_until)).await;
-        if tokio::time::Instant::now() >= held_until {
-            return Lost::Unconfirmed;
-        }
-        // A renewal that is still waiting for the database when the lease runs out can't help.
-        match tokio::time::timeout_at(held_until, hold(pool, config, id, lease_token)).await {
-            Ok(Ok(Some(until))) => held_until = until,
-            Ok(Ok(None)) => return Lost::Claimed,
-            Ok(Err(e)) => {
-                tracing::warn!(mail_id = %id, error = %e, "could not renew the lease of a mail being sent; trying again")
-            }
-            Err(_) => return Lost::Unconfirmed,
-        }
-    }
-}
-
-/// The lease in whole seconds (the outbox's clock), at least one.
-fn lease_secs(config: &WorkerConfig) -> i64 {
-    config.lease.as_secs().max(1) as i64
 }
 
 /// Exponential (2 s, 4 s, 8 s, …) up to `cap`, with "equal jitter" (half fixed, half random), so

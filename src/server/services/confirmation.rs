@@ -234,7 +234,7 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
         return Err(ResendError::Throttled { retry_after });
     }
     let context = mail_context(&mut *tx, state, &row.id, &row.username, &row.email, base_url).await?;
-    email::queue(&mut *tx, MailKind::Confirm, row.locale, Some(&row.id), &row.email, context).await?;
+    email::queue_requested(&mut *tx, MailKind::Confirm, row.locale, Some(&row.id), &row.email, context).await?;
     tx.commit().await.context("committing a resend")?;
     state.mail.wake();
     tracing::info!(user_id = %row.id, "confirmation mail queued again");

@@ -176,7 +176,8 @@ async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) 
         "link": format!("{}/confirm-email-change#token={token}", state.settings.app_url),
         "valid_for": CHANGE_TTL_SECS,
     });
-    email::queue(&state.pool, MailKind::EmailChange, user.locale, Some(&user.id), new.as_ref(), context).await?;
+    email::queue_requested(&state.pool, MailKind::EmailChange, user.locale, Some(&user.id), new.as_ref(), context)
+        .await?;
     state.mail.wake();
     tracing::info!(user_id = %user.id, "email change link queued");
     Ok(())

@@ -111,7 +111,7 @@ pub async fn revert(state: &AppState, device: &Device, token: &str, typed_email:
     sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
     security::record(&mut *tx, &row.id, SecurityEventKind::EmailChangeReverted, device).await?;
     let context = reset::reset_mail_context(&mut *tx, state, &row).await?;
-    email::queue(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
+    email::queue_requested(&mut *tx, MailKind::ResetPassword, row.locale, Some(&row.id), &row.email, context).await?;
     tx.commit().await.context("committing the revert")?;
     state.mail.wake();
     tracing::info!(user_id = %row.id, "email change reverted; every session ended, password locked");

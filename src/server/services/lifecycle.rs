@@ -10,7 +10,7 @@ use crate::{
     i18n::Msg,
     server::{
         clock::now,
-        db::{action_codes, address_holds, outbox, sessions, users},
+        db::{action_codes, address_holds, outbox, sessions, suppressions, users},
         email::{self, MailKind},
         identity::CurrentUser,
         services::{
@@ -86,7 +86,8 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
         )
         .await
         .context("forgetting ended sessions")?
-        + security::prune(&state.pool).await?;
+        + security::prune(&state.pool).await?
+        + suppressions::purge_expired(&state.pool, now).await.context("forgetting expired suppressions")?;
     let sent_mail_forgotten = outbox::purge_sent(&state.pool, now - settings.mail.keep.as_secs() as i64)
         .await
         .context("forgetting sent mail")?;

@@ -5,12 +5,19 @@ use crate::{
     domain::{PublicProfile, UserId, UserProfile},
     error::AppError,
     i18n::{Locale, Msg},
-    server::{clock::rfc3339, db::users, identity::CurrentUser, state::AppState},
+    server::{
+        clock::{now, rfc3339},
+        db::users,
+        identity::CurrentUser,
+        state::AppState,
+    },
 };
 use anyhow::Context;
 
 /// The account as `GET /api/users/me` shows it.
 pub fn me(user: &CurrentUser) -> UserProfile {
+    // Housekeeping clears an expired flag within minutes; until then the end date says it.
+    let undeliverable = user.row.mail_undeliverable.clone().filter(|_| user.row.mail_undeliverable_until > Some(now()));
     UserProfile {
         id: user.id,
         username: user.row.username.clone(),
@@ -19,6 +26,8 @@ pub fn me(user: &CurrentUser) -> UserProfile {
         created_at: rfc3339(user.row.created_at),
         last_seen: rfc3339(user.row.last_seen),
         language: user.row.locale.tag().to_owned(),
+        email_undeliverable: undeliverable.is_some(),
+        undeliverable_reason: undeliverable,
     }
 }
 

@@ -110,7 +110,8 @@ async fn queue_reset_mail(state: &AppState, email: &EmailAddress) -> anyhow::Res
     }
     let context = reset_mail_context(&mut *tx, state, &user).await?;
     // In the account's language, whatever the language of the browser that asked.
-    email::queue(&mut *tx, MailKind::ResetPassword, user.locale, Some(&user.id), &user.email, context).await?;
+    email::queue_requested(&mut *tx, MailKind::ResetPassword, user.locale, Some(&user.id), &user.email, context)
+        .await?;
     tx.commit().await.context("committing a reset mail")?;
     state.mail.wake();
     tracing::info!(user_id = %user.id, "password reset mail queued");

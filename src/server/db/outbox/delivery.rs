@@ -14,6 +14,8 @@ pub struct OutboxMail {
     pub body_text: String,
     pub body_html: String,
     pub attempts: i64,
+    /// The person asked for it just now (see `email::suppression::Reason::Complaint`).
+    pub requested: bool,
 }
 
 /// Claims up to `limit` due mails for `lease_secs` under `lease_token`, and returns them.
@@ -39,7 +41,7 @@ pub async fn claim(
     );
     sqlx::query(&claim).bind(lease_token).bind(now + lease_secs).bind(now).bind(limit).execute(pool).await?;
     let rows = sqlx::query(
-        "SELECT id, kind, recipient, subject, body_text, body_html, attempts FROM outbox \
+        "SELECT id, kind, recipient, subject, body_text, body_html, attempts, requested FROM outbox \
          WHERE lease_token = $1 AND sent_at IS NULL AND failed_at IS NULL",
     )
     .bind(lease_token)
@@ -55,6 +57,7 @@ pub async fn claim(
                 body_text: row.try_get("body_text")?,
                 body_html: row.try_get("body_html")?,
                 attempts: row.try_get("attempts")?,
+                requested: row.try_get::<i64, _>("requested")? != 0,
             })
         })
         .collect()
@@ -125,17 +128,47 @@ pub async fn reschedule(
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives up on a mail. Its body stays, so an operator can requeue it (`madblog outbox retry`):
-/// it never reached anyone. Whether the claim under `lease_token` still held it.
+/// How a mail that will not be delivered ended (`outbox.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Given up after the last attempt, or refused for a reason of ours.
+    Failed,
+    /// The mailbox doesn't exist.
+    Bounced,
+    /// Not attempted: the address is suppressed.
+    Suppressed,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::Bounced => "bounced",
+            Self::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// Ends a mail that will not be delivered, with why. Its body stays, so an operator can requeue
+/// it (`madblog outbox retry`): it never reached anyone. Whether the claim under `lease_token`
+/// still held it.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn mark_failed(pool: &Pool, id: &str, lease_token: &str, now: i64, error: &str) -> Result<bool, sqlx::Error> {
+pub async fn mark_undelivered(
+    pool: &Pool,
+    id: &str,
+    lease_token: &str,
+    now: i64,
+    outcome: Outcome,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE outbox SET failed_at = $1, last_error = $2, lease_token = NULL, leased_until = NULL \
-         WHERE id = $3 AND lease_token = $4",
+        "UPDATE outbox SET failed_at = $1, outcome = $2, last_error = $3, lease_token = NULL, leased_until = NULL \
+         WHERE id = $4 AND lease_token = $5",
     )
     .bind(now)
+    .bind(outcome.name())
     .bind(error)
     .bind(id)
     .bind(lease_token)

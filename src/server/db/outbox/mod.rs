@@ -4,6 +4,6 @@ mod delivery;
 mod operator;
 mod queue;
 
-pub use delivery::{OutboxMail, claim, hold, mark_failed, mark_sent, release, reschedule};
+pub use delivery::{OutboxMail, Outcome, claim, hold, mark_sent, mark_undelivered, release, reschedule};
 pub use operator::{Listed, Stats, list, purge_sent, requeue_failed, stats};
 pub use queue::{NewMail, delete_for_user, insert, recent_for_user};

@@ -48,6 +48,8 @@ pub struct Listed {
     pub leased_until: Option<i64>,
     pub sent_at: Option<i64>,
     pub failed_at: Option<i64>,
+    /// `failed`, `bounced` or `suppressed` once it will not be delivered (see `Outcome`).
+    pub outcome: Option<String>,
     pub last_error: Option<String>,
 }
 
@@ -56,8 +58,8 @@ pub struct Listed {
 /// # Errors
 /// On a database failure.
 pub async fn list(pool: &Pool, recent: i64) -> Result<Vec<Listed>, sqlx::Error> {
-    const COLUMNS: &str =
-        "id, kind, recipient, created_at, attempts, next_attempt_at, leased_until, sent_at, failed_at, last_error";
+    const COLUMNS: &str = "id, kind, recipient, created_at, attempts, next_attempt_at, leased_until, sent_at, failed_at, outcome, \
+         last_error";
     let unsent = format!("SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL ORDER BY created_at");
     let sent = format!("SELECT {COLUMNS} FROM outbox WHERE sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT $1");
     let mut rows = sqlx::query(&unsent).fetch_all(pool).await?;
@@ -74,6 +76,7 @@ pub async fn list(pool: &Pool, recent: i64) -> Result<Vec<Listed>, sqlx::Error> 
                 leased_until: row.try_get("leased_until")?,
                 sent_at: row.try_get("sent_at")?,
                 failed_at: row.try_get("failed_at")?,
+                outcome: row.try_get("outcome")?,
                 last_error: row.try_get("last_error")?,
             })
         })
@@ -87,7 +90,7 @@ pub async fn list(pool: &Pool, recent: i64) -> Result<Vec<Listed>, sqlx::Error> 
 /// On a database failure.
 pub async fn requeue_failed(pool: &Pool, id: Option<&str>, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $1 \
+        "UPDATE outbox SET failed_at = NULL, outcome = NULL, attempts = 0, next_attempt_at = $1 \
          WHERE failed_at IS NOT NULL AND sent_at IS NULL AND ($2 IS NULL OR id = $2)",
     )
     .bind(now)

@@ -11,6 +11,8 @@ pub struct NewMail<'a> {
     pub body_text: &'a str,
     pub body_html: &'a str,
     pub now: i64,
+    /// The person asked for it just now: a complaint doesn't stop it.
+    pub requested: bool,
 }
 
 /// Queues a mail, due now. Meant to run in the transaction of the change that causes it.
@@ -23,7 +25,7 @@ pub async fn insert<'e>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, \
-         next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8)",
+         next_attempt_at, requested) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8, $9)",
     )
     .bind(mail.id)
     .bind(mail.kind)
@@ -33,6 +35,7 @@ pub async fn insert<'e>(
     .bind(mail.body_text)
     .bind(mail.body_html)
     .bind(mail.now)
+    .bind(i64::from(mail.requested))
     .execute(executor)
     .await?;
     Ok(())

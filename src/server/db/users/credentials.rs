@@ -56,7 +56,8 @@ pub async fn change_email<'e>(
     email_key: &str,
 ) -> Result<Option<UserRow>, InsertUserError> {
     let sql = format!(
-        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1 \
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, \
+         mail_undeliverable = NULL, mail_undeliverable_until = NULL \
          WHERE id = $3 AND email_version = $4 AND password_hash = $5 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql)
@@ -87,6 +88,7 @@ pub async fn revert_email<'e>(
 ) -> Result<Option<UserRow>, InsertUserError> {
     let sql = format!(
         "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, password_hash = $3, \
+         mail_undeliverable = NULL, mail_undeliverable_until = NULL, \
          session_version = session_version + 1 WHERE id = $4 RETURNING {COLUMNS}"
     );
     let row = sqlx::query(&sql)

@@ -19,10 +19,13 @@ pub struct UserRow {
     pub locale: Locale,
     /// How many times the address has changed: email-change and revert links name it.
     pub email_version: i64,
+    /// The receiving server's reply, while mail to the current address bounces (see
+    /// `db::suppressions`).
+    pub mail_undeliverable: Option<String>,
+    pub mail_undeliverable_until: Option<i64>,
 }
 
-pub(in crate::server::db) const COLUMNS: &str =
-    "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale, email_version";
+pub(in crate::server::db) const COLUMNS: &str = "id, username, email, password_hash, confirmed, session_version, created_at, last_seen, locale, email_version, mail_undeliverable, mail_undeliverable_until";
 
 pub(in crate::server::db) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -38,6 +41,8 @@ pub(in crate::server::db) fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow
         // rather than making the account unreadable.
         locale: Locale::from_tag(&row.try_get::<String, _>("locale")?).unwrap_or_default(),
         email_version: row.try_get("email_version")?,
+        mail_undeliverable: row.try_get("mail_undeliverable")?,
+        mail_undeliverable_until: row.try_get("mail_undeliverable_until")?,
     })
 }
 
