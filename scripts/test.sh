@@ -4,7 +4,7 @@
 # PostgreSQL, nginx in front), and the Playwright end-to-end tests in Chromium. The browser bundle
 # is the release build, split into chunks as shipped; one debug build of the server is shared by
 # the tests and the browser's server; only the short run of every fuzz target (scripts/fuzz.sh) has
-# its own nightly build.
+# a build of its own (instrumented for libFuzzer).
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
@@ -69,8 +69,8 @@ TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api mult
 say "end-to-end tests in Chromium"
 MADBLOG_BIN="$ROOT/target/debug/madblog" MADBLOG_HASH_FILE="$ROOT/target/release/hash.txt" npx playwright test -c end2end/playwright.config.ts
 
-# Last: its own nightly build (fuzz/target) takes about 8 minutes cold on 2 cores (4 when the app
-# changed) and 5 GB of disk, which the database tests above then don't have to share.
+# Last: its own build (fuzz/target) takes about 8 minutes cold on 2 cores (4 when the app changed)
+# and 5 GB of disk, which the database tests above then don't have to share.
 say "fuzzing: each target for 30 s"
 ./scripts/fuzz.sh 30
 
