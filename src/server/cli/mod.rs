@@ -142,7 +142,7 @@ async fn hash_timing() -> anyhow::Result<()> {
     println!("argon2id hash: p50 {:.1} ms, p90 {:.1} ms, min {:.1} ms (30 runs)", samples[15], samples[27], samples[0]);
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let per_core = 15;
+    let per_core = 50;
     let start = std::time::Instant::now();
     let runs = (0..cores).map(|_| {
         let (hasher, password) = (hasher.clone(), password.clone());
