@@ -6,16 +6,20 @@
 #                                     temporary directory, so a test run leaves the checkout clean
 #   scripts/fuzz.sh --grow [SECONDS]  by hand: new finds go into fuzz/corpus/<target>/, which is then
 #                                     minimised (cargo fuzz cmin), ready to commit
+#   scripts/fuzz.sh --build-only      only build the targets (the test command does it early, in the
+#                                     background, while the tests leave cores idle)
 #
 # FUZZ_JOBS targets run at once (default: one per core; each target is one process).
 source "$(dirname "$0")/lib.sh"
 
-usage() { echo "usage: scripts/fuzz.sh [--grow] [seconds-per-target]" >&2; exit 2; }
+usage() { echo "usage: scripts/fuzz.sh [--grow | --build-only] [seconds-per-target]" >&2; exit 2; }
 GROW=""
+BUILD_ONLY=""
 SECONDS_PER_TARGET=30
 for arg in "$@"; do
   case "$arg" in
     --grow) GROW=1 ;;
+    --build-only) BUILD_ONLY=1 ;;
     '' | *[!0-9]*) usage ;;
     *) SECONDS_PER_TARGET="$arg" ;;
   esac
@@ -65,6 +69,7 @@ build_started=$SECONDS
 RUSTFLAGS="$SANCOV_FLAGS" cargo build --manifest-path fuzz/Cargo.toml --release --bins --target "$HOST"
 say "built in $((SECONDS - build_started)) s"
 BIN_DIR="fuzz/target/$HOST/release"
+[ -z "$BUILD_ONLY" ] || exit 0
 
 mapfile -t TARGETS < <(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -vx madblog-fuzz)
 SCRATCH="$(mktemp -d)"

@@ -57,6 +57,16 @@ say "clippy: server (ssr) and browser (hydrate)"
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
+# The fuzz targets' build (about 6 minutes of both cores cold, its own target dir and lock file)
+# runs beside the tests at the lowest priority: the database and browser tests leave cores idle
+# while they wait, and it takes only those, so it is done or nearly by the time fuzzing starts.
+say "building the fuzz targets in the background (nice 19; log in target/fuzz-build.log)"
+mkdir -p target
+setsid nice -n 19 ./scripts/fuzz.sh --build-only >target/fuzz-build.log 2>&1 &
+FUZZ_BUILD_PID=$!
+# A failed step ends the script; the build (its own session) goes with it.
+trap 'kill -- -"$FUZZ_BUILD_PID" 2>/dev/null || true' EXIT
+
 say "unit and integration tests on SQLite"
 cargo test --features ssr
 
@@ -69,8 +79,14 @@ TEST_DATABASE_URL="$TEST_POSTGRES_URL" cargo test --features ssr --test api mult
 say "end-to-end tests in Chromium"
 MADBLOG_BIN="$ROOT/target/debug/madblog" MADBLOG_HASH_FILE="$ROOT/target/release/hash.txt" npx playwright test -c end2end/playwright.config.ts
 
-# Last: its own build (fuzz/target) takes about 8 minutes cold on 2 cores (4 when the app changed)
-# and 5 GB of disk, which the database tests above then don't have to share.
+# Last, once its background build is done (5 GB of disk in fuzz/target).
+say "fuzzing: waiting for the targets' build"
+if ! wait "$FUZZ_BUILD_PID"; then
+  tail -n 40 target/fuzz-build.log >&2
+  echo "building the fuzz targets FAILED (whole log: target/fuzz-build.log)" >&2
+  exit 1
+fi
+tail -n 1 target/fuzz-build.log
 say "fuzzing: each target for 30 s"
 ./scripts/fuzz.sh 30
 

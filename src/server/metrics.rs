@@ -8,6 +8,7 @@ const HTTP_REQUESTS: &str = "madblog_http_requests_total";
 const HTTP_DURATION: &str = "madblog_http_request_duration_seconds";
 const HASH_DURATION: &str = "madblog_password_hash_seconds";
 const MAIL_SENT: &str = "madblog_mail_sent_total";
+const BOUNCE_REPORTS: &str = "madblog_mail_bounce_reports_total";
 const OUTBOX_PENDING: &str = "madblog_outbox_pending";
 const OUTBOX_OLDEST: &str = "madblog_outbox_oldest_pending_seconds";
 const OUTBOX_FAILED: &str = "madblog_outbox_failed";
@@ -42,7 +43,11 @@ fn describe() {
     metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by route and status");
     metrics::describe_histogram!(HTTP_DURATION, metrics::Unit::Seconds, "Time to answer an HTTP request");
     metrics::describe_histogram!(HASH_DURATION, metrics::Unit::Seconds, "Time of one argon2id hash or verification");
-    metrics::describe_counter!(MAIL_SENT, "Delivery attempts by mail kind and result (sent, retry, failed)");
+    metrics::describe_counter!(
+        MAIL_SENT,
+        "Delivery attempts by mail kind and result (sent, retry, failed, bounced, failed_policy, suppressed)"
+    );
+    metrics::describe_counter!(BOUNCE_REPORTS, "Bounce reports and complaints fed back, by what came of them");
     metrics::describe_gauge!(OUTBOX_PENDING, "Mails waiting in the outbox (not sent, not given up)");
     metrics::describe_gauge!(OUTBOX_OLDEST, metrics::Unit::Seconds, "Age of the oldest waiting mail (0: none)");
     metrics::describe_gauge!(OUTBOX_FAILED, "Mails given up after the last attempt, still in the outbox");
@@ -58,9 +63,15 @@ pub fn password_hash(elapsed: Duration) {
     metrics::histogram!(HASH_DURATION).record(elapsed.as_secs_f64());
 }
 
-/// The outcome of one delivery attempt: `sent`, `retry` or `failed`.
+/// The outcome of one delivery attempt: `sent`, `retry`, `failed`, `bounced`, `failed_policy` or
+/// `suppressed`.
 pub fn mail_attempt(kind: &str, result: &'static str) {
     metrics::counter!(MAIL_SENT, "kind" => kind.to_owned(), "result" => result).increment(1);
+}
+
+/// A report fed back (`madblog mail bounce`, `POST /hooks/mail-events`), by its verdict.
+pub fn bounce_report(verdict: &'static str) {
+    metrics::counter!(BOUNCE_REPORTS, "verdict" => verdict).increment(1);
 }
 
 /// One HTTP request answered: `route` (the route it matched, never its raw path), its status, and

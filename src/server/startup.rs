@@ -18,7 +18,7 @@ use crate::{
             assets, dev_mailbox,
             error::{json_errors, method_not_allowed, server_fn_status},
             extract::{BODY_LIMIT, ClientIp},
-            headers, locale, metrics,
+            headers, locale, mail_events, metrics,
             middleware::{redact_path, renew_sessions, resolve_client},
         },
         limits::Limiter,
@@ -207,6 +207,8 @@ fn router(state: AppState, dev_mailbox: Option<PathBuf>) -> Router {
         // Outside the limit layer, so its early 413 (declared length too big) is rewritten too.
         .layer(from_fn(json_errors))
         .layer(map_response(assets::html_no_cache))
+        // After the API's body limit and JSON rules: a report is a raw message of up to 1 MiB.
+        .merge(mail_events::router())
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let id = req

@@ -6,7 +6,10 @@
 use crate::helpers::{PASSWORD, TestApp, TestAppBuilder, spawn_app};
 use madblog::server::{
     db::outbox::{self, NewMail},
-    email::suppression::{Reason, Suppressions},
+    email::{
+        return_path::ReturnPath,
+        suppression::{Reason, Suppressions},
+    },
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -192,4 +195,31 @@ async fn registering_a_suppressed_address_answers_like_any_other() {
     let rows = rows_to(&app, address, finished).await;
     assert_eq!(rows.iter().map(|r| (r.0.as_deref(), r.1)).collect::<Vec<_>>(), [(Some("suppressed"), 1)]);
     assert_eq!(app.smtp.rcpt_attempts(address), 0);
+}
+
+#[tokio::test]
+async fn with_a_bounce_address_each_mail_carries_a_return_path_that_names_it() {
+    let app = TestAppBuilder::default().var("MAIL_BOUNCE_ADDRESS", "bounce@madblog.test").spawn().await;
+    app.register("hana", "hana@example.com", PASSWORD).await;
+    let mail = app.smtp.wait_for_mail_to("hana@example.com").await;
+    let return_path = mail["mail_from"].as_str().unwrap();
+    let id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE recipient = 'hana@example.com'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert!(return_path.starts_with(&format!("bounce+{}.", id.replace('-', ""))), "{return_path}");
+    assert!(return_path.ends_with("@madblog.test") && return_path.len() <= 64 + "@madblog.test".len());
+    let paths = ReturnPath::new("bounce@madblog.test", app.state.settings.secret_key.expose().as_bytes()).unwrap();
+    assert_eq!(paths.mail_of(return_path), Some(id), "the tag verifies and names the mail");
+    assert!(mail["from"].as_str().unwrap().contains("no-reply@"), "the From header is unchanged: {mail}");
+}
+
+#[tokio::test]
+async fn without_a_bounce_address_the_return_path_is_the_sender() {
+    let app = spawn_app().await;
+    app.register("ivan", "ivan@example.com", PASSWORD).await;
+    let mail = app.smtp.wait_for_mail_to("ivan@example.com").await;
+    let from = mail["from"].as_str().unwrap();
+    let sender = from.split('<').nth(1).map_or(from, |s| s.trim_end_matches('>'));
+    assert_eq!(mail["mail_from"], sender, "{mail}");
 }

@@ -4,6 +4,7 @@
 mod assets;
 mod attacks;
 mod bad_bodies;
+mod bounce_reports;
 mod bounces;
 mod browser_policy;
 mod cli;

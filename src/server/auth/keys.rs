@@ -24,6 +24,9 @@ pub const RATE_LIMIT_SUBJECT: &str = "madblog/rate-limit-subject/v1";
 /// The key of the suppression list's addresses, stored only hashed.
 pub const SUPPRESSED_ADDRESS: &str = "madblog/suppressed-address/v1";
 
+/// The key of the MAC in each mail's tagged return path.
+pub const BOUNCE_TAG: &str = "madblog/bounce-tag/v1";
+
 /// A key derived from the secret for one use.
 #[derive(Clone)]
 pub struct DerivedKey([u8; 32]);
@@ -76,6 +79,7 @@ mod tests {
             ACTION_CODE.into(),
             RATE_LIMIT_SUBJECT.into(),
             SUPPRESSED_ADDRESS.into(),
+            BOUNCE_TAG.into(),
         ];
         let keys: std::collections::HashSet<[u8; 32]> =
             labels.iter().map(|l| DerivedKey::derive(SECRET, l).0).collect();

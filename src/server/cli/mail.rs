@@ -1,12 +1,12 @@
-//! `madblog mail …`: the mail queue (`queue`, `retry`, `purge-sent`, as `madblog outbox …`) and
-//! the suppression list (`suppressions`, `unsuppress ADDRESS`).
+//! `madblog mail …`: the mail queue (`queue`, `retry`, `purge-sent`, as `madblog outbox …`), the
+//! suppression list (`suppressions`, `unsuppress ADDRESS`) and the bounce pipe (`bounce`).
 
 use super::outbox;
 use crate::server::{
     clock::{now, rfc3339},
     config::Settings,
     db::{self, suppressions},
-    email::suppression::Suppressions,
+    email::{feedback, return_path::ReturnPath, suppression::Suppressions},
 };
 use anyhow::{Context, bail};
 
@@ -46,9 +46,23 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ["bounce", rest @ ..] => {
+            let recipient = match rest {
+                [] => None,
+                ["--recipient", address] => Some((*address).to_owned()),
+                [arg] if arg.starts_with("--recipient=") => Some(arg["--recipient=".len()..].to_owned()),
+                _ => bail!("usage: madblog mail bounce [--recipient ADDRESS] < report"),
+            };
+            if let Err(e) = bounce(recipient.as_deref()).await {
+                // EX_TEMPFAIL: the mail server keeps the report and delivers it again later.
+                eprintln!("madblog: {e:#}");
+                std::process::exit(75);
+            }
+            Ok(())
+        }
         [] | ["suppressions", ..] | ["unsuppress", ..] => bail!(
             "usage: madblog mail queue | retry ID|--failed | purge-sent --older-than 30d | suppressions | \
-             unsuppress ADDRESS (see madblog --help)"
+             unsuppress ADDRESS | bounce [--recipient ADDRESS] (see madblog --help)"
         ),
         _ => outbox::run(args).await,
     }
@@ -58,4 +72,28 @@ async fn connect() -> anyhow::Result<(Settings, db::Pool)> {
     let settings = Settings::from_env()?;
     let pool = db::connect_with(&settings.database.url, settings.database.sqlite_sync).await?;
     Ok((settings, pool))
+}
+
+/// Reports bigger than this are not reports (a bounce quotes at most the original's headers or a
+/// mail of ours, a few KiB).
+const MAX_REPORT: usize = 10 * 1024 * 1024;
+
+/// `madblog mail bounce`: one report on stdin, as a mail server's pipe delivers it.
+async fn bounce(recipient: Option<&str>) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    std::io::stdin().take(MAX_REPORT as u64 + 1).read_to_end(&mut raw).context("reading the report from stdin")?;
+    if raw.len() > MAX_REPORT {
+        // Not a retry's worth: it would be as big next time.
+        println!("not_a_report (over {} MiB)", MAX_REPORT / 1024 / 1024);
+        return Ok(());
+    }
+    let (settings, pool) = connect().await?;
+    let secret = settings.secret_key.expose().as_bytes();
+    let suppressions = Suppressions::new(secret, settings.mail.suppress_for);
+    let paths = settings.mail.bounce_address.as_deref().map(|a| ReturnPath::new(a, secret)).transpose()?;
+    let verdict =
+        feedback::apply(&pool, &suppressions, paths.as_ref(), &raw, recipient).await.context("recording the report")?;
+    println!("{}", verdict.name());
+    Ok(())
 }

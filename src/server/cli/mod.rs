@@ -45,6 +45,9 @@ const USAGE: &str = "usage:
                                        delete sent mails older than that (d, h or m)
   madblog mail suppressions            the addresses no mail goes to (bounced, or complained), and why
   madblog mail unsuppress ADDRESS      let mail go to ADDRESS again (its owner says the mailbox works)
+  madblog mail bounce [--recipient ADDRESS] < report
+                                       read one bounce report or complaint (a mail server's pipe) and act
+                                       on it if its return path tag verifies (see MAIL_BOUNCE_ADDRESS)
   madblog outbox list|retry|purge-sent the same as madblog mail queue|retry|purge-sent
   madblog catalogue                    every string of every language, as JSON (for translators and tests)
 

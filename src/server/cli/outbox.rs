@@ -102,7 +102,8 @@ async fn list(pool: &db::Pool) -> anyhow::Result<()> {
     );
     for mail in &mails {
         let state = match (mail.sent_at, mail.failed_at, mail.leased_until) {
-            (Some(_), _, _) => "sent",
+            // A bounce report can come after the mail left: it says what became of it.
+            (Some(_), _, _) => mail.outcome.as_deref().unwrap_or("sent"),
             (None, Some(_), _) => mail.outcome.as_deref().unwrap_or("failed"),
             (None, None, Some(until)) if until >= now => "sending",
             (None, None, _) if mail.next_attempt_at > now => "waiting",

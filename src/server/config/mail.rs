@@ -32,6 +32,11 @@ pub struct MailSettings {
     /// How long an address stays suppressed after a bounce or a complaint (`MAIL_SUPPRESS_DAYS`,
     /// 90).
     pub suppress_for: Duration,
+    /// `MAIL_BOUNCE_ADDRESS`: the address bounces go to, tagged per mail (see
+    /// `email::return_path`). Without it, the envelope sender is `MAIL_SENDER`'s address.
+    pub bounce_address: Option<String>,
+    /// `MAIL_EVENTS_TOKEN`: enables `POST /hooks/mail-events` for this bearer token.
+    pub events_token: Option<Secret>,
 }
 
 impl MailSettings {
@@ -56,6 +61,12 @@ impl MailSettings {
             lease: env.seconds("MAIL_LEASE_SECONDS", 60)?,
             keep: env.days("OUTBOX_KEEP_DAYS", 30)?,
             suppress_for: env.days("MAIL_SUPPRESS_DAYS", 90)?,
+            bounce_address: env.text("MAIL_BOUNCE_ADDRESS"),
+            events_token: match env.text("MAIL_EVENTS_TOKEN") {
+                Some(token) if token.trim().len() >= 16 => Some(Secret::new(token.trim())),
+                Some(_) => bail!("MAIL_EVENTS_TOKEN must be at least 16 characters"),
+                None => None,
+            },
         };
         // Without either, STARTTLS is only used when the server offers it, and a man in the middle
         // who strips the offer from the greeting is handed the password in clear text.

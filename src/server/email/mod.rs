@@ -3,7 +3,10 @@
 
 pub mod connection;
 pub mod fault;
+pub mod feedback;
 pub mod lease;
+pub mod reports;
+pub mod return_path;
 pub mod smtp;
 pub mod suppression;
 pub mod templates;

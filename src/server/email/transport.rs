@@ -5,6 +5,7 @@
 use super::{
     connection::{Connector, Security},
     fault::Fault,
+    return_path::ReturnPath,
     smtp::Pool,
 };
 use crate::server::{
@@ -13,7 +14,8 @@ use crate::server::{
 };
 use anyhow::{Context, bail};
 use lettre::{
-    Message,
+    Address, Message,
+    address::Envelope,
     message::{
         Mailbox, MultiPart,
         header::{Header, HeaderName, HeaderValue},
@@ -27,14 +29,12 @@ pub enum Transport {
     Smtp {
         pool: Arc<Pool>,
         from: Mailbox,
+        /// Tags each mail's envelope sender, when `MAIL_BOUNCE_ADDRESS` is set.
+        return_path: Option<ReturnPath>,
         describe: String,
     },
     /// `page` is the mailbox's address, for the log.
-    DevMailbox {
-        dir: PathBuf,
-        from: Mailbox,
-        page: String,
-    },
+    DevMailbox { dir: PathBuf, from: Mailbox, page: String },
 }
 
 /// How long one SMTP conversation may take; the outbox worker renews a mail's lease for as long as
@@ -79,7 +79,12 @@ impl Transport {
         });
         let describe = format!("SMTP {server}:{} ({name})", mail.port);
         let connector = Connector { host: server, port: mail.port, security, credentials };
-        Ok(Self::Smtp { pool: Pool::new(connector, POOL_SIZE, SMTP_TIMEOUT, IDLE_TIMEOUT), from, describe })
+        let return_path = match &mail.bounce_address {
+            Some(address) => Some(ReturnPath::new(address, settings.secret_key.expose().as_bytes())?),
+            None => None,
+        };
+        let pool = Pool::new(connector, POOL_SIZE, SMTP_TIMEOUT, IDLE_TIMEOUT);
+        Ok(Self::Smtp { pool, from, return_path, describe })
     }
 
     pub fn describe(&self) -> String {
@@ -95,14 +100,14 @@ impl Transport {
     /// When the mail can't be built or delivered: whose problem that is, and why.
     pub async fn send(&self, mail: &OutboxMail) -> Result<(), Undelivered> {
         match self {
-            Self::Smtp { pool, from, .. } => {
-                let message = build(mail, from)?;
+            Self::Smtp { pool, from, return_path, .. } => {
+                let message = build(mail, from, return_path.as_ref())?;
                 pool.send(message.envelope(), &message.formatted())
                     .await
                     .map_err(|e| Undelivered::new(e.fault(), e.to_string()))
             }
             Self::DevMailbox { dir, from, page } => {
-                build(mail, from)?;
+                build(mail, from, None)?;
                 store_in_dev_mailbox(dir, page, mail)
                     .await
                     .map_err(|e| Undelivered::new(Fault::Temporary, format!("{e:#}")))
@@ -165,10 +170,19 @@ fn read_certificates(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDe
 
 /// The message as it goes out. A mail that can't be built never will be: refused at once, without
 /// blaming the address.
-fn build(mail: &OutboxMail, from: &Mailbox) -> Result<Message, Undelivered> {
+fn build(mail: &OutboxMail, from: &Mailbox, return_path: Option<&ReturnPath>) -> Result<Message, Undelivered> {
     let refused = |reason: String| Undelivered::new(Fault::Refused, reason);
     let to: Mailbox = mail.recipient.parse().map_err(|e| refused(format!("bad recipient address: {e}")))?;
+    let sender = match return_path {
+        Some(paths) => {
+            paths.for_mail(&mail.id).parse::<Address>().map_err(|e| refused(format!("bad return path: {e}")))?
+        }
+        None => from.email.clone(),
+    };
+    let envelope =
+        Envelope::new(Some(sender), vec![to.email.clone()]).map_err(|e| refused(format!("bad envelope: {e}")))?;
     Message::builder()
+        .envelope(envelope)
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())

@@ -68,7 +68,7 @@ pub async fn endpoint(State(state): State<AppState>, headers: axum::http::Header
 
 /// Compares without stopping at the first difference, so the time taken doesn't reveal how much
 /// of a guessed token was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -192,3 +192,32 @@ pub async fn release(pool: &Pool, lease_token: &str) -> Result<u64, sqlx::Error>
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Where the mail `id` went, while the outbox still has it.
+///
+/// # Errors
+/// On a database failure.
+pub async fn recipient_of(pool: &Pool, id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT recipient FROM outbox WHERE id = $1").bind(id).fetch_optional(pool).await
+}
+
+/// Records what a report said about a mail after the fact: the receiving server accepted it from
+/// our relay, then failed to deliver it. It keeps its `sent_at` (it did leave), gains the outcome,
+/// and counts as finished if it was still pending.
+///
+/// # Errors
+/// On a database failure.
+pub async fn mark_late(pool: &Pool, id: &str, outcome: Outcome, reason: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET outcome = $1, last_error = $2, \
+         failed_at = CASE WHEN sent_at IS NULL THEN COALESCE(failed_at, $3) ELSE failed_at END, \
+         lease_token = CASE WHEN sent_at IS NULL THEN NULL ELSE lease_token END WHERE id = $4",
+    )
+    .bind(outcome.name())
+    .bind(reason)
+    .bind(crate::server::clock::now())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
