@@ -3,6 +3,9 @@
 # script in bench/ against it, then ends with the budget table (each figure, its target, ✓ or ✗).
 # Not part of the test command: these machines are shared and timings are noisy, so numbers are
 # read, not asserted (the bundle's size, which is deterministic, is checked by the test command).
+# BENCH_POSTGRES_URL adds PostgreSQL: a database its role owns (some benchmarks migrate into it;
+# PostgreSQL 15 gives a role no rights on `public` in a database it doesn't own), from which the
+# others create databases of their own, e.g. postgres://madblog_test:…@127.0.0.1:5432/madblog_bench.
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 ensure_smtp_sink
