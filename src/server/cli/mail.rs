@@ -6,7 +6,7 @@ use crate::server::{
     clock::{now, rfc3339},
     config::Settings,
     db::{self, suppressions},
-    email::{feedback, return_path::ReturnPath, suppression::Suppressions},
+    email::{feedback::Feedback, suppression::Suppressions},
 };
 use anyhow::{Context, bail};
 
@@ -89,11 +89,8 @@ async fn bounce(recipient: Option<&str>) -> anyhow::Result<()> {
         return Ok(());
     }
     let (settings, pool) = connect().await?;
-    let secret = settings.secret_key.expose().as_bytes();
-    let suppressions = Suppressions::new(secret, settings.mail.suppress_for);
-    let paths = settings.mail.bounce_address.as_deref().map(|a| ReturnPath::new(a, secret)).transpose()?;
-    let verdict =
-        feedback::apply(&pool, &suppressions, paths.as_ref(), &raw, recipient).await.context("recording the report")?;
+    let feedback = Feedback::from_settings(&settings)?;
+    let verdict = feedback.apply(&pool, &raw, recipient).await.context("recording the report")?;
     println!("{}", verdict.name());
     Ok(())
 }

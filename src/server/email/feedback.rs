@@ -11,6 +11,7 @@ use super::{
     transport::mask_address,
 };
 use crate::server::{
+    config::Settings,
     db::{Pool, outbox},
     metrics,
 };
@@ -46,79 +47,90 @@ impl Verdict {
     }
 }
 
-/// Reads one report and acts on it. `envelope_recipient` is the address the report was delivered
-/// to, when the mail server says (Postfix's `${original_recipient}`): the tag, first in line.
-///
-/// # Errors
-/// On a database failure (the caller should have the report delivered again later).
-pub async fn apply(
-    pool: &Pool,
-    suppressions: &Suppressions,
-    return_path: Option<&ReturnPath>,
-    raw: &[u8],
-    envelope_recipient: Option<&str>,
-) -> Result<Verdict, sqlx::Error> {
-    let verdict = act(pool, suppressions, return_path, raw, envelope_recipient).await?;
-    metrics::bounce_report(verdict.name());
-    Ok(verdict)
+/// What a report acts with: the suppression list, and the key that tells our tags from forged ones.
+pub struct Feedback {
+    suppressions: Suppressions,
+    return_path: Option<ReturnPath>,
 }
 
-async fn act(
-    pool: &Pool,
-    suppressions: &Suppressions,
-    return_path: Option<&ReturnPath>,
-    raw: &[u8],
-    envelope_recipient: Option<&str>,
-) -> Result<Verdict, sqlx::Error> {
-    let Some(report) = reports::parse(raw) else {
-        tracing::info!("mail feedback: not a bounce report nor a complaint; ignored");
-        return Ok(Verdict::NotAReport);
-    };
-    if report.said == Said::NotFinal {
-        return Ok(Verdict::NotFinal);
+impl Feedback {
+    /// # Errors
+    /// A `MAIL_BOUNCE_ADDRESS` that can't carry a tag.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let secret = settings.secret_key.expose().as_bytes();
+        let return_path = settings.mail.bounce_address.as_deref().map(|a| ReturnPath::new(a, secret)).transpose()?;
+        Ok(Self { suppressions: Suppressions::new(secret, settings.mail.suppress_for), return_path })
     }
-    let tagged = return_path.and_then(|paths| {
-        envelope_recipient.map(str::to_owned).into_iter().chain(report.candidates).find_map(|c| paths.mail_of(&c))
-    });
-    let Some(mail_id) = tagged else {
-        tracing::warn!("mail feedback: no return path tag of ours verifies in the report; nothing changed");
-        return Ok(Verdict::Unverified);
-    };
-    // Our own record of where the mail went; a report's own Final-Recipient only once the mail has
-    // been forgotten (sent mail is kept OUTBOX_KEEP_DAYS): the tag proves it is about our mail.
-    let recipient = match outbox::recipient_of(pool, &mail_id).await? {
-        Some(recipient) => Some(recipient),
-        None => match &report.said {
-            Said::Failed { recipient, .. } => recipient.clone(),
-            _ => None,
-        },
-    };
-    let Some(recipient) = recipient else {
-        tracing::warn!(%mail_id, "mail feedback about a mail no longer in the outbox, naming no address; nothing changed");
-        return Ok(Verdict::Unverified);
-    };
-    let to = mask_address(&recipient);
-    match report.said {
-        Said::Failed { status, reason, .. } => {
-            if names_a_bad_mailbox(&status, &reason) {
-                suppressions.add(pool, &recipient, Reason::Bounce, &reason).await?;
-                outbox::mark_late(pool, &mail_id, outbox::Outcome::Bounced, &reason).await?;
-                tracing::warn!(%mail_id, %to, %status, "bounce report: the mailbox doesn't exist; the address is suppressed");
-                Ok(Verdict::Bounced)
-            } else {
-                outbox::mark_late(pool, &mail_id, outbox::Outcome::Failed, &reason).await?;
-                tracing::error!(%mail_id, %to, %status, %reason,
+
+    /// Reads one report and acts on it. `envelope_recipient` is the address the report was
+    /// delivered to, when the mail server says (Postfix's `${original_recipient}`): the tag, first
+    /// in line.
+    ///
+    /// # Errors
+    /// On a database failure (the caller should have the report delivered again later).
+    pub async fn apply(
+        &self,
+        pool: &Pool,
+        raw: &[u8],
+        envelope_recipient: Option<&str>,
+    ) -> Result<Verdict, sqlx::Error> {
+        let verdict = self.act(pool, raw, envelope_recipient).await?;
+        metrics::bounce_report(verdict.name());
+        Ok(verdict)
+    }
+
+    async fn act(&self, pool: &Pool, raw: &[u8], envelope_recipient: Option<&str>) -> Result<Verdict, sqlx::Error> {
+        let (suppressions, return_path) = (&self.suppressions, self.return_path.as_ref());
+        let Some(report) = reports::parse(raw) else {
+            tracing::info!("mail feedback: not a bounce report nor a complaint; ignored");
+            return Ok(Verdict::NotAReport);
+        };
+        if report.said == Said::NotFinal {
+            return Ok(Verdict::NotFinal);
+        }
+        let tagged = return_path.and_then(|paths| {
+            envelope_recipient.map(str::to_owned).into_iter().chain(report.candidates).find_map(|c| paths.mail_of(&c))
+        });
+        let Some(mail_id) = tagged else {
+            tracing::warn!("mail feedback: no return path tag of ours verifies in the report; nothing changed");
+            return Ok(Verdict::Unverified);
+        };
+        // Our own record of where the mail went; a report's own Final-Recipient only once the mail has
+        // been forgotten (sent mail is kept OUTBOX_KEEP_DAYS): the tag proves it is about our mail.
+        let recipient = match outbox::recipient_of(pool, &mail_id).await? {
+            Some(recipient) => Some(recipient),
+            None => match &report.said {
+                Said::Failed { recipient, .. } => recipient.clone(),
+                _ => None,
+            },
+        };
+        let Some(recipient) = recipient else {
+            tracing::warn!(%mail_id, "mail feedback about a mail no longer in the outbox, naming no address; nothing changed");
+            return Ok(Verdict::Unverified);
+        };
+        let to = mask_address(&recipient);
+        match report.said {
+            Said::Failed { status, reason, .. } => {
+                if names_a_bad_mailbox(&status, &reason) {
+                    suppressions.add(pool, &recipient, Reason::Bounce, &reason).await?;
+                    outbox::mark_late(pool, &mail_id, outbox::Outcome::Bounced, &reason).await?;
+                    tracing::warn!(%mail_id, %to, %status, "bounce report: the mailbox doesn't exist; the address is suppressed");
+                    Ok(Verdict::Bounced)
+                } else {
+                    outbox::mark_late(pool, &mail_id, outbox::Outcome::Failed, &reason).await?;
+                    tracing::error!(%mail_id, %to, %status, %reason,
                     "bounce report: a server REFUSED our mail for a reason of ours; nothing suppressed");
-                Ok(Verdict::Failed)
+                    Ok(Verdict::Failed)
+                }
             }
+            Said::Complaint { feedback_type } => {
+                let why = format!("complaint ({feedback_type})");
+                suppressions.add(pool, &recipient, Reason::Complaint, &why).await?;
+                tracing::warn!(%mail_id, %to, "complaint: the address gets only the mail it asks for from now on");
+                Ok(Verdict::Complaint)
+            }
+            Said::NotFinal => Ok(Verdict::NotFinal),
         }
-        Said::Complaint { feedback_type } => {
-            let why = format!("complaint ({feedback_type})");
-            suppressions.add(pool, &recipient, Reason::Complaint, &why).await?;
-            tracing::warn!(%mail_id, %to, "complaint: the address gets only the mail it asks for from now on");
-            Ok(Verdict::Complaint)
-        }
-        Said::NotFinal => Ok(Verdict::NotFinal),
     }
 }
 

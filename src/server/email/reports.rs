@@ -199,6 +199,14 @@ mod tests {
     }
 
     #[test]
+    fn malformed_mime_that_tripped_the_mime_parser_reads_without_a_panic() {
+        let path = format!("{}/fuzz/regressions/report/mail-parser-debug-assert.eml", env!("CARGO_MANIFEST_DIR"));
+        // A debug build panicked here before `profile.dev.package.mail-parser` (Cargo.toml).
+        let report = parse(&std::fs::read(path).unwrap());
+        assert!(report.as_ref().is_none_or(|r| matches!(r.said, Said::Complaint { .. })), "{report:?}");
+    }
+
+    #[test]
     fn a_plain_mail_is_no_report() {
         assert_eq!(parse(b"From: a@b.c\r\nTo: d@e.f\r\nSubject: hi\r\n\r\nhello\r\n"), None);
         assert_eq!(parse(b""), None);

@@ -2,11 +2,8 @@
 //! message (`message/rfc822`), as a mail server's pipe hands one to `madblog mail bounce`. Outside
 //! the JSON API's rules: a 1 MiB cap of its own, and its own bearer token (`MAIL_EVENTS_TOKEN`).
 
-use super::metrics::constant_time_eq;
-use crate::server::{
-    email::{feedback, return_path::ReturnPath, suppression::Suppressions},
-    state::AppState,
-};
+use super::metrics::bearer_is;
+use crate::server::{email::feedback::Feedback, state::AppState};
 use axum::{
     Json, Router,
     body::Bytes,
@@ -31,12 +28,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
     let Some(token) = &state.settings.mail.events_token else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+    if !bearer_is(&headers, token.expose()) {
         let mut response = error(StatusCode::UNAUTHORIZED, "a bearer token (MAIL_EVENTS_TOKEN) is needed");
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
@@ -48,11 +40,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
         }
         Err(_) => return error(StatusCode::BAD_REQUEST, "the body could not be read"),
     };
-    let secret = state.settings.secret_key.expose().as_bytes();
-    let suppressions = Suppressions::new(secret, state.settings.mail.suppress_for);
     // Checked at start (the transport refuses a bad MAIL_BOUNCE_ADDRESS), so never an error here.
-    let paths = state.settings.mail.bounce_address.as_deref().and_then(|a| ReturnPath::new(a, secret).ok());
-    match feedback::apply(&state.pool, &suppressions, paths.as_ref(), &body, None).await {
+    let Ok(feedback) = Feedback::from_settings(&state.settings) else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "MAIL_BOUNCE_ADDRESS is unusable");
+    };
+    match feedback.apply(&state.pool, &body, None).await {
         Ok(verdict) => Json(json!({ "verdict": verdict.name() })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "mail events: could not record a report; the relay should post it again");

@@ -45,12 +45,7 @@ pub async fn endpoint(State(state): State<AppState>, headers: axum::http::Header
     let Some(token) = &state.settings.http.metrics_token else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
+    if !bearer_is(&headers, token.expose()) {
         let mut response = StatusCode::UNAUTHORIZED.into_response();
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
@@ -66,9 +61,19 @@ pub async fn endpoint(State(state): State<AppState>, headers: axum::http::Header
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
+/// Whether the request's `Authorization` is `Bearer <token>`, compared in constant time.
+pub(super) fn bearer_is(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    constant_time_eq(given.as_bytes(), token.as_bytes())
+}
+
 /// Compares without stopping at the first difference, so the time taken doesn't reveal how much
 /// of a guessed token was right.
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
