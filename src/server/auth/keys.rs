@@ -58,6 +58,11 @@ impl DerivedKey {
         }
         mac
     }
+
+    /// [`Self::mac_of`], finished, in lower-case hex: for a MAC stored or sent as text.
+    pub fn hex_mac_of(&self, parts: &[&str]) -> String {
+        self.mac_of(parts).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 fn keyed(key: &[u8]) -> Hmac<Sha256> {

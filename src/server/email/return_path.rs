@@ -6,7 +6,6 @@
 
 use crate::server::auth::keys::{self, DerivedKey};
 use anyhow::{Context, bail};
-use hmac::Mac;
 use lettre::Address;
 
 /// RFC 5321's limit on a local part, in octets.
@@ -80,8 +79,9 @@ impl ReturnPath {
     }
 
     fn mac(&self, compact_id: &str) -> String {
-        let digest = self.key.mac_of(&[compact_id]).finalize().into_bytes();
-        digest.iter().map(|b| format!("{b:02x}")).collect::<String>()[..self.mac_len].to_owned()
+        let mut mac = self.key.hex_mac_of(&[compact_id]);
+        mac.truncate(self.mac_len);
+        mac
     }
 }
 

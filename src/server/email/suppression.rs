@@ -52,11 +52,9 @@ impl Suppressions {
         Self { key: DerivedKey::derive(secret, keys::SUPPRESSED_ADDRESS), keep }
     }
 
-    /// The keyed hash of an address, in lower case as `users.email_key` holds it.
+    /// The keyed hash of an address's [`email_key`].
     fn key_of(&self, address: &str) -> String {
-        use hmac::Mac;
-        let digest = self.key.mac_of(&[&address.trim().to_lowercase()]).finalize().into_bytes();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        self.key.hex_mac_of(&[&email_key(address)])
     }
 
     /// Why a mail to `address` must not go, if it must not: a bounce stops every mail, a
@@ -79,11 +77,10 @@ impl Suppressions {
     pub async fn add(&self, pool: &Pool, address: &str, reason: Reason, reply: &str) -> Result<(), sqlx::Error> {
         let now = now();
         let until = now + self.keep.as_secs() as i64;
-        let email_key = address.trim().to_lowercase();
         suppressions::add(
             pool,
             &self.key_of(address),
-            &email_key,
+            &email_key(address),
             &mask_address(address),
             reason.name(),
             reply,
@@ -98,6 +95,12 @@ impl Suppressions {
     /// # Errors
     /// On a database failure.
     pub async fn remove(&self, pool: &Pool, address: &str) -> Result<bool, sqlx::Error> {
-        suppressions::remove(pool, &self.key_of(address), &address.trim().to_lowercase()).await
+        suppressions::remove(pool, &self.key_of(address), &email_key(address)).await
     }
+}
+
+/// An address as `users.email_key` holds it (lower case): the outbox's recipients were parsed
+/// once, so this is what that parse's key made of them.
+fn email_key(address: &str) -> String {
+    address.trim().to_lowercase()
 }
