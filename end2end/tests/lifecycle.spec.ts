@@ -1,7 +1,7 @@
 // The account's lifecycle in the browser: confirming by code on a device that never saw the link,
 // resetting by code, changing the address and undoing it from the old mailbox, the security log,
 // and deleting the account.
-import { test, expect, open, uniqueName, register, logIn, mailTo, mailToAddress, codeIn, confirmedUser, field, fill, pattern, catalogue, scan, LANGS, PASSWORD } from './helpers';
+import { test, expect, open, uniqueName, register, logIn, mailTo, mailToAddress, mailedLink, codeIn, confirmedUser, field, fill, pattern, catalogue, scan, LANGS, PASSWORD } from './helpers';
 
 for (const lang of LANGS) {
   const t = catalogue[lang];
@@ -183,5 +183,49 @@ for (const lang of LANGS) {
     await logIn(page, name, t);
     await expect(page.getByRole('alert').filter({ hasText: t.login_failed })).toBeVisible();
     await context.close();
+  });
+}
+
+for (const lang of LANGS) {
+  const t = catalogue[lang];
+  test.describe(lang, () => {
+    test.use({ locale: lang });
+    test('a mistyped address is corrected from /unconfirmed, and only the new address confirms the account', async ({ page }) => {
+      const name = uniqueName('typo');
+      const typo = `${name}@exmaple.com`;
+      const right = `${name}@example.com`;
+      await open(page, '/register');
+      await field(page, t.field_username).fill(name);
+      await field(page, t.field_email).fill(typo);
+      await field(page, t.field_password).fill(PASSWORD);
+      await field(page, t.field_password_repeat).fill(PASSWORD);
+      await page.getByRole('button', { name: t.register_submit }).click();
+      await expect(page).toHaveURL(/\/login\?registered=1$/);
+      await logIn(page, name, t);
+      await expect(page).toHaveURL(/\/unconfirmed/);
+      // The page says where the mail went, so the typo can be seen.
+      await expect(page.getByTestId('sent-to')).toHaveText(fill(t.unconfirmed_sent_to, { email: typo }));
+      const typoMail = await mailToAddress(page, typo, '/unconfirmed#token=');
+
+      await page.getByRole('button', { name: t.unconfirmed_wrong_address }).click();
+      await expect(field(page, t.field_new_email)).toBeFocused();
+      await field(page, t.field_new_email).fill(right);
+      await field(page, t.field_password_for_email).fill('wrong password');
+      await page.getByRole('button', { name: t.unconfirmed_fix_submit }).click();
+      await expect(page.locator('#email_password-error')).toHaveText(t.password_wrong);
+      await scan(page, `${lang} unconfirmed, correcting the address`, t, [name, typo, right, fill(t.unconfirmed_hello, { name })]);
+      await field(page, t.field_password_for_email).fill(PASSWORD);
+      await page.getByRole('button', { name: t.unconfirmed_fix_submit }).click();
+      await expect(page.getByRole('status').filter({ hasText: t.address_corrected })).toBeVisible();
+      await expect(page.getByTestId('sent-to')).toHaveText(fill(t.unconfirmed_sent_to, { email: right }));
+
+      // The mistyped address's link confirms nothing any more; the new address's does.
+      await page.goto(typoMail.href);
+      await expect(page.getByText(t.unconfirmed_expired)).toBeVisible();
+      await page.goto(await mailedLink(page, name, '/unconfirmed#token='));
+      await expect(page.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+      await open(page, '/settings/account');
+      await expect(page.getByTestId('current-email')).toHaveText(fill(t.account_current_email, { email: right }));
+    });
   });
 }

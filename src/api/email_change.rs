@@ -6,16 +6,16 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    api::context::{current_confirmed_user, device, state},
+    api::context::{current_confirmed_user, current_user, device, state},
     server::services::{email_change, email_revert},
 };
 
-/// Mails a link to `new_email` (or a notice to its owner, if it has an account: same answer).
+/// Mails a link to `new_email` (or a notice to its owner, if it has an account: same answer); an
+/// unconfirmed account moves to it at once, and it gets the confirmation.
 #[server(prefix = "/api/fn", endpoint = "change-email", client = AuthClient)]
 pub async fn request_email_change(password: String, new_email: String) -> Result<Msg, AppError> {
-    let user = current_confirmed_user().await?;
-    email_change::request(&state(), &user, &password, &new_email).await?;
-    Ok(Msg::EmailChangeRequested)
+    let user = current_user().await?;
+    Ok(email_change::request(&state(), &user, &password, &new_email).await?.message())
 }
 
 /// Moves the logged-in account to the address the link was mailed to.

@@ -211,6 +211,15 @@ catalogue! {
         confirm_change_question_plain,
         confirm_change_explain,
         confirm_change_submit,
+        account_changed_meanwhile,
+        address_corrected,
+        unconfirmed_sent_to,
+        unconfirmed_wrong_address,
+        unconfirmed_fix_title,
+        hint_corrected_email,
+        unconfirmed_fix_submit,
+        mail_bounced,
+        mail_bounced_reason,
     }
 }
 

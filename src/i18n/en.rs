@@ -210,6 +210,15 @@ pub const CATALOGUE: Catalogue = Catalogue {
     confirm_change_question_plain: "Move your account to the new address from the email?",
     confirm_change_explain: "Its mail will go there from now on, and your current address will get a link to undo the change.",
     confirm_change_submit: "Move my account",
+    account_changed_meanwhile: "Your account changed while this was being done. Please reload the page and try again.",
+    address_corrected: "We've sent a new confirmation email to the address you gave. Links and codes from earlier emails no longer work.",
+    unconfirmed_sent_to: "We sent it to {email}.",
+    unconfirmed_wrong_address: "Wrong address? Change it",
+    unconfirmed_fix_title: "Use another address",
+    hint_corrected_email: "Your account moves to it at once, and the confirmation goes there.",
+    unconfirmed_fix_submit: "Use this address",
+    mail_bounced: "Our email to {email} bounced, so we've stopped sending to it. Check the address, and change it here if it's wrong.",
+    mail_bounced_reason: "The receiving mail server said: {reason}",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -126,6 +126,8 @@ messages! {
     PasswordAttemptsThrottledNetwork => password_attempts_throttled_network,
     RevertEmailMissing => revert_email_missing,
     RevertEmailWrong => revert_email_wrong,
+    AccountChangedMeanwhile => account_changed_meanwhile,
+    AddressCorrected => address_corrected,
 }
 
 #[cfg(test)]

@@ -210,6 +210,15 @@ pub const CATALOGUE: Catalogue = Catalogue {
     confirm_change_question_plain: "将你的账户改用邮件中的新地址？",
     confirm_change_explain: "此后账户的邮件都会发往该地址，你当前的地址会收到一个用于撤销更改的链接。",
     confirm_change_submit: "改用新地址",
+    account_changed_meanwhile: "操作期间你的账户发生了变化。请刷新页面后重试。",
+    address_corrected: "我们已向你填写的地址发送了一封新的确认邮件。之前邮件中的链接和验证码已失效。",
+    unconfirmed_sent_to: "邮件已发送到 {email}。",
+    unconfirmed_wrong_address: "地址填错了？修改地址",
+    unconfirmed_fix_title: "使用其他地址",
+    hint_corrected_email: "你的账户会立即改用这个地址，确认邮件也会发送到这里。",
+    unconfirmed_fix_submit: "使用这个地址",
+    mail_bounced: "我们发往 {email} 的邮件被退回，因此已停止向该地址发送邮件。请检查地址，如有错误请在这里修改。",
+    mail_bounced_reason: "收件服务器的回复：{reason}",
 };
 
 /// The mails' and the dev mailbox's words (server only: see `super::mail`).

@@ -5,7 +5,7 @@ use crate::helpers::{PASSWORD, TestApp, error_body, link_in, spawn_app, token_in
 use serde_json::{Value, json};
 
 /// The code in a mail ("1234 5678" on a line of its own).
-fn code_in(mail: &Value) -> String {
+pub fn code_in(mail: &Value) -> String {
     let text = mail["text"].as_str().unwrap();
     let line = text
         .lines()

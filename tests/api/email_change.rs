@@ -160,7 +160,9 @@ async fn bad_requests_get_a_clear_400_and_no_mail() {
     let r = app.post_json("/api/change-email", &json!({ "password": PASSWORD, "new_email": "x@example.com" })).await;
     assert_eq!(r.status(), 401);
     let unconfirmed = app.registered_user("eddy").await;
-    assert_eq!(ask(&app, &unconfirmed, PASSWORD, "eddy2@example.com").await.status(), 403);
+    // An unconfirmed account corrects its address instead (`address_fix`), with its password too.
+    let body = error_body(ask(&app, &unconfirmed, "wrong password", "eddy2@example.com").await, 400).await;
+    assert_eq!(body["message"]["password"], "The password is wrong.");
     let body = error_body(confirm(&app, &token, "garbage").await, 400).await;
     assert_eq!(body["message"], CHANGE_LINK_INVALID);
     let body = error_body(revert(&app, "garbage", "dora@example.com").await, 400).await;

@@ -1,6 +1,7 @@
 //! Integration tests: the real app on port 0 with its own database (SQLite by default, PostgreSQL
 //! when `TEST_DATABASE_URL` is set), driven over HTTP.
 
+mod address_fix;
 mod assets;
 mod attacks;
 mod bad_bodies;

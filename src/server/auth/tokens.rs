@@ -55,6 +55,21 @@ pub trait Claims: Serialize + DeserializeOwned {
     fn iat(&self) -> i64;
 }
 
+/// Every claims type has its `typ` and `iat` fields under those names.
+macro_rules! claims {
+    ($($name:ident),+) => {$(
+        impl Claims for $name {
+            fn typ(&self) -> &str {
+                &self.typ
+            }
+            fn iat(&self) -> i64 {
+                self.iat
+            }
+        }
+    )+};
+}
+claims!(SessionClaims, ConfirmClaims, ResetClaims, AddressClaims);
+
 /// How far ahead of this server's clock a token's `iat` may be: the servers behind one address
 /// share the key but not quite the clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
@@ -84,33 +99,20 @@ pub struct SessionClaims {
     pub exp: i64,
 }
 
-impl Claims for SessionClaims {
-    fn typ(&self) -> &str {
-        &self.typ
-    }
-    fn iat(&self) -> i64 {
-        self.iat
-    }
-}
-
 /// The email-confirmation token: valid for one account and one address, so it dies if the address
 /// changes before it is used.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConfirmClaims {
     pub sub: String,
     pub email: String,
+    /// The account's address version when the link was made (`users.email_version`), so a link
+    /// dies with any correction of the address, even one that later comes back to this address.
+    /// Links made before it existed don't carry it; their address alone binds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ev: Option<i64>,
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
-}
-
-impl Claims for ConfirmClaims {
-    fn typ(&self) -> &str {
-        &self.typ
-    }
-    fn iat(&self) -> i64 {
-        self.iat
-    }
 }
 
 /// The password-reset token. `pwd` is a keyed fingerprint of the account's password hash when the
@@ -128,15 +130,6 @@ pub struct ResetClaims {
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
-}
-
-impl Claims for ResetClaims {
-    fn typ(&self) -> &str {
-        &self.typ
-    }
-    fn iat(&self) -> i64 {
-        self.iat
-    }
 }
 
 /// The two links of an address change, one claim set, each purpose with its own key: the link
@@ -157,15 +150,6 @@ pub struct AddressClaims {
     pub typ: String,
     pub iat: i64,
     pub exp: i64,
-}
-
-impl Claims for AddressClaims {
-    fn typ(&self) -> &str {
-        &self.typ
-    }
-    fn iat(&self) -> i64 {
-        self.iat
-    }
 }
 
 struct KeyPair {
@@ -371,6 +355,7 @@ mod tests {
         let link = ConfirmClaims {
             sub: "4b1f0a4e-0000-4000-8000-000000000000".into(),
             email: "ann@example.com".into(),
+            ev: Some(0),
             typ: "confirm".into(),
             iat: now() + 10 * 365 * 24 * 3600,
             exp: now() + 10 * 365 * 24 * 3600 + 60,

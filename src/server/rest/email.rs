@@ -5,7 +5,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        http::extract::{ApiJson, Confirmed},
+        http::extract::{ApiJson, Authenticated, Confirmed},
         identity::Device,
         services::{email_change, email_revert},
         state::AppState,
@@ -27,16 +27,17 @@ pub(super) struct ChangeEmailForm {
     new_email: Option<String>,
 }
 
-/// `POST /api/change-email {password, new_email}` (Bearer, confirmed) → 202, the same whether or
-/// not the new address is taken; the address changes when the link mailed to it is used.
+/// `POST /api/change-email {password, new_email}` (Bearer) → 202, the same whether or not the new
+/// address is taken: a confirmed account's address changes when the link mailed to it is used, an
+/// unconfirmed one's at once (it was never proven), and the new address gets the confirmation.
 pub(super) async fn change_email(
-    Confirmed(user): Confirmed,
+    Authenticated(user): Authenticated,
     State(state): State<AppState>,
     ApiJson(form): ApiJson<ChangeEmailForm>,
 ) -> Result<Response, AppError> {
     let (password, new_email) = (form.password.unwrap_or_default(), form.new_email.unwrap_or_default());
-    email_change::request(&state, &user, &password, &new_email).await?;
-    Ok((StatusCode::ACCEPTED, success(Msg::EmailChangeRequested)).into_response())
+    let requested = email_change::request(&state, &user, &password, &new_email).await?;
+    Ok((StatusCode::ACCEPTED, success(requested.message())).into_response())
 }
 
 /// `POST /api/confirm-email-change/<token>` (Bearer, the account the link was made for) → 200.

@@ -84,32 +84,47 @@ pub fn link(state: &AppState, token: &str, base_url: Option<&str>) -> String {
     }
 }
 
+/// Whom a confirmation mail is for: the account, and the address (and its version) it confirms.
+pub struct ConfirmTo<'a> {
+    pub user_id: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    /// `users.email_version`: the link dies with any correction of the address.
+    pub email_version: i64,
+}
+
+impl<'a> ConfirmTo<'a> {
+    pub fn account(row: &'a users::UserRow) -> Self {
+        Self { user_id: &row.id, username: &row.username, email: &row.email, email_version: row.email_version }
+    }
+}
+
 /// What a confirmation mail says: a freshly signed link for the account and address, and a fresh
-/// code for the same (stored through `executor`: the transaction that queues the mail).
+/// code for the same (stored through `executor`: the transaction that queues the mail), which
+/// replaces the code of any mail before.
 ///
 /// # Errors
 /// When the code can't be stored.
 pub async fn mail_context<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     state: &AppState,
-    user_id: &str,
-    username: &str,
-    email: &str,
+    to: &ConfirmTo<'_>,
     base_url: Option<&str>,
 ) -> anyhow::Result<Value> {
     let iat = now();
     let ttl = state.settings.links.confirm_ttl.as_secs();
     let claims = ConfirmClaims {
-        sub: user_id.to_owned(),
-        email: email.to_owned(),
+        sub: to.user_id.to_owned(),
+        email: to.email.to_owned(),
+        ev: Some(to.email_version),
         typ: Purpose::Confirm.typ().to_owned(),
         iat,
         exp: iat + ttl as i64,
     };
     let token = state.tokens.sign(Purpose::Confirm, &claims);
-    let code = codes::issue(executor, state, user_id, email, CodePurpose::Confirm, ttl as i64).await?;
+    let code = codes::issue(executor, state, to.user_id, to.email, CodePurpose::Confirm, ttl as i64).await?;
     Ok(json!({
-        "username": username,
+        "username": to.username,
         "link": link(state, &token, base_url),
         "code": code,
         // Seconds: the template words them in the account's language.
@@ -127,11 +142,13 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
         return Err(ConfirmError::AlreadyConfirmed);
     }
     let claims: ConfirmClaims = state.tokens.verify(Purpose::Confirm, token).map_err(|_| ConfirmError::InvalidLink)?;
-    // Another account's link, even a valid one, confirms nothing here (the seed's rule).
-    if claims.sub != user.row.id || claims.email != user.row.email {
+    // Another account's link, even a valid one, confirms nothing here (the seed's rule); nor does
+    // one mailed before the address was corrected.
+    let row = &user.row;
+    if claims.sub != row.id || claims.email != row.email || claims.ev.is_some_and(|ev| ev != row.email_version) {
         return Err(ConfirmError::InvalidLink);
     }
-    finish(state, user, &claims.email).await
+    finish(state, user).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +194,7 @@ pub async fn confirm_with_code(state: &AppState, user: &CurrentUser, typed: &str
         Checked::Wrong => return Err(ConfirmCodeError::Wrong),
         Checked::Dead => return Err(ConfirmCodeError::Dead),
     }
-    finish(state, user, &user.row.email).await.map_err(|e| match e {
+    finish(state, user).await.map_err(|e| match e {
         ConfirmError::AlreadyConfirmed => ConfirmCodeError::AlreadyConfirmed,
         // The address changed between the mail and the code: the code was for the old one.
         ConfirmError::InvalidLink => ConfirmCodeError::Dead,
@@ -185,14 +202,15 @@ pub async fn confirm_with_code(state: &AppState, user: &CurrentUser, typed: &str
     })
 }
 
-/// Marks the account confirmed for `email` (if that is still its address), ends its code (the
-/// link and the code are one action), logs it, and returns the session's confirmed token.
-async fn finish(state: &AppState, user: &CurrentUser, email: &str) -> Result<String, ConfirmError> {
+/// Marks the account confirmed for the address (and address version) the session read, if the
+/// account still has it, logs it, and returns the session's confirmed token.
+async fn finish(state: &AppState, user: &CurrentUser) -> Result<String, ConfirmError> {
     // One statement, no transaction: confirm is the hottest write, and on SQLite a transaction
     // holds the write lock across its round trips, which cut confirmations per second by two
     // thirds under load (`bench/http_throughput.py`). The log row goes through the batching
     // writer; a crash before it writes loses that row, never the confirmation.
-    let Some(row) = users::confirm(&state.pool, &user.row.id, email).await.context("confirming the account")? else {
+    let (id, email, version) = (&user.row.id, &user.row.email, user.row.email_version);
+    let Some(row) = users::confirm(&state.pool, id, email, version).await.context("confirming the account")? else {
         // Lost a race with another confirmation, or the address changed in between.
         let now_confirmed = users::find_by_id(&state.pool, &user.row.id)
             .await
@@ -233,7 +251,7 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
         state.limits.give_back_network(&limits::RESENDS_PER_NETWORK, client).await?;
         return Err(ResendError::Throttled { retry_after });
     }
-    let context = mail_context(&mut *tx, state, &row.id, &row.username, &row.email, base_url).await?;
+    let context = mail_context(&mut *tx, state, &ConfirmTo::account(row), base_url).await?;
     email::queue_requested(&mut *tx, MailKind::Confirm, row.locale, Some(&row.id), &row.email, context).await?;
     tx.commit().await.context("committing a resend")?;
     state.mail.wake();

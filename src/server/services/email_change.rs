@@ -21,11 +21,11 @@ use crate::{
             address_holds,
             users::{self, InsertUserError, UserRow},
         },
-        email::{self, Budget, Budgeted, MailKind},
+        email::{self, MailKind},
         identity::CurrentUser,
         limits::{self, Refused},
         services::{
-            password::{self, IdentityError},
+            change_request::{self, RequestChangeError, Requested, key_of, notify_owner},
             security,
         },
         state::AppState,
@@ -40,22 +40,6 @@ pub const CHANGE_TTL_SECS: i64 = 24 * 3600;
 pub const REVERT_TTL_SECS: i64 = 7 * 86_400;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RequestChangeError {
-    #[error("invalid new address")]
-    InvalidEmail(Msg),
-    #[error("that is already the address")]
-    Unchanged,
-    #[error("wrong password")]
-    WrongPassword,
-    #[error("too many password attempts")]
-    PasswordThrottled { retry_after: u64, message: Msg },
-    #[error("too many address changes")]
-    Throttled { retry_after: u64 },
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-#[derive(Debug, thiserror::Error)]
 pub enum ConfirmChangeError {
     /// Expired, forged, for another account, already used, or overtaken by another change of the
     /// address or the password.
@@ -68,23 +52,6 @@ pub enum ConfirmChangeError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<RequestChangeError> for AppError {
-    fn from(err: RequestChangeError) -> Self {
-        match err {
-            RequestChangeError::InvalidEmail(message) => AppError::field("new_email", message),
-            RequestChangeError::Unchanged => AppError::field("new_email", Msg::EmailUnchanged),
-            RequestChangeError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
-            RequestChangeError::PasswordThrottled { retry_after, message } => {
-                AppError::TooManyRequests { message, retry_after }
-            }
-            RequestChangeError::Throttled { retry_after } => {
-                AppError::TooManyRequests { message: Msg::EmailChangeThrottled, retry_after }
-            }
-            RequestChangeError::Unexpected(e) => super::internal_error("email change request", &e),
-        }
-    }
-}
-
 impl From<ConfirmChangeError> for AppError {
     fn from(err: ConfirmChangeError) -> Self {
         match err {
@@ -95,8 +62,9 @@ impl From<ConfirmChangeError> for AppError {
     }
 }
 
-/// Asks to move the (confirmed) account to `raw_email`, with its password typed again. The answer
-/// is the same whether or not the address is free: the lookup and the mail happen after it.
+/// Asks to move the confirmed account to `raw_email`, with its password typed again. The answer
+/// is the same whether or not the address is free: the lookup and the mail happen after it. An
+/// unconfirmed account's address is corrected at once instead (`address_fix`).
 ///
 /// # Errors
 /// `InvalidEmail`, `Unchanged`, `WrongPassword`, `PasswordThrottled`; `Throttled` after five
@@ -106,19 +74,12 @@ pub async fn request(
     user: &CurrentUser,
     password: &str,
     raw_email: &str,
-) -> Result<(), RequestChangeError> {
-    let new = EmailAddress::parse(raw_email).map_err(|e| RequestChangeError::InvalidEmail(e.msg()))?;
-    if new.key() == key_of(&user.row.email) {
-        return Err(RequestChangeError::Unchanged);
+) -> Result<Requested, RequestChangeError> {
+    if !user.confirmed() {
+        super::address_fix::correct(state, user, password, raw_email).await?;
+        return Ok(Requested::Corrected);
     }
-    match password::confirm_identity(state, user, password).await {
-        Ok(()) => {}
-        Err(IdentityError::Wrong) => return Err(RequestChangeError::WrongPassword),
-        Err(IdentityError::Throttled { retry_after, message }) => {
-            return Err(RequestChangeError::PasswordThrottled { retry_after, message });
-        }
-        Err(IdentityError::Unexpected(e)) => return Err(e.into()),
-    }
+    let new = change_request::checked(state, user, password, raw_email).await?;
     if let Err(Refused { retry_after }) = state.limits.spend(&limits::EMAIL_CHANGE_PER_ACCOUNT, &user.row.id).await? {
         return Err(RequestChangeError::Throttled { retry_after });
     }
@@ -130,26 +91,12 @@ pub async fn request(
             super::log_unexpected("mailing an email-change link", &e);
         }
     });
-    Ok(())
+    Ok(Requested::Link)
 }
 
 /// The link to the new address, or the notice to the account that already has it.
 async fn mail_new_address(state: &AppState, user: &UserRow, new: &EmailAddress) -> anyhow::Result<()> {
-    if let Some(owner) = users::find_by_login(&state.pool, &new.key()).await.context("looking up the new address")? {
-        let context = json!({ "username": owner.username });
-        let queued = email::queue_within_budget(
-            &state.pool,
-            Budget::Notice,
-            MailKind::EmailTaken,
-            owner.locale,
-            &owner.id,
-            &owner.email,
-            context,
-        )
-        .await?;
-        if queued == Budgeted::Queued {
-            state.mail.wake();
-        }
+    if notify_owner(state, new).await? {
         tracing::info!(user_id = %user.id, "email change to an address with an account: its owner notified");
         return Ok(());
     }
@@ -245,10 +192,4 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     state.mail.wake();
     tracing::info!(user_id = %row.id, "email address changed");
     Ok(())
-}
-
-/// The unique key of a stored address (`users.email_key`): stored addresses were parsed once, so
-/// this is what that parse made of them.
-fn key_of(email: &str) -> String {
-    EmailAddress::parse(email).map_or_else(|_| email.to_lowercase(), |e| e.key())
 }

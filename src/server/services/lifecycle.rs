@@ -14,7 +14,7 @@ use crate::{
         email::{self, MailKind},
         identity::CurrentUser,
         services::{
-            confirmation,
+            confirmation::{self, ConfirmTo},
             password::{self, IdentityError},
             security,
         },
@@ -63,8 +63,7 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
         if !users::claim_reminder(&mut *tx, &user.id, now).await.context("claiming a reminder")? {
             continue;
         }
-        let mut context =
-            confirmation::mail_context(&mut *tx, state, &user.id, &user.username, &user.email, None).await?;
+        let mut context = confirmation::mail_context(&mut *tx, state, &ConfirmTo::account(&user), None).await?;
         // In whole days, rounded up: "4 days", not "95 hours 59 minutes".
         let left = (user.created_at + settings.lifecycle.unconfirmed_purge.as_secs() as i64 - now).max(0);
         context["purge_in"] = json!((left as u64).div_ceil(86_400) * 86_400);

@@ -2,6 +2,8 @@
 //! functions call it. Each takes plain arguments (the REST forms stay in `rest/`) and has its own
 //! error enum, which says once how it becomes an `AppError`.
 
+pub mod address_fix;
+pub mod change_request;
 pub mod codes;
 pub mod confirmation;
 pub mod devices;

@@ -13,7 +13,7 @@ use crate::{
         email::{self, Budget, Budgeted, MailKind},
         limits::{self, Allowance, Refused},
         network::ClientNetwork,
-        services::confirmation,
+        services::confirmation::{self, ConfirmTo},
         state::AppState,
     },
 };
@@ -116,8 +116,8 @@ pub async fn register(
                 return Ok(());
             }
             // The account and its confirmation mail commit together, or neither does.
-            let context =
-                confirmation::mail_context(&mut *tx, state, &id, username.as_ref(), email.as_ref(), base_url).await?;
+            let to = ConfirmTo { user_id: &id, username: username.as_ref(), email: email.as_ref(), email_version: 0 };
+            let context = confirmation::mail_context(&mut *tx, state, &to, base_url).await?;
             email::queue(&mut *tx, MailKind::Confirm, locale, Some(&id), email.as_ref(), context).await?;
             tx.commit().await.context("committing the registration")?;
             state.mail.wake();

@@ -11,7 +11,7 @@ use crate::{
     domain::{EmailAddress, session::decode_unverified},
     i18n::{Msg, fill},
     ui::{
-        components::{Notice, Problem, SubmitButton, TextField, When, countdown, outcome},
+        components::{BounceBanner, Notice, Problem, Profile, SubmitButton, TextField, When, countdown, outcome},
         effect::effect,
         focus, link_token,
         locale::{Lang, tr},
@@ -33,17 +33,9 @@ pub fn ChangeEmailForm() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let email_error = RwSignal::new(None::<Msg>);
     let password_error = RwSignal::new(None::<Msg>);
-    let current = RwSignal::new(None::<String>);
+    let profile = Profile::load();
     let action = ServerAction::<RequestEmailChange>::new();
     let wait = countdown();
-    effect(move || {
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            if let Ok(me) = crate::api::account::me().await {
-                let _ = current.try_set(Some(me.email));
-            }
-        });
-    });
     effect(move || match action.value().get() {
         Some(Ok(_)) => {
             new_email.set(String::new());
@@ -72,7 +64,8 @@ pub fn ChangeEmailForm() -> impl IntoView {
     };
     view! {
         <h2>{tr(|t| t.account_change_email)}</h2>
-        {move || current.get().map(|email| view! {
+        <BounceBanner profile/>
+        {move || profile.email().map(|email| view! {
             <p class="muted" data-testid="current-email">{fill(lang.text().account_current_email, &[("email", &email)])}</p>
         })}
         <Notice kind="success" message=done/>

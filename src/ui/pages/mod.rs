@@ -2,6 +2,7 @@
 //! the bundle of its own.
 
 mod account;
+mod address_fix;
 mod devices;
 mod email_change;
 mod home;

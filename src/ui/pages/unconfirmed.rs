@@ -1,6 +1,8 @@
 //! `/unconfirmed`: where an unconfirmed account waits. It confirms with the token of an emailed
-//! link (`#token=…`, or `?token=…` from older links) and offers another mail.
+//! link (`#token=…`, or `?token=…` from older links) or the mail's code, offers another mail, and
+//! says where the mail went, with a way to correct a mistyped address.
 
+use super::address_fix::CorrectAddress;
 use crate::{
     api::confirmation::{Confirm, ConfirmCode, ResendConfirmation},
     domain::Code,
@@ -110,6 +112,7 @@ pub fn UnconfirmedPage() -> impl IntoView {
             <Problem error=confirm_error unauthorized=|t| t.unconfirmed_session_ended/>
             <p class="lead">{tr(|t| t.unconfirmed_lead)}</p>
             <p>{tr(|t| t.unconfirmed_explain)}</p>
+            <CorrectAddress wait/>
             <p class="muted">{tr(|t| t.unconfirmed_spam)}</p>
             <Notice kind="success" message=Signal::derive(resend_result)/>
             <Problem error=resend_error/>

@@ -3,8 +3,9 @@
 
 use super::row::{COLUMNS, InsertUserError, UserRow, from_row, taken};
 
-/// Marks the account confirmed if it is still unconfirmed and still has `email`; returns the
-/// updated row when it did, in the same statement (confirm is a hot path: no second read).
+/// Marks the account confirmed if it is still unconfirmed and still has `email` at
+/// `email_version`; returns the updated row when it did, in the same statement (confirm is a hot
+/// path: no second read).
 ///
 /// # Errors
 /// On a database failure.
@@ -12,10 +13,40 @@ pub async fn confirm<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: &str,
     email: &str,
+    email_version: i64,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    let sql =
-        format!("UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND confirmed = 0 RETURNING {COLUMNS}");
-    sqlx::query(&sql).bind(id).bind(email).fetch_optional(executor).await?.as_ref().map(from_row).transpose()
+    let sql = format!(
+        "UPDATE users SET confirmed = 1 WHERE id = $1 AND email = $2 AND email_version = $3 AND confirmed = 0 \
+         RETURNING {COLUMNS}"
+    );
+    let query = sqlx::query(&sql).bind(id).bind(email).bind(email_version);
+    query.fetch_optional(executor).await?.as_ref().map(from_row).transpose()
+}
+
+/// Corrects the address of an account that is still unconfirmed, if it is still at
+/// `email_version` and its password is still `password_hash` (the one the request checked):
+/// the new address at once, since the old one was never proven, and a new address version, so
+/// every link mailed before dies. The updated row, or `None` when the account was confirmed or
+/// changed meanwhile.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn correct_unconfirmed_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email_version: i64,
+    password_hash: &str,
+    email: &str,
+    email_key: &str,
+) -> Result<Option<UserRow>, InsertUserError> {
+    let sql = format!(
+        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, \
+         mail_undeliverable = NULL, mail_undeliverable_until = NULL \
+         WHERE id = $3 AND email_version = $4 AND password_hash = $5 AND confirmed = 0 RETURNING {COLUMNS}"
+    );
+    let query = sqlx::query(&sql).bind(email).bind(email_key).bind(id).bind(email_version).bind(password_hash);
+    let row = query.fetch_optional(executor).await.map_err(taken)?;
+    Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 /// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session
