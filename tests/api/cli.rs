@@ -1,4 +1,5 @@
-//! `madblog send-test-email`: the seed's "flask shell" mail test.
+//! The `madblog` command line: its help and its errors, the seed's "flask shell" mail test
+//! (`send-test-email`) and the operators' queue commands.
 
 use crate::helpers::{SmtpSink, free_port};
 use std::time::Duration;
@@ -56,8 +57,77 @@ async fn send_test_email_needs_a_valid_address() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to: Please provide a valid email address."));
 }
 
+/// Runs `madblog <args>` with no settings at all: what it says must not need any.
+async fn bare(args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .args(args)
+        .output()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn help_lists_every_command() {
+    let out = bare(&["--help"]).await;
+
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "send-test-email", "hash-timing", "mail", "outbox", "catalogue"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command} missing: {help}");
+    }
+}
+
+#[tokio::test]
+async fn each_command_has_its_own_help() {
+    let out = bare(&["mail", "--help"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["queue", "retry", "purge-sent", "bounce", "suppressions", "unsuppress"] {
+        assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command} missing: {help}");
+    }
+
+    let out = bare(&["mail", "purge-sent", "--help"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--older-than <AGE>") && help.contains("30d"), "{help}");
+
+    let out = bare(&["help", "send-test-email"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--to <ADDRESS>"));
+}
+
+#[tokio::test]
+async fn a_wrong_command_or_argument_is_refused_with_exit_code_2() {
+    for (args, says) in [
+        (&["mial", "queue"][..], "unrecognized subcommand 'mial'"),
+        (&["mail", "purge-sent", "--older-then", "30d"], "unexpected argument '--older-then'"),
+        (&["mail", "purge-sent", "--older-than", "soon"], "invalid value 'soon' for '--older-than <AGE>'"),
+        (&["mail", "retry", "nope"], "not a mail id"),
+        (&["mail", "retry"], "<ID|--failed>"),
+        (&["send-test-email"], "--to <ADDRESS>"),
+    ] {
+        let out = bare(args).await;
+
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(stderr.contains("--help"), "points to the help: {stderr}");
+    }
+    // A near miss gets a suggestion.
+    let out = bare(&["mail", "unsupress", "a@example.com"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tip:") && stderr.contains("'unsuppress'"), "{stderr}");
+}
+
 /// Runs `madblog outbox <args>` on the test app's database.
 async fn outbox_command(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String) {
+    madblog_on(app, &[&["outbox"], args].concat()).await
+}
+
+/// Runs `madblog <args>` on the test app's database.
+async fn madblog_on(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_madblog"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -65,7 +135,6 @@ async fn outbox_command(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, 
         .env("DATA_DIR", dir.path())
         .env("SECRET_KEY", "x".repeat(40))
         .env("DATABASE_URL", app.state.settings.database.url.expose())
-        .arg("outbox")
         .args(args)
         .output()
         .await
@@ -87,6 +156,8 @@ async fn operators_list_retry_and_purge_the_outbox() {
     assert!(ok, "{listing}");
     assert!(listing.contains("failed") && listing.contains("g***@example.com"), "{listing}");
     assert!(!listing.contains("gaveup@example.com"), "recipients are masked: {listing}");
+    let (ok, same) = madblog_on(&app, &["mail", "queue"]).await;
+    assert!(ok && same.contains("failed") && same.contains("g***@example.com"), "{same}");
 
     app.smtp.start_on(0.0).await;
     let (ok, said) = outbox_command(&app, &["retry", "--failed"]).await;
@@ -98,7 +169,7 @@ async fn operators_list_retry_and_purge_the_outbox() {
     let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than", "30d"]).await;
     assert!(ok && said.contains("deleted 0"), "{said}");
     sqlx::query("UPDATE outbox SET sent_at = sent_at - 31 * 86400").execute(&pool).await.unwrap();
-    let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than", "30d"]).await;
+    let (ok, said) = outbox_command(&app, &["purge-sent", "--older-than=30d"]).await;
     assert!(ok && said.contains("deleted 1"), "{said}");
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM outbox").await, 0);
 

@@ -1,58 +1,59 @@
 //! `madblog mail …`: the mail queue (`queue`, `retry`, `purge-sent`, as `madblog outbox …`), the
 //! suppression list (`suppressions`, `unsuppress ADDRESS`) and the bounce pipe (`bounce`).
 
-use super::outbox;
+use super::outbox::{self, PurgeSent, Retry};
 use crate::server::{
     clock::{now, rfc3339},
     config::Settings,
     db::{self, suppressions},
     email::{feedback::Feedback, suppression::Suppressions},
 };
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::Subcommand;
 
-/// Runs `madblog mail <args>`.
+/// `madblog mail …`: one variant per command, run by the one match in [`run`].
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Pending and undelivered mail, and the 20 latest sent (recipients masked)
+    ///
+    /// Undelivered mail (failed, bounced, suppressed) comes with the receiving server's whole reply.
+    #[command(alias = "list")]
+    Queue,
+    /// Requeue one mail that was not delivered, or all of them
+    Retry(Retry),
+    /// Delete sent mails older than an age
+    PurgeSent(PurgeSent),
+    /// The addresses no mail goes to (bounced, or complained), and why
+    Suppressions,
+    /// Let mail go to an address again (its owner says the mailbox works)
+    Unsuppress {
+        /// The address, as its owner gives it
+        address: String,
+    },
+    /// Read one bounce report or complaint on stdin (a mail server's pipe) and act on it
+    ///
+    /// It is acted on only if a return path tag in it verifies (see MAIL_BOUNCE_ADDRESS). Prints the
+    /// verdict; exits 75 (try again later) when the report can't be recorded now, so that the mail
+    /// server keeps it.
+    Bounce {
+        /// The address the report was delivered to (Postfix: ${original_recipient})
+        #[arg(long, value_name = "ADDRESS")]
+        recipient: Option<String>,
+    },
+}
+
+/// Runs `madblog mail <command>`.
 ///
 /// # Errors
-/// On bad arguments (with the usage), or when the database can't be reached.
-pub async fn run(args: &[String]) -> anyhow::Result<()> {
-    let args_str: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args_str.as_slice() {
-        ["suppressions"] => {
-            let (_, pool) = connect().await?;
-            let list = suppressions::list(&pool, now()).await.context("reading the suppression list")?;
-            if list.is_empty() {
-                println!("no address is suppressed");
-            }
-            for s in list {
-                println!(
-                    "{:<28}  {:<9}  since {}  until {}  {}",
-                    s.hint,
-                    s.reason,
-                    rfc3339(s.created_at),
-                    rfc3339(s.expires_at),
-                    s.reply
-                );
-            }
-            Ok(())
-        }
-        ["unsuppress", address] => {
-            let address = crate::domain::EmailAddress::parse(address).map_err(|e| anyhow::anyhow!("ADDRESS: {e}"))?;
-            let (settings, pool) = connect().await?;
-            let list = Suppressions::new(settings.secret_key.expose().as_bytes(), settings.mail.suppress_for);
-            if list.remove(&pool, address.as_ref()).await.context("lifting the suppression")? {
-                println!("{address} may get mail again");
-            } else {
-                println!("{address} was not suppressed (accounts with it are cleared anyway)");
-            }
-            Ok(())
-        }
-        ["bounce", rest @ ..] => {
-            let recipient = match rest {
-                [] => None,
-                ["--recipient", address] => Some((*address).to_owned()),
-                [arg] if arg.starts_with("--recipient=") => Some(arg["--recipient=".len()..].to_owned()),
-                _ => bail!("usage: madblog mail bounce [--recipient ADDRESS] < report"),
-            };
+/// When the database can't be reached, or an argument is not what it should be.
+pub async fn run(command: MailCommand) -> anyhow::Result<()> {
+    match command {
+        MailCommand::Queue => outbox::list().await,
+        MailCommand::Retry(which) => outbox::retry(which).await,
+        MailCommand::PurgeSent(age) => outbox::purge_sent(age).await,
+        MailCommand::Suppressions => list_suppressions().await,
+        MailCommand::Unsuppress { address } => unsuppress(&address).await,
+        MailCommand::Bounce { recipient } => {
             if let Err(e) = bounce(recipient.as_deref()).await {
                 // EX_TEMPFAIL: the mail server keeps the report and delivers it again later.
                 eprintln!("madblog: {e:#}");
@@ -60,12 +61,38 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        [] | ["suppressions", ..] | ["unsuppress", ..] => bail!(
-            "usage: madblog mail queue | retry ID|--failed | purge-sent --older-than 30d | suppressions | \
-             unsuppress ADDRESS | bounce [--recipient ADDRESS] (see madblog --help)"
-        ),
-        _ => outbox::run(args).await,
     }
+}
+
+async fn list_suppressions() -> anyhow::Result<()> {
+    let (_, pool) = connect().await?;
+    let list = suppressions::list(&pool, now()).await.context("reading the suppression list")?;
+    if list.is_empty() {
+        println!("no address is suppressed");
+    }
+    for s in list {
+        println!(
+            "{:<28}  {:<9}  since {}  until {}  {}",
+            s.hint,
+            s.reason,
+            rfc3339(s.created_at),
+            rfc3339(s.expires_at),
+            s.reply
+        );
+    }
+    Ok(())
+}
+
+async fn unsuppress(address: &str) -> anyhow::Result<()> {
+    let address = crate::domain::EmailAddress::parse(address).map_err(|e| anyhow::anyhow!("ADDRESS: {e}"))?;
+    let (settings, pool) = connect().await?;
+    let list = Suppressions::new(settings.secret_key.expose().as_bytes(), settings.mail.suppress_for);
+    if list.remove(&pool, address.as_ref()).await.context("lifting the suppression")? {
+        println!("{address} may get mail again");
+    } else {
+        println!("{address} was not suppressed (accounts with it are cleared anyway)");
+    }
+    Ok(())
 }
 
 async fn connect() -> anyhow::Result<(Settings, db::Pool)> {

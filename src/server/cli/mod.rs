@@ -1,27 +1,63 @@
-//! The `madblog` command: with no arguments it serves the app; subcommands for operators.
+//! The `madblog` command: every command and its arguments (clap), and the small ones' code. With no
+//! arguments it serves the app; the operators' mail commands live in `mail` and `outbox`.
 
 mod mail;
 mod outbox;
 
 use crate::server::{config::Settings, email::transport::Transport, startup::Application, telemetry};
+use clap::{Parser, Subcommand};
 use std::{io::Write, process::ExitCode};
+
+/// Madblog's account system: the server, and the operators' commands beside it.
+#[derive(Debug, Parser)]
+#[command(name = "madblog", version, after_help = "Settings come from the environment and .env; see .env.example.")]
+struct Cli {
+    // Optional so that a bare `madblog` (how run.sh and the service files start it) serves.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the app (what `madblog` with no command does)
+    Serve,
+    /// Send one mail with the configured MAIL_* settings, now (not through the outbox)
+    SendTestEmail {
+        /// Where to send it
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
+    /// Time the password hash on this machine (for capacity planning)
+    HashTiming,
+    /// The mail queue, the suppression list and bounce reports
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
+    /// The mail queue (the older names of `madblog mail queue|retry|purge-sent`)
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
+    /// Every string of every language, as JSON (for translators and tests)
+    Catalogue,
+}
 
 /// Runs the command line and returns the process exit code.
 pub async fn main() -> ExitCode {
-    telemetry::init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("send-test-email") => send_test_email(&args[1..]).await,
-        Some("hash-timing") => hash_timing().await,
-        Some("outbox") => outbox::run(&args[1..]).await,
-        Some("mail") => mail::run(&args[1..]).await,
-        Some("catalogue") => catalogue(),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` land here too (exit code 0); a wrong argument gets clap's message
+        // and 2, before any setting is read, so a typo never reaches the database.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
-        Some(other) => Err(anyhow::anyhow!("unknown command `{other}`; try `madblog --help`")),
+    };
+    telemetry::init();
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve().await,
+        Some(Command::SendTestEmail { to }) => send_test_email(&to).await,
+        Some(Command::HashTiming) => hash_timing().await,
+        Some(Command::Mail(command)) => mail::run(command).await,
+        Some(Command::Outbox(command)) => outbox::run(command).await,
+        Some(Command::Catalogue) => catalogue(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,25 +70,6 @@ pub async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage:
-  madblog [serve]                      serve the app
-  madblog send-test-email --to ADDRESS send one mail with the configured MAIL_* settings, now
-  madblog hash-timing                  time the password hash on this machine (for capacity planning)
-  madblog mail queue                   the mail queue: pending, undelivered (failed, bounced, suppressed) with
-                                       the server's reply, and the 20 latest sent (recipients masked)
-  madblog mail retry ID|--failed       requeue one mail that was not delivered, or all of them
-  madblog mail purge-sent --older-than 30d
-                                       delete sent mails older than that (d, h or m)
-  madblog mail suppressions            the addresses no mail goes to (bounced, or complained), and why
-  madblog mail unsuppress ADDRESS      let mail go to ADDRESS again (its owner says the mailbox works)
-  madblog mail bounce [--recipient ADDRESS] < report
-                                       read one bounce report or complaint (a mail server's pipe) and act
-                                       on it if its return path tag verifies (see MAIL_BOUNCE_ADDRESS)
-  madblog outbox list|retry|purge-sent the same as madblog mail queue|retry|purge-sent
-  madblog catalogue                    every string of every language, as JSON (for translators and tests)
-
-Settings come from the environment and .env; see .env.example.";
-
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     let conf = leptos::config::get_configuration(Some("Leptos.toml"))
@@ -62,13 +79,8 @@ async fn serve() -> anyhow::Result<()> {
 
 /// The seed's "flask shell" mail test: one mail, sent now (not through the outbox), with the
 /// configured settings, and SMTP's own answer if it fails.
-async fn send_test_email(args: &[String]) -> anyhow::Result<()> {
-    let to = match args {
-        [flag, to] if flag == "--to" => to.clone(),
-        [arg] if arg.starts_with("--to=") => arg["--to=".len()..].to_owned(),
-        _ => anyhow::bail!("send-test-email needs --to ADDRESS\n\n{USAGE}"),
-    };
-    let to = crate::domain::EmailAddress::parse(&to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+async fn send_test_email(to: &str) -> anyhow::Result<()> {
+    let to = crate::domain::EmailAddress::parse(to).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let settings = Settings::from_env()?;
     let transport = Transport::from_settings(&settings)?;
     let mail = crate::server::db::outbox::OutboxMail {
@@ -168,4 +180,97 @@ async fn hash_timing() -> anyhow::Result<()> {
         cores * per_core
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(line: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("madblog").chain(line.split_whitespace()))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // clap's own checks of the definitions (clashing names, bad groups), which it otherwise
+        // runs only when a debug binary parses the line that reaches the broken part.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_serves() {
+        assert!(parse("").unwrap().command.is_none());
+        assert!(matches!(parse("serve").unwrap().command, Some(Command::Serve)));
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let id = "0b6f8a52-58f4-4d5e-a7c2-6a1f0e0e9d01";
+        for line in [
+            "send-test-email --to you@example.com".to_owned(),
+            "send-test-email --to=you@example.com".to_owned(),
+            "hash-timing".to_owned(),
+            "catalogue".to_owned(),
+            "outbox list".to_owned(),
+            "outbox queue".to_owned(),
+            "outbox retry --failed".to_owned(),
+            format!("outbox retry {id}"),
+            "outbox purge-sent --older-than 30d".to_owned(),
+            "outbox purge-sent --older-than=12h".to_owned(),
+            "mail queue".to_owned(),
+            "mail list".to_owned(),
+            "mail retry --failed".to_owned(),
+            format!("mail retry {id}"),
+            "mail purge-sent --older-than 90m".to_owned(),
+            "mail suppressions".to_owned(),
+            "mail unsuppress you@example.com".to_owned(),
+            "mail bounce".to_owned(),
+            "mail bounce --recipient bounce+x@example.org".to_owned(),
+            "mail bounce --recipient=bounce+x@example.org".to_owned(),
+        ] {
+            assert!(parse(&line).is_ok(), "{line}: {}", parse(&line).unwrap_err());
+        }
+        let Some(Command::Mail(mail::MailCommand::PurgeSent(age))) =
+            parse("mail purge-sent --older-than 12h").unwrap().command
+        else {
+            panic!("not purge-sent");
+        };
+        assert_eq!(age.older_than, 12 * 3_600);
+        let Some(Command::Outbox(outbox::OutboxCommand::Retry(which))) =
+            parse("outbox retry --failed").unwrap().command
+        else {
+            panic!("not retry");
+        };
+        assert!(which.failed && which.id.is_none());
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_understand() {
+        for bad in [
+            "serv",
+            "--verbose",
+            "send-test-email",
+            "send-test-email you@example.com",
+            "mail",
+            "mail lst",
+            "mail retry",
+            "mail retry nope",
+            "mail retry --all",
+            "mail retry --failed 0b6f8a52-58f4-4d5e-a7c2-6a1f0e0e9d01",
+            "mail purge-sent",
+            "mail purge-sent --older-than 30",
+            "mail purge-sent --older-than 0d",
+            "mail purge-sent --older-than xd",
+            "mail purge-sent --older-than 30é",
+            "mail unsuppress",
+            "mail bounce --recipient",
+            "mail bounce extra",
+            "outbox",
+            "outbox retry",
+        ] {
+            let error = parse(bad).map(|_| ()).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad}: {error}");
+        }
+    }
 }

@@ -8,76 +8,102 @@ use crate::server::{
     email::transport::mask_address,
 };
 use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
 
-/// Runs `madblog outbox <args>`.
+/// `madblog outbox …`: kept for the scripts written before `madblog mail`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The mail queue (as `madblog mail queue`)
+    #[command(alias = "queue")]
+    List,
+    /// Requeue one mail that was not delivered, or all of them
+    Retry(Retry),
+    /// Delete sent mails older than an age
+    PurgeSent(PurgeSent),
+}
+
+/// Which undelivered mail to send again.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Retry {
+    /// The mail's id (a UUID, from the queue's listing)
+    #[arg(value_parser = mail_id)]
+    pub(super) id: Option<String>,
+    /// Every mail that was not delivered
+    #[arg(long)]
+    pub(super) failed: bool,
+}
+
+/// How old a sent mail must be to go.
+#[derive(Debug, Args)]
+pub struct PurgeSent {
+    /// A number of days, hours or minutes: 30d, 12h, 90m
+    #[arg(long, value_name = "AGE", value_parser = age_in_seconds)]
+    pub(super) older_than: i64,
+}
+
+/// Runs `madblog outbox <command>`.
 ///
 /// # Errors
-/// On bad arguments (with the usage), or when the database can't be reached.
-pub async fn run(args: &[String]) -> anyhow::Result<()> {
-    let command = parse(args)?;
-    let settings = Settings::from_env()?;
-    let pool = db::connect_with(&settings.database.url, settings.database.sqlite_sync).await?;
+/// When the database can't be reached, or no given-up mail has the id asked for.
+pub async fn run(command: OutboxCommand) -> anyhow::Result<()> {
     match command {
-        Command::List => list(&pool).await,
-        Command::Retry(id) => {
-            let n = outbox::requeue_failed(&pool, id.as_deref(), now()).await.context("requeueing mail")?;
-            match (id, n) {
-                (Some(id), 0) => bail!("no given-up mail has the id {id} (see `madblog outbox list`)"),
-                _ => {
-                    println!("requeued {n} mail(s); a running server sends them within a second or so");
-                    Ok(())
-                }
-            }
-        }
-        Command::PurgeSent { older_than } => {
-            let n = outbox::purge_sent(&pool, now() - older_than).await.context("deleting sent mail")?;
-            println!("deleted {n} sent mail(s) older than {}", human(older_than));
+        OutboxCommand::List => list().await,
+        OutboxCommand::Retry(which) => retry(which).await,
+        OutboxCommand::PurgeSent(age) => purge_sent(age).await,
+    }
+}
+
+async fn connect() -> anyhow::Result<db::Pool> {
+    let settings = Settings::from_env()?;
+    db::connect_with(&settings.database.url, settings.database.sqlite_sync).await
+}
+
+/// `retry ID|--failed`.
+///
+/// # Errors
+/// When the database can't be reached, or no given-up mail has that id.
+pub async fn retry(Retry { id, failed }: Retry) -> anyhow::Result<()> {
+    // clap's group lets exactly one of the two through.
+    let id = if failed { None } else { id };
+    let pool = connect().await?;
+    let n = outbox::requeue_failed(&pool, id.as_deref(), now()).await.context("requeueing mail")?;
+    match (id, n) {
+        (Some(id), 0) => bail!("no given-up mail has the id {id} (see `madblog mail queue`)"),
+        _ => {
+            println!("requeued {n} mail(s); a running server sends them within a second or so");
             Ok(())
         }
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Command {
-    List,
-    /// `None`: every failed mail.
-    Retry(Option<String>),
-    /// Seconds.
-    PurgeSent {
-        older_than: i64,
-    },
+/// `purge-sent --older-than AGE`.
+///
+/// # Errors
+/// When the database can't be reached.
+pub async fn purge_sent(PurgeSent { older_than }: PurgeSent) -> anyhow::Result<()> {
+    let pool = connect().await?;
+    let n = outbox::purge_sent(&pool, now() - older_than).await.context("deleting sent mail")?;
+    println!("deleted {n} sent mail(s) older than {}", human(older_than));
+    Ok(())
 }
 
-fn parse(args: &[String]) -> anyhow::Result<Command> {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["list"] => Ok(Command::List),
-        ["retry", "--failed"] => Ok(Command::Retry(None)),
-        ["retry", id] if !id.starts_with('-') => {
-            uuid::Uuid::parse_str(id).with_context(|| format!("`{id}` is not a mail id (a UUID)"))?;
-            Ok(Command::Retry(Some((*id).to_owned())))
-        }
-        ["purge-sent", "--older-than", age] => Ok(Command::PurgeSent { older_than: age_in_seconds(age)? }),
-        ["purge-sent", arg] if arg.starts_with("--older-than=") => {
-            Ok(Command::PurgeSent { older_than: age_in_seconds(&arg["--older-than=".len()..])? })
-        }
-        // `queue`: the name under `madblog mail`.
-        ["queue"] => Ok(Command::List),
-        _ => bail!("usage: madblog mail queue | retry ID|--failed | purge-sent --older-than 30d (see madblog --help)"),
-    }
+fn mail_id(id: &str) -> Result<String, String> {
+    uuid::Uuid::parse_str(id).map(|_| id.to_owned()).map_err(|_| "not a mail id (a UUID)".to_owned())
 }
 
 /// `30d`, `12h`, `90m` in seconds.
-fn age_in_seconds(age: &str) -> anyhow::Result<i64> {
-    let bad = || anyhow::anyhow!("--older-than wants a number of days, hours or minutes, like 30d, 12h or 90m");
-    let (number, unit) = age.trim().split_at(age.trim().len().saturating_sub(1));
-    let n: i64 = number.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
-    let unit = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
+fn age_in_seconds(age: &str) -> Result<i64, String> {
+    let bad = || "wants a number of days, hours or minutes, like 30d, 12h or 90m".to_owned();
+    let age = age.trim();
+    let unit = match age.chars().last() {
+        Some('d') => 86_400,
+        Some('h') => 3_600,
+        Some('m') => 60,
         _ => return Err(bad()),
     };
+    // The unit is one ASCII byte, so this cut is on a character boundary.
+    let n: i64 = age[..age.len() - 1].parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
     n.checked_mul(unit).ok_or_else(bad)
 }
 
@@ -89,8 +115,13 @@ fn human(seconds: i64) -> String {
     }
 }
 
-async fn list(pool: &db::Pool) -> anyhow::Result<()> {
-    let mails = outbox::list(pool, 20).await.context("reading the outbox")?;
+/// The queue: pending and undelivered mail, and the latest sent.
+///
+/// # Errors
+/// When the database can't be reached.
+pub async fn list() -> anyhow::Result<()> {
+    let pool = connect().await?;
+    let mails = outbox::list(&pool, 20).await.context("reading the outbox")?;
     let now = now();
     if mails.is_empty() {
         println!("the outbox is empty");
@@ -122,43 +153,4 @@ async fn list(pool: &db::Pool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn parses_the_documented_forms() {
-        assert_eq!(parse(&args("list")).unwrap(), Command::List);
-        assert_eq!(parse(&args("retry --failed")).unwrap(), Command::Retry(None));
-        let id = "0b6f8a52-58f4-4d5e-a7c2-6a1f0e0e9d01";
-        assert_eq!(parse(&args(&format!("retry {id}"))).unwrap(), Command::Retry(Some(id.into())));
-        assert_eq!(
-            parse(&args("purge-sent --older-than 30d")).unwrap(),
-            Command::PurgeSent { older_than: 30 * 86_400 }
-        );
-        assert_eq!(parse(&args("purge-sent --older-than=12h")).unwrap(), Command::PurgeSent { older_than: 12 * 3_600 });
-    }
-
-    #[test]
-    fn refuses_what_it_does_not_understand() {
-        for bad in [
-            "",
-            "lst",
-            "retry",
-            "retry nope",
-            "retry --all",
-            "purge-sent",
-            "purge-sent --older-than 30",
-            "purge-sent --older-than 0d",
-            "purge-sent --older-than xd",
-        ] {
-            assert!(parse(&args(bad)).is_err(), "{bad}");
-        }
-    }
 }
