@@ -4,7 +4,7 @@
 //! Without a fallback, a mail goes to the primary alone, as it always did.
 
 use super::{
-    breaker::{Breaker, Change, Route},
+    breaker::{Breaker, Change, FAILURES_TO_OPEN, Route},
     connection::{Connector, Security},
     smtp::{Pool, SendError},
 };
@@ -180,8 +180,8 @@ impl Relays {
         let error = error.map(|e| e.to_string().replace(['\r', '\n'], " ")).unwrap_or_default();
         match change {
             Some(Change::Opened { window }) => tracing::warn!(%primary, %fallback, %error,
-                probe_in_secs = window.as_secs(),
-                "the primary SMTP relay failed twice in a row: mail goes through the fallback relay"),
+                failures_in_a_row = FAILURES_TO_OPEN, probe_in_secs = window.as_secs(),
+                "the primary SMTP relay keeps failing: mail goes through the fallback relay"),
             Some(Change::StillOpen { window }) => tracing::warn!(%primary, %fallback, %error,
                 probe_in_secs = window.as_secs(), "the primary SMTP relay still fails: mail keeps going through the fallback relay"),
             Some(Change::Closed) => {
