@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod links;
 pub mod mail;
+pub mod relay;
 pub mod secret;
 pub mod session;
 

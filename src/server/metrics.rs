@@ -8,6 +8,7 @@ const HTTP_REQUESTS: &str = "madblog_http_requests_total";
 const HTTP_DURATION: &str = "madblog_http_request_duration_seconds";
 const HASH_DURATION: &str = "madblog_password_hash_seconds";
 const MAIL_SENT: &str = "madblog_mail_sent_total";
+const MAIL_RELAY: &str = "madblog_mail_relay_total";
 const BOUNCE_REPORTS: &str = "madblog_mail_bounce_reports_total";
 const OUTBOX_PENDING: &str = "madblog_outbox_pending";
 const OUTBOX_OLDEST: &str = "madblog_outbox_oldest_pending_seconds";
@@ -47,6 +48,7 @@ fn describe() {
         MAIL_SENT,
         "Delivery attempts by mail kind and result (sent, retry, failed, bounced, failed_policy, suppressed)"
     );
+    metrics::describe_counter!(MAIL_RELAY, "Mails an SMTP relay took, by relay (primary, fallback)");
     metrics::describe_counter!(BOUNCE_REPORTS, "Bounce reports and complaints fed back, by what came of them");
     metrics::describe_gauge!(OUTBOX_PENDING, "Mails waiting in the outbox (not sent, not given up)");
     metrics::describe_gauge!(OUTBOX_OLDEST, metrics::Unit::Seconds, "Age of the oldest waiting mail (0: none)");
@@ -67,6 +69,11 @@ pub fn password_hash(elapsed: Duration) {
 /// `suppressed`.
 pub fn mail_attempt(kind: &str, result: &'static str) {
     metrics::counter!(MAIL_SENT, "kind" => kind.to_owned(), "result" => result).increment(1);
+}
+
+/// An SMTP relay took a mail: `primary` or `fallback`.
+pub fn mail_relay(relay: &'static str) {
+    metrics::counter!(MAIL_RELAY, "relay" => relay).increment(1);
 }
 
 /// A report fed back (`madblog mail bounce`, `POST /hooks/mail-events`), by its verdict.

@@ -77,7 +77,7 @@ impl Application {
             max_attempts: settings.mail.max_attempts,
             backoff_cap: settings.mail.backoff_cap,
             lease: settings.mail.lease,
-            send_timeout: email::transport::SMTP_TIMEOUT,
+            send_timeout: transport.longest_send(),
             poll: Duration::from_secs(1),
             suppressions: Suppressions::new(settings.secret_key.expose().as_bytes(), settings.mail.suppress_for),
         };

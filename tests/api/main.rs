@@ -27,6 +27,7 @@ mod multi_server;
 mod network_limits;
 mod password;
 mod registration;
+mod relay;
 mod security_log;
 mod server_functions;
 mod session_lifetime;

@@ -3,6 +3,7 @@
     python smtp_sink.py --dir DIR [--port N] [--delay SECONDS]
                         [--tls {starttls,require-starttls,implicit} --cert PEM --key PEM]
                         [--auth USER:PASSWORD [--auth-in-clear]]
+                        [--refuse-mail-from | --greet-421]
 
 Prints "READY <port>" once it listens. Each accepted message becomes DIR/<n>.json with its
 envelope, decoded headers and text/HTML parts, and how it came (the client's port, so mails sent
@@ -19,6 +20,11 @@ gets `550 5.1.1` (no such mailbox), `bare550…` a 550 without an enhanced code,
 `451 4.7.1` (try later), `policy…` a `554 5.7.1` (our IP blocklisted); anything else is accepted.
 Every RCPT it answers is appended to DIR/rcpt.log as `<address> <code>`, so a test can count the
 attempts that never became a mail.
+
+Two modes play a relay that fails the conversation itself, for the fallback relay's tests:
+--refuse-mail-from answers every MAIL FROM with `553 5.7.1` (a relay that won't send as us), and
+--greet-421 answers every connection with a `421 4.3.2` greeting and hangs up (a relay shutting
+down or overloaded). Each appends a line to DIR/refused.log, so a test can tell it was asked.
 """
 
 import argparse
@@ -61,6 +67,10 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def refused(self, what):
+        with open(os.path.join(self.directory, "refused.log"), "a", encoding="utf-8") as log:
+            log.write(f"{what}\n")
+
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -96,6 +106,19 @@ class Sink:
         return "250 Message accepted for delivery"
 
 
+class RefusingSender(Sink):
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.refused(f"MAIL FROM {address}")
+        return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
+
+
+async def greet_421(sink, reader, writer):
+    sink.refused("421 greeting")
+    writer.write(b"421 4.3.2 Service not available, closing transmission channel\r\n")
+    await writer.drain()
+    writer.close()
+
+
 def authenticator(user, password):
     def check(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data == (user.encode(), password.encode())
@@ -115,6 +138,9 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--auth")
     parser.add_argument("--auth-in-clear", action="store_true")
+    failing = parser.add_mutually_exclusive_group()
+    failing.add_argument("--refuse-mail-from", action="store_true")
+    failing.add_argument("--greet-421", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
 
@@ -144,20 +170,28 @@ def main():
         # aiosmtpd warns about its own use of a deprecated attribute after each login.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
 
-    controller = Controller(
-        Sink(args.dir, args.delay), hostname="127.0.0.1", port=port, ready_timeout=10, **options
-    )
-    controller.start()
+    sink = (RefusingSender if args.refuse_mail_from else Sink)(args.dir, args.delay)
+    loop = asyncio.new_event_loop()
+    if args.greet_421:
+        # No SMTP at all past the greeting: a plain listener on the event loop below.
+        handler = lambda reader, writer: greet_421(sink, reader, writer)  # noqa: E731
+        listener = loop.run_until_complete(asyncio.start_server(handler, "127.0.0.1", port))
+        controller = None
+    else:
+        controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10, **options)
+        controller.start()
     print(f"READY {port}", flush=True)
 
     stop = asyncio.Event()
-    loop = asyncio.new_event_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         loop.run_until_complete(stop.wait())
     finally:
-        controller.stop()
+        if controller:
+            controller.stop()
+        else:
+            listener.close()
     sys.exit(0)
 
 

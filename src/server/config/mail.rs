@@ -1,24 +1,23 @@
-//! Mail: the SMTP server (named as in the seed, Flask-Mail, plus `MAIL_USE_TLS` for STARTTLS), the
-//! outbox worker's retry policy, and how long sent mail is kept.
+//! Mail: the SMTP relays (see `relay`: the primary, named as in the seed, and an optional
+//! fallback), the outbox worker's retry policy, and how long sent mail is kept.
 
-use super::{env::Env, secret::Secret};
-use anyhow::{Context, bail};
-use std::{path::PathBuf, time::Duration};
+use super::{
+    env::Env,
+    relay::{FallbackSettings, RelaySettings},
+    secret::Secret,
+};
+use anyhow::bail;
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct MailSettings {
-    pub server: Option<String>,
-    pub port: u16,
-    pub use_ssl: bool,
-    pub use_tls: bool,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
+    /// The SMTP relay (`MAIL_SERVER`, `MAIL_PORT`, …); without one, development uses the dev
+    /// mailbox.
+    pub relay: Option<RelaySettings>,
+    /// `MAIL_FALLBACK_SERVER` and the variables beside it: the relay that takes the mail while
+    /// `relay` fails.
+    pub fallback: Option<FallbackSettings>,
     pub sender: String,
-    /// PEM certificates trusted for the SMTP server's TLS besides the public roots (a private CA).
-    pub ca_file: Option<PathBuf>,
-    /// `MAIL_ALLOW_PLAINTEXT_AUTH`: log in without TLS (a relay on this machine or a trusted
-    /// network). Without it, credentials need `MAIL_USE_SSL` or `MAIL_USE_TLS`.
-    pub allow_plaintext_auth: bool,
     /// Attempts before a mail is given up (`MAIL_MAX_ATTEMPTS`, 20).
     pub max_attempts: i64,
     /// The longest wait between two attempts (`MAIL_BACKOFF_CAP_SECONDS`, 300).
@@ -41,21 +40,14 @@ pub struct MailSettings {
 
 impl MailSettings {
     /// # Errors
-    /// A value that doesn't parse, or a login that could cross the network in clear text.
+    /// A value that doesn't parse, a login that could cross the network in clear text, or a
+    /// fallback relay half configured.
     pub fn read(env: &Env<'_>) -> anyhow::Result<Self> {
+        let relay = RelaySettings::read(env, "MAIL_")?;
         let mail = Self {
-            server: env.text("MAIL_SERVER"),
-            port: match env.text("MAIL_PORT") {
-                Some(p) => p.trim().parse().context("MAIL_PORT must be a port number")?,
-                None => 25,
-            },
-            use_ssl: env.flag("MAIL_USE_SSL")?,
-            use_tls: env.flag("MAIL_USE_TLS")?,
-            username: env.text("MAIL_USERNAME"),
-            password: env.text("MAIL_PASSWORD").map(Secret::new),
+            fallback: FallbackSettings::read(env, relay.as_ref())?,
+            relay,
             sender: env.text("MAIL_SENDER").unwrap_or_else(|| "Madblog <no-reply@localhost>".into()),
-            ca_file: env.text("MAIL_CA_FILE").map(PathBuf::from),
-            allow_plaintext_auth: env.flag("MAIL_ALLOW_PLAINTEXT_AUTH")?,
             max_attempts: env.number("MAIL_MAX_ATTEMPTS", 20)? as i64,
             backoff_cap: env.seconds("MAIL_BACKOFF_CAP_SECONDS", 300)?,
             lease: env.seconds("MAIL_LEASE_SECONDS", 60)?,
@@ -68,16 +60,6 @@ impl MailSettings {
                 None => None,
             },
         };
-        // Without either, STARTTLS is only used when the server offers it, and a man in the middle
-        // who strips the offer from the greeting is handed the password in clear text.
-        let logs_in = mail.username.is_some() || mail.password.is_some();
-        if logs_in && !mail.use_ssl && !mail.use_tls && !mail.allow_plaintext_auth {
-            bail!(
-                "MAIL_USERNAME or MAIL_PASSWORD is set without MAIL_USE_SSL or MAIL_USE_TLS: the password could \
-                 cross the network in clear text. Set MAIL_USE_SSL=true (implicit TLS, port 465) or MAIL_USE_TLS=true \
-                 (STARTTLS, required), or MAIL_ALLOW_PLAINTEXT_AUTH=true for a relay on this machine"
-            );
-        }
         Ok(mail)
     }
 }

@@ -82,11 +82,71 @@ fn a_mail_login_needs_tls_unless_plaintext_is_allowed() {
 
     for secure in [("MAIL_USE_SSL", "true"), ("MAIL_USE_TLS", "true"), ("MAIL_ALLOW_PLAINTEXT_AUTH", "true")] {
         let mail = settings(&[&login[..], &[secure]].concat()).unwrap().mail;
-        assert_eq!(mail.allow_plaintext_auth, secure.0 == "MAIL_ALLOW_PLAINTEXT_AUTH", "{secure:?}");
+        let relay = mail.relay.expect("MAIL_SERVER is set");
+        assert_eq!(relay.allow_plaintext_auth, secure.0 == "MAIL_ALLOW_PLAINTEXT_AUTH", "{secure:?}");
     }
     assert!(settings(&[("MAIL_SERVER", "localhost")]).is_ok(), "no login: nothing to protect");
     let bad = settings(&[("MAIL_ALLOW_PLAINTEXT_AUTH", "sure")]).unwrap_err();
     assert!(bad.to_string().contains("MAIL_ALLOW_PLAINTEXT_AUTH"));
+}
+
+#[test]
+fn a_fallback_relay_reads_its_own_variables() {
+    let primary = [("MAIL_SERVER", "smtp.example.com"), ("MAIL_USE_TLS", "true")];
+    assert!(settings(&primary).unwrap().mail.fallback.is_none(), "none unless MAIL_FALLBACK_SERVER is set");
+    let fallback = [
+        ("MAIL_FALLBACK_SERVER", "backup.example.net"),
+        ("MAIL_FALLBACK_PORT", "465"),
+        ("MAIL_FALLBACK_USE_SSL", "yes"),
+        ("MAIL_FALLBACK_USERNAME", "backup"),
+        ("MAIL_FALLBACK_PASSWORD", "hunter2hunter2"),
+        ("MAIL_FALLBACK_CA_FILE", "/etc/madblog/backup-ca.pem"),
+    ];
+    let mail = settings(&[&primary[..], &fallback].concat()).unwrap().mail;
+    let relay = mail.relay.unwrap();
+    assert_eq!(
+        (relay.server.as_str(), relay.port, relay.use_tls, relay.username),
+        ("smtp.example.com", 25, true, None)
+    );
+    let fallback = mail.fallback.expect("a fallback");
+    assert_eq!(fallback.probe_after, Duration::from_secs(30));
+    let f = fallback.relay;
+    assert_eq!((f.server.as_str(), f.port, f.use_ssl, f.use_tls), ("backup.example.net", 465, true, false));
+    assert_eq!((f.username.as_deref(), f.password.unwrap().expose()), (Some("backup"), "hunter2hunter2"));
+    assert_eq!(f.ca_file.unwrap().to_str(), Some("/etc/madblog/backup-ca.pem"));
+    let probe = [("MAIL_SERVER", "a"), ("MAIL_FALLBACK_SERVER", "b"), ("MAIL_FALLBACK_PROBE_SECONDS", "5")];
+    assert_eq!(settings(&probe).unwrap().mail.fallback.unwrap().probe_after, Duration::from_secs(5));
+}
+
+#[test]
+fn a_fallback_login_needs_its_own_tls_unless_its_plaintext_is_allowed() {
+    // The primary's TLS says nothing about the fallback's connection.
+    let login = [
+        ("MAIL_SERVER", "smtp.example.com"),
+        ("MAIL_USE_SSL", "true"),
+        ("MAIL_FALLBACK_SERVER", "backup.example.net"),
+        ("MAIL_FALLBACK_PASSWORD", "hunter2hunter2"),
+    ];
+    let err = format!("{:#}", settings(&login).unwrap_err());
+    for setting in ["MAIL_FALLBACK_PASSWORD", "MAIL_FALLBACK_USE_SSL", "MAIL_FALLBACK_ALLOW_PLAINTEXT_AUTH"] {
+        assert!(err.contains(setting), "names {setting}: {err}");
+    }
+    assert!(!err.contains("hunter2"), "the message doesn't repeat the password");
+    for secure in [("MAIL_FALLBACK_USE_TLS", "1"), ("MAIL_FALLBACK_ALLOW_PLAINTEXT_AUTH", "1")] {
+        assert!(settings(&[&login[..], &[secure]].concat()).is_ok(), "{secure:?}");
+    }
+    let port = settings(&[("MAIL_SERVER", "a"), ("MAIL_FALLBACK_SERVER", "b"), ("MAIL_FALLBACK_PORT", "x")]);
+    assert!(port.unwrap_err().to_string().contains("MAIL_FALLBACK_PORT"));
+}
+
+#[test]
+fn a_fallback_half_configured_or_without_a_primary_refuses_to_start() {
+    let stray = settings(&[("MAIL_SERVER", "smtp.example.com"), ("MAIL_FALLBACK_PORT", "587")]).unwrap_err();
+    assert!(stray.to_string().contains("MAIL_FALLBACK_PORT") && stray.to_string().contains("MAIL_FALLBACK_SERVER"));
+    let probe = settings(&[("MAIL_SERVER", "a"), ("MAIL_FALLBACK_PROBE_SECONDS", "5")]).unwrap_err();
+    assert!(probe.to_string().contains("MAIL_FALLBACK_PROBE_SECONDS"), "{probe}");
+    let alone = settings(&[("MAIL_FALLBACK_SERVER", "backup.example.net")]).unwrap_err();
+    assert!(alone.to_string().contains("MAIL_SERVER"), "{alone}");
 }
 
 #[test]

@@ -42,13 +42,13 @@ impl Security {
     pub fn implicit(host: &str, extra_roots: &[CertificateDer<'static>]) -> anyhow::Result<Self> {
         let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         for root in extra_roots {
-            roots.add(root.clone()).context("a MAIL_CA_FILE certificate is unusable")?;
+            roots.add(root.clone()).context("a CA certificate is unusable")?;
         }
         let config = ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        let name = ServerName::try_from(host.to_owned()).context("MAIL_SERVER is not a valid host name")?;
+        let name = ServerName::try_from(host.to_owned()).context("the server is not a valid host name")?;
         Ok(Self::Implicit { config: Arc::new(config), name })
     }
 
@@ -62,7 +62,7 @@ impl Security {
         for root in extra_roots {
             builder = builder.add_root_certificate(Certificate::from_der(root.to_vec())?);
         }
-        let params = builder.build().context("a MAIL_CA_FILE certificate is unusable")?;
+        let params = builder.build().context("a CA certificate is unusable")?;
         Ok(Self::StartTls { params, required })
     }
 }

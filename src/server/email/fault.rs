@@ -1,5 +1,6 @@
 //! Whose problem an undelivered mail is: the step of the SMTP conversation a refusal answered and
-//! its codes decide between trying again, blaming the address (a bounce) and blaming us.
+//! its codes decide between trying again, blaming the address (a bounce) and blaming us, and
+//! whether the relay failed (so the fallback relay may take the mail at once).
 
 use lettre::transport::smtp::Error as SmtpError;
 use std::{io, time::Duration};
@@ -70,6 +71,30 @@ impl SendError {
             }
         }
     }
+
+    /// Whether the relay failed the conversation itself, so another relay may take this very
+    /// attempt (see [`fails_the_relay`]). Not for a missing extension: the relay works, this mail
+    /// needs more of it.
+    pub fn fails_the_relay(&self) -> bool {
+        match self {
+            // A timeout may come after the message was sent: the fallback then sends it again,
+            // which the outbox accepts anyway (at least once, never lost).
+            Self::Connect(..) | Self::Tls(..) | Self::TimedOut(_) => true,
+            Self::Unsupported(_) => false,
+            Self::Smtp(stage, error) => fails_the_relay(*stage, error.status().map(u16::from)),
+        }
+    }
+}
+
+/// Whether a failure at `stage` with reply `code` (none: the connection broke, or the reply was
+/// unreadable) is the relay's rather than the mail's. Before the first recipient the relay speaks
+/// for itself: a 421 or 554 greeting, a failed STARTTLS or login, a refused MAIL FROM (our
+/// sender, our account) say nothing about this mail. A reply to RCPT or DATA is about this
+/// recipient or this message (greylisting, an unknown user, content), and another relay would
+/// only hear the same: it is the mail's outcome. A connection that breaks without a reply is the
+/// relay's at any stage.
+pub fn fails_the_relay(stage: Stage, code: Option<u16>) -> bool {
+    matches!(stage, Stage::Session | Stage::MailFrom) || code.is_none()
 }
 
 /// Whose problem a refusal is, from the stage, the reply code and the reply's text
@@ -130,6 +155,31 @@ mod tests {
         for (stage, code, reply, fault) in cases {
             assert_eq!(fault_of(stage, code, reply), fault, "{stage:?} {code:?} {reply}");
         }
+    }
+
+    #[test]
+    fn only_failures_before_the_first_recipient_or_without_a_reply_are_the_relays() {
+        let cases = [
+            (Stage::Session, Some(421), true),
+            (Stage::Session, Some(535), true),
+            (Stage::Session, None, true),
+            (Stage::MailFrom, Some(550), true),
+            (Stage::MailFrom, Some(451), true),
+            (Stage::RcptTo, Some(451), false),
+            (Stage::RcptTo, Some(550), false),
+            (Stage::RcptTo, Some(421), false),
+            (Stage::RcptTo, None, true),
+            (Stage::Data, Some(554), false),
+            (Stage::Data, Some(452), false),
+            (Stage::Data, None, true),
+        ];
+        for (stage, code, relay) in cases {
+            assert_eq!(fails_the_relay(stage, code), relay, "{stage:?} {code:?}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(SendError::Connect("127.0.0.1:25".into(), refused).fails_the_relay());
+        assert!(SendError::TimedOut(Duration::from_secs(30)).fails_the_relay());
+        assert!(!SendError::Unsupported("no SMTPUTF8").fails_the_relay());
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Mail: templates, the outbox worker that delivers them, and the transports (SMTP, or the
 //! development mailbox).
 
+pub mod breaker;
 pub mod connection;
 pub mod fault;
 pub mod feedback;
 pub mod lease;
+pub mod relays;
 pub mod reports;
 pub mod return_path;
 pub mod smtp;

@@ -1,12 +1,11 @@
-//! Where mail goes: an SMTP server (over the connection pool in `smtp`, with implicit TLS or
-//! STARTTLS as configured), or, in development without `MAIL_SERVER`, the dev mailbox: JSON files
-//! under `data/mail/`, listed at `/dev/mailbox`.
+//! Where mail goes: an SMTP relay (the primary, and a fallback if one is configured: `relays`),
+//! or, in development without `MAIL_SERVER`, the dev mailbox: JSON files under `data/mail/`,
+//! listed at `/dev/mailbox`.
 
 use super::{
-    connection::{Connector, Security},
     fault::Fault,
+    relays::{Carrier, Relays},
     return_path::ReturnPath,
-    smtp::Pool,
 };
 use crate::server::{
     config::{AppEnv, Settings},
@@ -20,96 +19,76 @@ use lettre::{
         Mailbox, MultiPart,
         header::{Header, HeaderName, HeaderValue},
     },
-    transport::smtp::authentication::Credentials,
 };
-use rustls::pki_types::{CertificateDer, pem::PemObject};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
 pub enum Transport {
     Smtp {
-        pool: Arc<Pool>,
+        relays: Relays,
         from: Mailbox,
         /// Tags each mail's envelope sender, when `MAIL_BOUNCE_ADDRESS` is set.
         return_path: Option<ReturnPath>,
-        describe: String,
     },
     /// `page` is the mailbox's address, for the log.
     DevMailbox { dir: PathBuf, from: Mailbox, page: String },
 }
 
-/// How long one SMTP conversation may take; the outbox worker renews a mail's lease for as long as
-/// this, so a live worker always finishes (or gives up on) a mail before anyone else may claim it.
-pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Connections open at once: as many as the outbox worker sends in parallel.
-const POOL_SIZE: usize = 8;
-/// An idle connection is closed after this.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
 impl Transport {
     /// # Errors
-    /// An unparsable `MAIL_SENDER`, an invalid `MAIL_SERVER` name, an unreadable `MAIL_CA_FILE`, or
-    /// no `MAIL_SERVER` in production. Never a network error: SMTP connections are opened when the
-    /// first mail goes, so a mail server that is down delays mail, never the app's start.
+    /// An unparsable `MAIL_SENDER`, an invalid `MAIL_SERVER` name, an unreadable `MAIL_CA_FILE` (or
+    /// the same of the fallback relay), or no `MAIL_SERVER` in production. Never a network error:
+    /// SMTP connections are opened when the first mail goes, so a mail server that is down delays
+    /// mail, never the app's start.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mail = &settings.mail;
         let from: Mailbox = mail.sender.parse().context("MAIL_SENDER must be an address or `Name <address>`")?;
-        let Some(server) = mail.server.clone() else {
+        let Some(relay) = &mail.relay else {
             if settings.app_env == AppEnv::Production {
                 bail!("MAIL_SERVER must be set in production (mail can't be delivered without it)");
             }
             let page = format!("{}/dev/mailbox", settings.app_url);
             return Ok(Self::DevMailbox { dir: settings.data_dir.join("mail"), from, page });
         };
-        let extra_roots = match &mail.ca_file {
-            Some(path) => read_certificates(path).with_context(|| format!("MAIL_CA_FILE ({})", path.display()))?,
-            None => Vec::new(),
-        };
-        let (security, name) = if mail.use_ssl {
-            (Security::implicit(&server, &extra_roots)?, "TLS")
-        } else if mail.use_tls {
-            (Security::starttls(&server, &extra_roots, true)?, "STARTTLS")
-        } else {
-            // Plain SMTP (a local relay or a test server), but upgrade when the server offers it.
-            (Security::starttls(&server, &extra_roots, false)?, "plain or opportunistic STARTTLS")
-        };
-        let credentials = mail.username.as_ref().map(|username| {
-            let password = mail.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
-            Credentials::new(username.clone(), password)
-        });
-        let describe = format!("SMTP {server}:{} ({name})", mail.port);
-        let connector = Connector { host: server, port: mail.port, security, credentials };
+        let relays = Relays::new(relay, mail.fallback.as_ref())?;
         let return_path = match &mail.bounce_address {
             Some(address) => Some(ReturnPath::new(address, settings.secret_key.expose().as_bytes())?),
             None => None,
         };
-        let pool = Pool::new(connector, POOL_SIZE, SMTP_TIMEOUT, IDLE_TIMEOUT);
-        Ok(Self::Smtp { pool, from, return_path, describe })
+        Ok(Self::Smtp { relays, from, return_path })
     }
 
     pub fn describe(&self) -> String {
         match self {
-            Self::Smtp { describe, .. } => describe.clone(),
+            Self::Smtp { relays, .. } => relays.describe(),
             Self::DevMailbox { dir, .. } => format!("dev mailbox in {}", dir.display()),
         }
     }
 
-    /// Sends one mail.
+    /// The longest one send may take: the outbox worker renews a mail's lease for as long as this,
+    /// so a live worker always finishes (or gives up on) a mail before anyone else may claim it.
+    pub fn longest_send(&self) -> Duration {
+        match self {
+            Self::Smtp { relays, .. } => relays.longest_send(),
+            Self::DevMailbox { .. } => super::relays::SMTP_TIMEOUT,
+        }
+    }
+
+    /// Sends one mail; says which SMTP relay took it (none for the dev mailbox).
     ///
     /// # Errors
     /// When the mail can't be built or delivered: whose problem that is, and why.
-    pub async fn send(&self, mail: &OutboxMail) -> Result<(), Undelivered> {
+    pub async fn send(&self, mail: &OutboxMail) -> Result<Option<Carrier>, Undelivered> {
         match self {
-            Self::Smtp { pool, from, return_path, .. } => {
+            Self::Smtp { relays, from, return_path } => {
                 let message = build(mail, from, return_path.as_ref())?;
-                pool.send(message.envelope(), &message.formatted())
-                    .await
-                    .map_err(|e| Undelivered::new(e.fault(), e.to_string()))
+                let sent = relays.send(message.envelope(), &message.formatted()).await;
+                sent.map(Some).map_err(|e| Undelivered::new(e.error.fault(), e.to_string()))
             }
             Self::DevMailbox { dir, from, page } => {
                 build(mail, from, None)?;
                 store_in_dev_mailbox(dir, page, mail)
                     .await
+                    .map(|()| None)
                     .map_err(|e| Undelivered::new(Fault::Temporary, format!("{e:#}")))
             }
         }
@@ -154,18 +133,6 @@ impl Header for AutoGenerated {
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
-}
-
-/// Every certificate in a PEM file (at least one).
-fn read_certificates(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let certificates = CertificateDer::pem_file_iter(path)
-        .context("could not open it")?
-        .collect::<Result<Vec<_>, _>>()
-        .context("could not read its certificates")?;
-    if certificates.is_empty() {
-        bail!("it holds no PEM certificate");
-    }
-    Ok(certificates)
 }
 
 /// The message as it goes out. A mail that can't be built never will be: refused at once, without
@@ -241,6 +208,7 @@ pub fn mask_address(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::email::relays::SMTP_TIMEOUT;
 
     fn settings(vars: &[(&str, &str)]) -> Settings {
         let dir = std::env::temp_dir().join(format!("madblog-transport-{}", uuid::Uuid::new_v4()));
@@ -276,6 +244,29 @@ mod tests {
             assert!(err.contains("MAIL_CA_FILE") && err.contains(path), "{err}");
         }
         std::fs::remove_file(not_pem).unwrap();
+    }
+
+    #[test]
+    fn a_fallback_relay_is_described_and_its_ca_file_named() {
+        let both = settings(&[
+            ("MAIL_SERVER", "smtp.example.com"),
+            ("MAIL_PORT", "587"),
+            ("MAIL_USE_TLS", "1"),
+            ("MAIL_FALLBACK_SERVER", "backup.example.net"),
+            ("MAIL_FALLBACK_PORT", "465"),
+            ("MAIL_FALLBACK_USE_SSL", "1"),
+        ]);
+        assert_eq!(
+            Transport::from_settings(&both).unwrap().describe(),
+            "SMTP smtp.example.com:587 (STARTTLS), falling back to SMTP backup.example.net:465 (TLS)"
+        );
+        let one = settings(&[("MAIL_SERVER", "smtp.example.com")]);
+        let longest = |s| Transport::from_settings(s).unwrap().longest_send();
+        assert_eq!((longest(&one), longest(&both)), (SMTP_TIMEOUT, 2 * SMTP_TIMEOUT), "a lease covers both tries");
+        let vars = [("MAIL_SERVER", "a.example"), ("MAIL_FALLBACK_SERVER", "b.example")];
+        let missing = settings(&[&vars[..], &[("MAIL_FALLBACK_CA_FILE", "/nonexistent/b.pem")]].concat());
+        let err = format!("{:#}", Transport::from_settings(&missing).err().expect("an error"));
+        assert!(err.starts_with("MAIL_FALLBACK_CA_FILE (/nonexistent/b.pem)"), "{err}");
     }
 
     #[test]

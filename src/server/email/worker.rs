@@ -38,9 +38,10 @@ pub struct WorkerConfig {
     /// How long a claim lasts unless renewed; a claim by a crashed process is free again after it.
     /// A mail being sent is renewed every third of this.
     pub lease: Duration,
-    /// The longest one send may take (the SMTP pool's own timeout): a live worker renews a mail's
-    /// lease at most this long, and a send still running then is given up as an attempt that
-    /// failed.
+    /// The longest one send may take (the transport's: an SMTP timeout for each relay it may try,
+    /// so the lease covers a mail's try on the primary and then on the fallback): a live worker
+    /// renews a mail's lease at most this long, and a send still running then is given up as an
+    /// attempt that failed.
     pub send_timeout: Duration,
     /// How often to look for due mails when nothing wakes the worker.
     pub poll: Duration,
@@ -171,7 +172,7 @@ async fn deliver_one(
             return;
         }
     };
-    // A backstop for transports without a timeout of their own, a moment after the SMTP pool's.
+    // A backstop for transports without a timeout of their own, a moment after the SMTP pools'.
     let deadline = config.send_timeout + Duration::from_secs(1);
     let result = tokio::select! {
         sent = tokio::time::timeout(deadline, transport.send(&mail)) => {
@@ -190,8 +191,9 @@ async fn deliver_one(
     };
     let now = now();
     let recorded = match &result {
-        Ok(()) => {
-            tracing::info!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts, "mail sent");
+        Ok(carrier) => {
+            let relay = carrier.map_or("none", |c| c.name());
+            tracing::info!(mail_id = %mail.id, kind = %mail.kind, to = %to, attempt = mail.attempts, %relay, "mail sent");
             metrics::mail_attempt(&mail.kind, "sent");
             outbox::mark_sent(pool, &mail.id, lease_token, now).await
         }
