@@ -1,5 +1,6 @@
 //! `madblog mail …`: the mail queue (`queue`, `retry`, `purge-sent`, as `madblog outbox …`), the
-//! suppression list (`suppressions`, `unsuppress ADDRESS`) and the bounce pipe (`bounce`).
+//! suppression list (`suppressions`, `unsuppress ADDRESS`), the bounce pipe (`bounce`) and the DKIM
+//! key's DNS record (`dkim-record`).
 
 use super::outbox;
 use crate::server::{
@@ -46,6 +47,12 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ["dkim-record"] => {
+            let dkim = Settings::from_env()?.mail.dkim;
+            let dkim = dkim.context("set MAIL_DKIM_DOMAIN, MAIL_DKIM_SELECTOR and MAIL_DKIM_KEY_FILE first")?;
+            println!("{}", dkim.dns_record());
+            Ok(())
+        }
         ["bounce", rest @ ..] => {
             let recipient = match rest {
                 [] => None,
@@ -62,7 +69,7 @@ pub async fn run(args: &[String]) -> anyhow::Result<()> {
         }
         [] | ["suppressions", ..] | ["unsuppress", ..] => bail!(
             "usage: madblog mail queue | retry ID|--failed | purge-sent --older-than 30d | suppressions | \
-             unsuppress ADDRESS | bounce [--recipient ADDRESS] (see madblog --help)"
+             unsuppress ADDRESS | bounce [--recipient ADDRESS] | dkim-record (see madblog --help)"
         ),
         _ => outbox::run(args).await,
     }

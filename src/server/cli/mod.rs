@@ -48,6 +48,7 @@ const USAGE: &str = "usage:
   madblog mail bounce [--recipient ADDRESS] < report
                                        read one bounce report or complaint (a mail server's pipe) and act
                                        on it if its return path tag verifies (see MAIL_BOUNCE_ADDRESS)
+  madblog mail dkim-record             the DNS TXT record to publish for the MAIL_DKIM_* key
   madblog outbox list|retry|purge-sent the same as madblog mail queue|retry|purge-sent
   madblog catalogue                    every string of every language, as JSON (for translators and tests)
 

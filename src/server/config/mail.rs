@@ -1,7 +1,7 @@
 //! Mail: the SMTP server (named as in the seed, Flask-Mail, plus `MAIL_USE_TLS` for STARTTLS), the
 //! outbox worker's retry policy, and how long sent mail is kept.
 
-use super::{env::Env, secret::Secret};
+use super::{dkim::DkimSettings, env::Env, secret::Secret};
 use anyhow::{Context, bail};
 use std::{path::PathBuf, time::Duration};
 
@@ -37,6 +37,8 @@ pub struct MailSettings {
     pub bounce_address: Option<String>,
     /// `MAIL_EVENTS_TOKEN`: enables `POST /hooks/mail-events` for this bearer token.
     pub events_token: Option<Secret>,
+    /// `MAIL_DKIM_*`: every mail signed with this key, when set.
+    pub dkim: Option<DkimSettings>,
 }
 
 impl MailSettings {
@@ -67,6 +69,7 @@ impl MailSettings {
                 Some(_) => bail!("MAIL_EVENTS_TOKEN must be at least 16 characters"),
                 None => None,
             },
+            dkim: DkimSettings::read(env)?,
         };
         // Without either, STARTTLS is only used when the server offers it, and a man in the middle
         // who strips the offer from the greeting is handed the password in clear text.

@@ -2,9 +2,11 @@
 //! development mailbox).
 
 pub mod connection;
+pub mod dkim;
 pub mod fault;
 pub mod feedback;
 pub mod lease;
+pub mod message;
 pub mod reports;
 pub mod return_path;
 pub mod smtp;
