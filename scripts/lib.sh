@@ -101,8 +101,10 @@ ensure_smtp_sink() {
     say "creating .venv for the test SMTP server"
     python3 -m venv .venv
   fi
-  if ! .venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
-    say "installing aiosmtpd into .venv"
+  # dkim (dkimpy) and nacl (PyNaCl) check the mails' DKIM signatures; a .venv made before they
+  # were needed lacks them.
+  if ! .venv/bin/python -c 'import aiosmtpd, dkim, nacl' 2>/dev/null; then
+    say "installing aiosmtpd, dkimpy and PyNaCl into .venv"
     .venv/bin/pip install -q -r tests/support/requirements.txt
   fi
 }

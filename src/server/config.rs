@@ -3,6 +3,7 @@
 //! type that never prints. `.env.example` describes every variable.
 
 pub mod database;
+pub mod dkim;
 pub mod env;
 pub mod http;
 pub mod lifecycle;

@@ -120,6 +120,15 @@ async fn test_env_and_database(dir: &Path, smtp: &SmtpSink) -> (HashMap<String, 
     (vars, made)
 }
 
+/// The Python with the tests' packages (aiosmtpd, dkimpy): `SMTP_SINK_PYTHON`, else the project's
+/// `.venv`, else `python3`.
+pub fn python() -> String {
+    std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
+        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
+        if Path::new(venv).exists() { venv.into() } else { "python3".into() }
+    })
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -149,11 +158,7 @@ impl SmtpSink {
     pub async fn start_with(dir: PathBuf, port: u16, delay: f64, options: &[&str]) -> Self {
         use tokio::io::AsyncBufReadExt;
         std::fs::create_dir_all(&dir).unwrap();
-        let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
-            let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-            if Path::new(venv).exists() { venv.into() } else { "python3".into() }
-        });
-        let mut child = tokio::process::Command::new(python)
+        let mut child = tokio::process::Command::new(python())
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py"))
             .args(["--dir", &dir.display().to_string(), "--port", &port.to_string(), "--delay", &delay.to_string()])
             .args(options)

@@ -14,6 +14,7 @@ mod confirmation;
 mod deploy;
 mod dev_mailbox;
 mod device_sessions;
+mod dkim;
 mod email_change;
 mod hash_limits;
 mod helpers;

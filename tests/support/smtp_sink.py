@@ -8,7 +8,8 @@
 Prints "READY <port>" once it listens. Each accepted message becomes DIR/<n>.json with its
 envelope, decoded headers and text/HTML parts, and how it came (the client's port, so mails sent
 over one connection can be told apart; the TLS version; the user it logged in as), written
-atomically (tmp file, then rename), so a reader never sees half a mail. Numbering goes on after the
+atomically (tmp file, then rename), so a reader never sees half a mail; the message's bytes as they
+came are in DIR/<n>.eml (`raw_file`). Numbering goes on after the
 files already in DIR, so a restarted sink adds to them. --delay holds every DATA command that long
 before accepting, like a slow provider. --tls offers STARTTLS (optionally refusing mail without
 it) or speaks TLS from the first byte; --auth offers AUTH PLAIN/LOGIN (over TLS only, unless
@@ -98,6 +99,10 @@ class Sink:
             "auth_user": session.auth_data if session.authenticated else None,
         }
         n = next(self.counter)
+        # The message as it came, byte for byte (a DKIM check needs it), before its JSON appears.
+        record["raw_file"] = f"{n:06d}.eml"
+        with open(os.path.join(self.directory, record["raw_file"]), "wb") as f:
+            f.write(envelope.original_content)
         path = os.path.join(self.directory, f"{n:06d}.json")
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:

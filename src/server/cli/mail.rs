@@ -1,5 +1,6 @@
 //! `madblog mail …`: the mail queue (`queue`, `retry`, `purge-sent`, as `madblog outbox …`), the
-//! suppression list (`suppressions`, `unsuppress ADDRESS`) and the bounce pipe (`bounce`).
+//! suppression list (`suppressions`, `unsuppress ADDRESS`), the bounce pipe (`bounce`) and the DKIM
+//! key's DNS record (`dkim-record`).
 
 use super::outbox::{self, PurgeSent, Retry};
 use crate::server::{
@@ -30,6 +31,8 @@ pub enum MailCommand {
         /// The address, as its owner gives it
         address: String,
     },
+    /// Print the DNS TXT record of the DKIM key (MAIL_DKIM_KEY_FILE) for MAIL_DKIM_SELECTOR
+    DkimRecord,
     /// Read one bounce report or complaint on stdin (a mail server's pipe) and act on it
     ///
     /// It is acted on only if a return path tag in it verifies (see MAIL_BOUNCE_ADDRESS). Prints the
@@ -53,6 +56,12 @@ pub async fn run(command: MailCommand) -> anyhow::Result<()> {
         MailCommand::PurgeSent(age) => outbox::purge_sent(age).await,
         MailCommand::Suppressions => list_suppressions().await,
         MailCommand::Unsuppress { address } => unsuppress(&address).await,
+        MailCommand::DkimRecord => {
+            let dkim = Settings::from_env()?.mail.dkim;
+            let dkim = dkim.context("set MAIL_DKIM_DOMAIN, MAIL_DKIM_SELECTOR and MAIL_DKIM_KEY_FILE first")?;
+            println!("{}", dkim.dns_record());
+            Ok(())
+        }
         MailCommand::Bounce { recipient } => {
             if let Err(e) = bounce(recipient.as_deref()).await {
                 // EX_TEMPFAIL: the mail server keeps the report and delivers it again later.

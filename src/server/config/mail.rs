@@ -2,6 +2,7 @@
 //! fallback), the outbox worker's retry policy, and how long sent mail is kept.
 
 use super::{
+    dkim::DkimSettings,
     env::Env,
     relay::{FallbackSettings, RelaySettings},
     secret::Secret,
@@ -36,6 +37,8 @@ pub struct MailSettings {
     pub bounce_address: Option<String>,
     /// `MAIL_EVENTS_TOKEN`: enables `POST /hooks/mail-events` for this bearer token.
     pub events_token: Option<Secret>,
+    /// `MAIL_DKIM_*`: every mail signed with this key, when set.
+    pub dkim: Option<DkimSettings>,
 }
 
 impl MailSettings {
@@ -59,6 +62,7 @@ impl MailSettings {
                 Some(_) => bail!("MAIL_EVENTS_TOKEN must be at least 16 characters"),
                 None => None,
             },
+            dkim: DkimSettings::read(env)?,
         };
         Ok(mail)
     }

@@ -3,9 +3,11 @@
 
 pub mod breaker;
 pub mod connection;
+pub mod dkim;
 pub mod fault;
 pub mod feedback;
 pub mod lease;
+pub mod message;
 pub mod relays;
 pub mod reports;
 pub mod return_path;
