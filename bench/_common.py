@@ -143,3 +143,17 @@ def wrk(base, seconds, lua, script_args, threads, connections):
     total = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rate": rate, "p50": ms("50"), "p99": ms("99"), "errors": int(bad.group(1)) if bad else 0,
             "requests": total}
+
+
+def queue_backlog(db_file, mails):
+    """`mails` confirmation mails due now, queued in one transaction, as a backlog after an SMTP
+    outage would be."""
+    now = int(time.time())
+    con = sqlite3.connect(db_file, timeout=30)
+    con.executemany(
+        "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, "
+        "next_attempt_at) VALUES (?, 'confirm', NULL, ?, 'Confirm Your Account', ?, ?, ?, 0, ?)",
+        [(f"drain-{i}", f"drain{i}@example.com", "text body " * 40, "<p>html body</p>" * 40, now, now)
+         for i in range(mails)])
+    con.commit()
+    con.close()

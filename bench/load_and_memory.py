@@ -40,7 +40,7 @@ import time
 import urllib.request
 
 import _load
-from _common import ROOT, accounts, rss_mb, seed_sqlite, start_server, start_sink, wrk
+from _common import ROOT, accounts, queue_backlog, rss_mb, seed_sqlite, start_server, start_sink, wrk
 
 CONNECTIONS = 16
 PASSWORD = "a bench passphrase, long enough"
@@ -252,15 +252,7 @@ def measure(args, tmp, db, server, base):
             print("  " + row)
 
     # The outbox drain: mails queued in one transaction, as a backlog after an SMTP outage would be.
-    now = int(time.time())
-    con = sqlite3.connect(db, timeout=30)
-    con.executemany(
-        "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, "
-        "next_attempt_at) VALUES (?, 'confirm', NULL, ?, 'Confirm Your Account', ?, ?, ?, 0, ?)",
-        [(f"drain-{i}", f"drain{i}@example.com", "text body " * 40, "<p>html body</p>" * 40, now, now)
-         for i in range(args.drain)])
-    con.commit()
-    con.close()
+    queue_backlog(db, args.drain)
     started = time.perf_counter()
     wait_for_empty_outbox(db)
     took = time.perf_counter() - started

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, start_server, start_sink
+from _common import ROOT, queue_backlog, start_server, start_sink
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -59,15 +59,7 @@ def drain(binary, mails, key):
     server, _ = start_server(binary, tmp, smtp_port, extra)
     try:
         time.sleep(1)
-        now = int(time.time())
-        con = sqlite3.connect(db, timeout=30)
-        con.executemany(
-            "INSERT INTO outbox (id, kind, user_id, recipient, subject, body_text, body_html, created_at, attempts, "
-            "next_attempt_at) VALUES (?, 'confirm', NULL, ?, 'Confirm Your Account', ?, ?, ?, 0, ?)",
-            [(f"drain-{i}", f"drain{i}@example.com", "text body " * 40, "<p>html body</p>" * 40, now, now)
-             for i in range(mails)])
-        con.commit()
-        con.close()
+        queue_backlog(db, mails)
         cpu_before = cpu_seconds(server.pid)
         started = time.perf_counter()
         while pending(db) > 0:

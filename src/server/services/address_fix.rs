@@ -23,7 +23,7 @@ use crate::{
         clock::now,
         db::{
             address_holds,
-            users::{self, InsertUserError},
+            users::{self, AddressMove, InsertUserError},
         },
         email::{self, MailKind},
         identity::CurrentUser,
@@ -61,16 +61,14 @@ pub async fn correct(
 
     let row = &user.row;
     let mut tx = state.pool.begin().await.context("starting an address correction")?;
-    let changed = users::correct_unconfirmed_email(
-        &mut *tx,
-        &row.id,
-        row.email_version,
-        &row.password_hash,
-        new.as_ref(),
-        &new_key,
-    )
-    .await;
-    let corrected = match changed {
+    let to = AddressMove {
+        id: &row.id,
+        email_version: row.email_version,
+        password_hash: &row.password_hash,
+        email: new.as_ref(),
+        email_key: &new_key,
+    };
+    let corrected = match users::correct_unconfirmed_email(&mut *tx, &to).await {
         Ok(Some(corrected)) => corrected,
         Ok(None) => return Err(RequestChangeError::Overtaken),
         Err(InsertUserError::EmailTaken) => {

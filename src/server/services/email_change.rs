@@ -19,7 +19,7 @@ use crate::{
         clock::now,
         db::{
             address_holds,
-            users::{self, InsertUserError, UserRow},
+            users::{self, AddressMove, InsertUserError, UserRow},
         },
         email::{self, MailKind},
         identity::CurrentUser,
@@ -154,7 +154,15 @@ pub async fn confirm(state: &AppState, user: &CurrentUser, token: &str) -> Resul
     // of two confirmations at once, one moves the address and the other finds the version gone.
     // The password it checked the fingerprint of must still be the account's, too.
     let mut tx = state.pool.begin().await.context("starting the email change")?;
-    let row = match users::change_email(&mut *tx, &user.row.id, claims.ev, password, new.as_ref(), &new.key()).await {
+    let key = new.key();
+    let to = AddressMove {
+        id: &user.row.id,
+        email_version: claims.ev,
+        password_hash: password,
+        email: new.as_ref(),
+        email_key: &key,
+    };
+    let row = match users::change_email(&mut *tx, &to).await {
         Ok(Some(row)) => row,
         Ok(None) => return Err(ConfirmChangeError::InvalidLink),
         Err(InsertUserError::EmailTaken) => return Err(ConfirmChangeError::AddressTaken),

@@ -2,13 +2,11 @@
 //! seen, and corrects it: the account moves to the new address at once (the old one was never
 //! proven) and the confirmation goes there.
 
+use super::address_form::AddressForm;
 use crate::{
-    api::email_change::RequestEmailChange,
-    domain::EmailAddress,
-    i18n::{Msg, fill},
+    i18n::fill,
     ui::{
-        components::{BounceBanner, Notice, Problem, Profile, SubmitButton, TextField, When, outcome},
-        effect::effect,
+        components::{BounceBanner, Notice, Problem, Profile, SubmitButton, When, outcome},
         focus,
         locale::{Lang, tr},
     },
@@ -22,39 +20,13 @@ pub fn CorrectAddress(wait: RwSignal<u64>) -> impl IntoView {
     let lang = Lang::expect();
     let profile = Profile::load();
     let open = RwSignal::new(false);
-    let new_email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let email_error = RwSignal::new(None::<Msg>);
-    let password_error = RwSignal::new(None::<Msg>);
-    let action = ServerAction::<RequestEmailChange>::new();
-    effect(move || match action.value().get() {
-        Some(Ok(_)) => {
-            open.set(false);
-            new_email.set(String::new());
-            password.set(String::new());
-            profile.reload();
-            wait.set(60);
-        }
-        Some(Err(e)) => {
-            email_error.set(e.field_message("new_email"));
-            password_error.set(e.field_message("password"));
-        }
-        None => {}
+    let form = AddressForm::new(move || {
+        open.set(false);
+        profile.reload();
+        wait.set(60);
     });
+    let action = form.action;
     let (done, failure) = outcome(action.value());
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let (email, pass) = (new_email.get_untracked(), password.get_untracked());
-        let e_err = EmailAddress::parse(&email).err().map(|e| e.msg());
-        let p_err = pass.is_empty().then_some(Msg::EnterPassword);
-        email_error.set(e_err);
-        password_error.set(p_err);
-        if e_err.is_none() && p_err.is_none() {
-            action.dispatch(RequestEmailChange { password: pass, new_email: email });
-        } else {
-            focus::first_invalid("fix-form");
-        }
-    };
     let show_form = move |_| {
         open.set(true);
         focus::element("new_email");
@@ -73,11 +45,8 @@ pub fn CorrectAddress(wait: RwSignal<u64>) -> impl IntoView {
         <When when=open>
             <h2>{tr(|t| t.unconfirmed_fix_title)}</h2>
             <Problem error=failure form="fix-form"/>
-            <form id="fix-form" on:submit=on_submit novalidate>
-                <TextField name="new_email" label=|t| t.field_new_email kind="email" value=new_email
-                    error=email_error autocomplete="email" hint=|t| t.hint_corrected_email/>
-                <TextField name="email_password" label=|t| t.field_password_for_email kind="password"
-                    value=password error=password_error autocomplete="current-password"/>
+            <form id="fix-form" on:submit=form.submit("fix-form") novalidate>
+                {form.fields(|t| t.hint_corrected_email)}
                 <SubmitButton label=|t| t.unconfirmed_fix_submit busy_label=|t| t.sending
                     pending=action.pending()/>
             </form>

@@ -6,8 +6,9 @@
 //! Neither acts when it opens: mail scanners open every link, and some press the buttons they
 //! find, so the revert also asks for something typed that a scanner can't know.
 
+use super::address_form::AddressForm;
 use crate::{
-    api::email_change::{ConfirmEmailChange, RequestEmailChange, RevertEmailChange},
+    api::email_change::{ConfirmEmailChange, RevertEmailChange},
     domain::{EmailAddress, session::decode_unverified},
     i18n::{Msg, fill},
     ui::{
@@ -29,39 +30,11 @@ use leptos_router::{
 #[component]
 pub fn ChangeEmailForm() -> impl IntoView {
     let lang = Lang::expect();
-    let new_email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let email_error = RwSignal::new(None::<Msg>);
-    let password_error = RwSignal::new(None::<Msg>);
     let profile = Profile::load();
-    let action = ServerAction::<RequestEmailChange>::new();
+    let form = AddressForm::new(|| {});
+    let action = form.action;
     let wait = countdown();
-    effect(move || match action.value().get() {
-        Some(Ok(_)) => {
-            new_email.set(String::new());
-            password.set(String::new());
-        }
-        // Field errors from the server go next to their fields, as the browser's own do.
-        Some(Err(e)) => {
-            email_error.set(e.field_message("new_email"));
-            password_error.set(e.field_message("password"));
-        }
-        None => {}
-    });
     let (done, failure) = outcome(action.value());
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let (email, pass) = (new_email.get_untracked(), password.get_untracked());
-        let e_err = EmailAddress::parse(&email).err().map(|e| e.msg());
-        let p_err = pass.is_empty().then_some(Msg::EnterPassword);
-        email_error.set(e_err);
-        password_error.set(p_err);
-        if e_err.is_none() && p_err.is_none() {
-            action.dispatch(RequestEmailChange { password: pass, new_email: email });
-        } else {
-            focus::first_invalid("email-form");
-        }
-    };
     view! {
         <h2>{tr(|t| t.account_change_email)}</h2>
         <BounceBanner profile/>
@@ -70,11 +43,8 @@ pub fn ChangeEmailForm() -> impl IntoView {
         })}
         <Notice kind="success" message=done/>
         <Problem error=failure form="email-form" wait/>
-        <form id="email-form" on:submit=on_submit novalidate>
-            <TextField name="new_email" label=|t| t.field_new_email kind="email" value=new_email error=email_error
-                autocomplete="email" hint=|t| t.hint_new_email/>
-            <TextField name="email_password" label=|t| t.field_password_for_email kind="password" value=password
-                error=password_error autocomplete="current-password"/>
+        <form id="email-form" on:submit=form.submit("email-form") novalidate>
+            {form.fields(|t| t.hint_new_email)}
             <SubmitButton label=|t| t.email_change_submit busy_label=|t| t.sending pending=action.pending()
                 blocked=Signal::derive(move || wait.get() > 0)/>
         </form>

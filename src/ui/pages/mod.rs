@@ -3,6 +3,7 @@
 
 mod account;
 mod address_fix;
+mod address_form;
 mod devices;
 mod email_change;
 mod home;

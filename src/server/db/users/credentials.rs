@@ -23,32 +23,6 @@ pub async fn confirm<'e>(
     query.fetch_optional(executor).await?.as_ref().map(from_row).transpose()
 }
 
-/// Corrects the address of an account that is still unconfirmed, if it is still at
-/// `email_version` and its password is still `password_hash` (the one the request checked):
-/// the new address at once, since the old one was never proven, and a new address version, so
-/// every link mailed before dies. The updated row, or `None` when the account was confirmed or
-/// changed meanwhile.
-///
-/// # Errors
-/// `EmailTaken` when another account has the address; `Database` otherwise.
-pub async fn correct_unconfirmed_email<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: &str,
-    email_version: i64,
-    password_hash: &str,
-    email: &str,
-    email_key: &str,
-) -> Result<Option<UserRow>, InsertUserError> {
-    let sql = format!(
-        "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, \
-         mail_undeliverable = NULL, mail_undeliverable_until = NULL \
-         WHERE id = $3 AND email_version = $4 AND password_hash = $5 AND confirmed = 0 RETURNING {COLUMNS}"
-    );
-    let query = sqlx::query(&sql).bind(email).bind(email_key).bind(id).bind(email_version).bind(password_hash);
-    let row = query.fetch_optional(executor).await.map_err(taken)?;
-    Ok(row.as_ref().map(from_row).transpose()?)
-}
-
 /// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session
 /// version); returns whether it did. The compare-and-swap makes a reset link single-use even
 /// when it is submitted twice at the same moment.
@@ -72,34 +46,55 @@ pub async fn change_password<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Moves the account to `email` if its address is still at version `email_version` and its
-/// password is still `password_hash` (the one the link was made for), making the next version; the
-/// updated row when it did. `None` when a change, a revert or a password change got there first.
+/// A move of the account to `email`, made only if its address is still at version
+/// `email_version` and its password still `password_hash` (the one the link or the request was
+/// checked with).
+pub struct AddressMove<'a> {
+    pub id: &'a str,
+    pub email_version: i64,
+    pub password_hash: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+}
+
+/// Moves a confirmed account to the address its change link proved, making the next address
+/// version; the updated row when it did. `None` when a change, a revert or a password change got
+/// there first.
 ///
 /// # Errors
 /// `EmailTaken` when another account has the address; `Database` otherwise.
 pub async fn change_email<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    id: &str,
-    email_version: i64,
-    password_hash: &str,
-    email: &str,
-    email_key: &str,
+    to: &AddressMove<'_>,
+) -> Result<Option<UserRow>, InsertUserError> {
+    move_address(executor, to, "").await
+}
+
+/// Corrects the address of an account that is still unconfirmed: at once, since the old address
+/// was never proven, with a new address version, so every link mailed before dies. The updated
+/// row, or `None` when the account was confirmed or changed meanwhile.
+///
+/// # Errors
+/// `EmailTaken` when another account has the address; `Database` otherwise.
+pub async fn correct_unconfirmed_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    to: &AddressMove<'_>,
+) -> Result<Option<UserRow>, InsertUserError> {
+    move_address(executor, to, " AND confirmed = 0").await
+}
+
+async fn move_address<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    to: &AddressMove<'_>,
+    only: &str,
 ) -> Result<Option<UserRow>, InsertUserError> {
     let sql = format!(
         "UPDATE users SET email = $1, email_key = $2, email_version = email_version + 1, \
          mail_undeliverable = NULL, mail_undeliverable_until = NULL \
-         WHERE id = $3 AND email_version = $4 AND password_hash = $5 RETURNING {COLUMNS}"
+         WHERE id = $3 AND email_version = $4 AND password_hash = $5{only} RETURNING {COLUMNS}"
     );
-    let row = sqlx::query(&sql)
-        .bind(email)
-        .bind(email_key)
-        .bind(id)
-        .bind(email_version)
-        .bind(password_hash)
-        .fetch_optional(executor)
-        .await
-        .map_err(taken)?;
+    let query = sqlx::query(&sql).bind(to.email).bind(to.email_key).bind(to.id).bind(to.email_version);
+    let row = query.bind(to.password_hash).fetch_optional(executor).await.map_err(taken)?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
