@@ -13,7 +13,7 @@ use crate::{
             Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Refused, password_hashes_per_network,
         },
         network::ClientNetwork,
-        services::{security, session::start_session},
+        services::{new_device, security, session::start_session},
         state::AppState,
     },
 };
@@ -94,6 +94,7 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
     limits.give_back_network(&LOGIN_PER_NETWORK, network).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     let token = start_session(state, &user, device).await?;
+    new_device::seen(state, &user, device).await;
     tracing::info!(user_id = %user.id, "logged in");
     Ok(token)
 }
