@@ -29,12 +29,16 @@ pub async fn refresh<'e>(
 ///
 /// # Errors
 /// On a database failure.
-pub async fn any<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, user_id: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM known_devices WHERE user_id = $1 LIMIT 1")
-        .bind(user_id)
-        .fetch_optional(executor)
-        .await?;
-    Ok(found.is_some())
+pub async fn any<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM known_devices WHERE user_id = $1 LIMIT 1) AS one")
+            .bind(user_id)
+            .fetch_one(executor)
+            .await?;
+    Ok(found > 0)
 }
 
 /// Remembers the device as seen at `now`, without a mail (the account's first sign-in).
