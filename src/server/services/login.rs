@@ -45,7 +45,7 @@ impl From<LoginError> for AppError {
 /// Checks a username-or-email and password and returns a fresh session token.
 ///
 /// `device` is the caller's address (for the limits per client network) and user agent; the new
-/// session row remembers both.
+/// session row remembers both, and a device new to the account mails it (`new_device::seen`).
 ///
 /// # Errors
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
