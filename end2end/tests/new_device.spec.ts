@@ -66,7 +66,18 @@ for (const lang of LANGS) {
       await phoneContext.close();
       await logIn(page, name, t);
       await expect(page.getByRole('alert').filter({ hasText: t.login_failed })).toBeVisible();
-      await mailTo(page, name, '/reset-password#token=');
+
+      // The reset mail sets a new password; the security log says what happened, in its words.
+      const reset = await mailTo(page, name, '/reset-password#token=');
+      await page.goto(reset.href);
+      await field(page, t.field_new_password).fill('my own passphrase again');
+      await field(page, t.field_new_password_repeat).fill('my own passphrase again');
+      await page.getByRole('button', { name: t.reset_submit }).click();
+      await expect(page).toHaveURL(/\/login\?reset=1/);
+      await logIn(page, name, t, 'my own passphrase again');
+      await expect(page.getByTestId('profile-username')).toHaveText(name);
+      await open(page, '/settings/security');
+      await expect(page.locator('li[data-kind="account_secured"]')).toContainText(t.event_account_secured);
     });
   });
 }
