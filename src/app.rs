@@ -9,7 +9,7 @@ use crate::ui::{
     locale::{Lang, tr},
     pages::{
         AccountRoute, ConfirmEmailChangeRoute, HomeRoute, LoginPage, NotFound, RegisterPage, ResetRequestRoute,
-        ResetRoute, RevertEmailChangeRoute, SecurityRoute, UnconfirmedRoute,
+        ResetRoute, RevertEmailChangeRoute, SecureAccountRoute, SecurityRoute, UnconfirmedRoute,
     },
     session::{AuthState, Session},
 };
@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/settings/security") view={Lazy::<SecurityRoute>::new()}/>
                             <Route path=path!("/confirm-email-change") view={Lazy::<ConfirmEmailChangeRoute>::new()}/>
                             <Route path=path!("/revert-email-change") view={Lazy::<RevertEmailChangeRoute>::new()}/>
+                            <Route path=path!("/secure-account") view={Lazy::<SecureAccountRoute>::new()}/>
                         </FlatRoutes>
                     </Guard>
                 </main>

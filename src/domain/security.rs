@@ -24,10 +24,12 @@ pub enum SecurityEventKind {
     /// A session token was used after a newer one of the same session: two parties held the
     /// session (one copied its token), so it was ended.
     TokenReuse,
+    /// "This wasn't me" from a new-device mail: every session ended and the password locked.
+    AccountSecured,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Login,
         Self::LoginFailed,
         Self::Logout,
@@ -40,6 +42,7 @@ impl SecurityEventKind {
         Self::SessionRevoked,
         Self::Confirmed,
         Self::TokenReuse,
+        Self::AccountSecured,
     ];
 
     /// The name stored in `security_events.kind` and sent on the wire.
@@ -57,6 +60,7 @@ impl SecurityEventKind {
             Self::SessionRevoked => "session_revoked",
             Self::Confirmed => "confirmed",
             Self::TokenReuse => "token_reuse",
+            Self::AccountSecured => "account_secured",
         }
     }
 

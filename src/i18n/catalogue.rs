@@ -220,11 +220,35 @@ catalogue! {
         unconfirmed_fix_submit,
         mail_bounced,
         mail_bounced_reason,
+        // The new-device mail's secure-account page (issue 22 §5).
+        event_account_secured,
+        secure_title,
+        secure_explain,
+        field_account_email,
+        hint_account_email,
+        secure_submit,
+        secure_needs_link,
+        account_secured,
+        secure_link_invalid,
+        secure_email_missing,
     }
 }
 
 /// A catalogue string picked by a page or a component, resolved in the language of the moment.
 pub type Text = fn(&'static Catalogue) -> &'static str;
+
+impl Catalogue {
+    /// A device as the server describes it ("Firefox on Linux", "curl", "unknown"), in this
+    /// language: the server stores one language-neutral form, and the words around it are the
+    /// reader's (the devices page, the new-device mail).
+    pub fn device_name(&self, described: &str) -> String {
+        match described.split_once(" on ") {
+            Some((browser, system)) => fill(self.device_agent, &[("browser", browser), ("system", system)]),
+            None if described == "unknown" => self.device_unknown.to_owned(),
+            None => described.to_owned(),
+        }
+    }
+}
 
 /// Replaces each `{name}` in `template` with its value; a placeholder without a value stays as
 /// written, so a mistake shows on the page instead of vanishing.

@@ -1,6 +1,9 @@
 //! The words of the mails and of the dev mailbox, one catalogue per language like the pages'
-//! (the values sit at the end of `en.rs` and `zh_cn.rs`), but compiled into the server only: the
+//! (the values are in `mail/en.rs` and `mail/zh_cn.rs`), but compiled into the server only: the
 //! browser never shows a mail, so its bundle doesn't carry them.
+
+pub mod en;
+pub mod zh_cn;
 
 catalogue! {
     /// Every sentence of every mail, in one language. `{name}` marks a value the template fills in
@@ -62,6 +65,14 @@ catalogue! {
         goodbye_lead,
         goodbye_if_not,
         goodbye_action,
+        // The new-device mail (issue 22 §5).
+        new_device_subject,
+        new_device_lead,
+        new_device_device,
+        new_device_network,
+        new_device_time,
+        new_device_if_not,
+        new_device_action,
     }
 }
 

@@ -128,6 +128,10 @@ messages! {
     RevertEmailWrong => revert_email_wrong,
     AccountChangedMeanwhile => account_changed_meanwhile,
     AddressCorrected => address_corrected,
+    // The new-device mail's secure-account page (issue 22 §5).
+    AccountSecured => account_secured,
+    SecureLinkInvalid => secure_link_invalid,
+    SecureEmailMissing => secure_email_missing,
 }
 
 #[cfg(test)]

@@ -22,6 +22,15 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `unix` (seconds) to the minute, in UTC, as a mail tells a person when something happened
+/// (`2026-12-09 08:15 UTC`): the same in every language, and no time zone of ours to guess at.
+pub fn utc_minute(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix).map_or_else(
+        |_| String::new(),
+        |t| format!("{}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()),
+    )
+}
+
 /// Runs `tick` every `every` (first after one period) until `stop` fires; a tick in progress is
 /// finished, never cut short. The background chores (sweeping rate limits, freeing idle hash
 /// memory, housekeeping) share this loop.
@@ -53,6 +62,8 @@ mod tests {
     fn formats_instants_as_rfc3339_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(i64::MAX), "");
+        assert_eq!(utc_minute(1_796_803_200 + 15 * 60 + 59), "2026-12-09 08:15 UTC");
+        assert_eq!(utc_minute(i64::MAX), "");
     }
 
     #[test]

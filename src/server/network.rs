@@ -2,7 +2,9 @@
 //! clients) keys on. An IPv4 client is its address. An IPv6 client is its /64: one subscriber gets
 //! at least a /64 and can rotate through its 2⁶⁴ addresses at will, so keying on the address would
 //! let it escape every limit. Tunnel brokers hand out whole /48s for free, so the /48 is a second,
-//! looser key ([`ClientNetwork::site`]).
+//! looser key ([`ClientNetwork::site`]). What a person would call "where a device is" is looser
+//! still: the /24 or /48 an address sits in ([`ClientNetwork::block`]), which a home router's new
+//! address or a phone's next mast usually stays within.
 
 use std::{
     fmt,
@@ -33,6 +35,19 @@ impl ClientNetwork {
         match self.0 {
             IpAddr::V4(_) => None,
             IpAddr::V6(v6) => Some(format!("{}/48", masked(v6, 48))),
+        }
+    }
+}
+
+impl ClientNetwork {
+    /// The block around the client: the /24 of an IPv4 address, the /48 of an IPv6 one
+    /// (`203.0.113.0/24`, `2001:db8:1::/48`). Too coarse for a limit (a whole office or carrier
+    /// shares one), but the unit a device is recognised by: it survives the address changes an ISP
+    /// makes overnight, and it says where a sign-in came from without naming the address.
+    pub fn block(self) -> String {
+        match self.0 {
+            IpAddr::V4(v4) => format!("{}/24", std::net::Ipv4Addr::from(u32::from(v4) & 0xffff_ff00)),
+            IpAddr::V6(v6) => format!("{}/48", masked(v6, 48)),
         }
     }
 }
@@ -76,6 +91,16 @@ mod tests {
         assert_eq!(a, net("2001:db8:1:2::1"), "every address of a /64 is one client");
         assert_ne!(a, net("2001:db8:1:3::1"), "the next /64 is another client");
         assert!(a.is_v6());
+    }
+
+    #[test]
+    fn blocks_are_the_24_and_the_48() {
+        assert_eq!(net("203.0.113.7").block(), "203.0.113.0/24");
+        assert_eq!(net("203.0.113.250").block(), net("203.0.113.7").block());
+        assert_ne!(net("203.0.114.7").block(), net("203.0.113.7").block());
+        assert_eq!(net("::ffff:203.0.113.7").block(), "203.0.113.0/24");
+        assert_eq!(net("2001:db8:1:2::1").block(), "2001:db8:1::/48");
+        assert_eq!(net("2001:db8:1:ffff::1").block(), net("2001:db8:1:2::1").block());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub enum Access {
     /// `/unconfirmed`: only with a session that still needs confirming.
     Unconfirmed,
     /// Anyone, whatever their session: a page an emailed link opens that needs no login and must
-    /// work in any browser (`/revert-email-change`).
+    /// work in any browser (`/revert-email-change`, `/secure-account`).
     Open,
 }
 
@@ -24,7 +24,7 @@ pub fn access(path: &str) -> Access {
         "/login" | "/register" | "/reset-password-request" | "/reset-password" => Access::GuestOnly,
         "/unconfirmed" => Access::Unconfirmed,
         "/confirm-email-change" => Access::LoginOnly,
-        "/revert-email-change" => Access::Open,
+        "/revert-email-change" | "/secure-account" => Access::Open,
         p if p == "/settings" || p.starts_with("/settings/") => Access::LoginOnly,
         _ => Access::Public,
     }
@@ -286,9 +286,10 @@ mod tests {
     }
 
     #[test]
-    fn the_revert_link_opens_for_anyone_whatever_their_session() {
+    fn the_revert_and_secure_account_links_open_for_anyone_whatever_their_session() {
         for auth in [AuthState::Unknown, AuthState::Anonymous, user(false), user(true)] {
             assert_eq!(decide("/revert-email-change", "/revert-email-change#token=t", None, &auth), Decision::Allow);
+            assert_eq!(decide("/secure-account", "/secure-account#token=t", None, &auth), Decision::Allow);
         }
     }
 

@@ -1,10 +1,34 @@
-//! Reading the token of an emailed link (confirmation, password reset) from the page's URL.
+//! Reading the token of an emailed link (confirmation, password reset, an address change's,
+//! securing the account) from the page's URL.
+
+use super::effect::effect;
+use leptos::prelude::*;
+use leptos_router::{
+    NavigateOptions,
+    hooks::{use_location, use_navigate, use_query_map},
+};
 
 /// The token an emailed link carries: in the fragment (`#token=…`, how links are made now: it is
 /// never sent to a server or in `Referer`), or in the query (`?token=…`, the seed's links).
 pub fn from_url(hash: &str, query_token: Option<String>) -> Option<String> {
     let from_hash = hash.trim_start_matches('#').strip_prefix("token=").map(str::to_owned);
     from_hash.or(query_token).filter(|t| !t.is_empty())
+}
+
+/// The token of the link the page at `path` was opened with, taken out of the address bar at once
+/// (history keeps URLs) and kept in memory.
+pub fn take(path: &'static str) -> RwSignal<Option<String>> {
+    let location = use_location();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let token = RwSignal::new(None::<String>);
+    effect(move || {
+        if let Some(t) = from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
+            token.set(Some(t));
+            navigate(path, NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+    token
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod mail_languages;
 mod metrics;
 mod multi_server;
 mod network_limits;
+mod new_device;
 mod password;
 mod registration;
 mod relay;

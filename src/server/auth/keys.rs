@@ -27,6 +27,10 @@ pub const SUPPRESSED_ADDRESS: &str = "madblog/suppressed-address/v1";
 /// The key of the MAC in each mail's tagged return path.
 pub const BOUNCE_TAG: &str = "madblog/bounce-tag/v1";
 
+/// The key of the known devices' keys (account, short user agent, network block), stored only
+/// hashed.
+pub const KNOWN_DEVICE: &str = "madblog/known-device/v1";
+
 /// A key derived from the secret for one use.
 #[derive(Clone)]
 pub struct DerivedKey([u8; 32]);
@@ -85,6 +89,7 @@ mod tests {
             RATE_LIMIT_SUBJECT.into(),
             SUPPRESSED_ADDRESS.into(),
             BOUNCE_TAG.into(),
+            KNOWN_DEVICE.into(),
         ];
         let keys: std::collections::HashSet<[u8; 32]> =
             labels.iter().map(|l| DerivedKey::derive(SECRET, l).0).collect();

@@ -1,6 +1,7 @@
 //! Every signed token the app issues, one purpose each: session (API access), confirm (email
-//! confirmation links), reset (password reset links), and the two links of an address change
-//! (confirm the new address, revert to the old one).
+//! confirmation links), reset (password reset links), the two links of an address change
+//! (confirm the new address, revert to the old one), and the "this wasn't me" link of a new-device
+//! mail (secure the account).
 //!
 //! Each purpose has its own HMAC key, derived from `SECRET_KEY`, and its own `typ` claim, so a token
 //! minted for one purpose fails signature verification for every other one; the `typ` check is a
@@ -22,6 +23,8 @@ pub enum Purpose {
     Reset,
     EmailChange,
     EmailRevert,
+    /// The new-device mail's "this wasn't me" link: ends every session and locks the password.
+    SecureAccount,
 }
 
 impl Purpose {
@@ -32,10 +35,12 @@ impl Purpose {
             Self::Reset => "reset",
             Self::EmailChange => "email-change",
             Self::EmailRevert => "email-revert",
+            Self::SecureAccount => "secure-account",
         }
     }
 
-    const ALL: [Self; 5] = [Self::Session, Self::Confirm, Self::Reset, Self::EmailChange, Self::EmailRevert];
+    const ALL: [Self; 6] =
+        [Self::Session, Self::Confirm, Self::Reset, Self::EmailChange, Self::EmailRevert, Self::SecureAccount];
 }
 
 /// Why a token was refused. Callers map all of these to one answer (401, or "invalid or expired
@@ -115,9 +120,11 @@ pub struct ConfirmClaims {
     pub exp: i64,
 }
 
-/// The password-reset token. `pwd` is a keyed fingerprint of the account's password hash when the
-/// link was made: once the password changes (by this link, another one, or an update) no earlier
-/// link matches any more. Single use, with no token table.
+/// The password-reset token, and (under its own key and `typ`) the new-device mail's secure-account
+/// token, which needs the same three things. `pwd` is a keyed fingerprint of the account's password
+/// hash when the link was made: once the password changes (by this link, another one, an update,
+/// or the lock that securing the account puts in its place) no earlier link matches any more.
+/// Single use, with no token table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ResetClaims {
     pub sub: String,
@@ -386,6 +393,24 @@ mod tests {
         assert!(!keys.code_matches("u1", "confirm", "ann@example.com", "12345678", "not base64!"));
         let other = TokenKeys::from_secret(b"another secret, also long enough to be a key");
         assert!(!other.code_matches("u1", "confirm", "ann@example.com", "12345678", &stored));
+    }
+
+    #[test]
+    fn a_reset_token_is_refused_as_a_secure_account_token_and_back() {
+        let keys = keys();
+        let claims = |typ: &str| ResetClaims {
+            sub: "u1".into(),
+            email: "ann@example.com".into(),
+            pwd: "m1lVxGk2dQ5vKoGq8JmH3w".into(),
+            typ: typ.into(),
+            iat: now(),
+            exp: now() + 60,
+        };
+        let secure = keys.sign(Purpose::SecureAccount, &claims("secure-account"));
+        assert_eq!(keys.verify::<ResetClaims>(Purpose::SecureAccount, &secure), Ok(claims("secure-account")));
+        assert_eq!(keys.verify::<ResetClaims>(Purpose::Reset, &secure), Err(TokenError::Invalid));
+        let reset = keys.sign(Purpose::Reset, &claims("reset"));
+        assert_eq!(keys.verify::<ResetClaims>(Purpose::SecureAccount, &reset), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod action_codes;
 pub mod address_holds;
 pub mod event_writer;
+pub mod known_devices;
 pub mod limits;
 pub mod outbox;
 pub mod security_events;

@@ -32,6 +32,8 @@ pub enum MailKind {
     ConfirmReminder,
     /// To the address of an account just deleted.
     Goodbye,
+    /// To an account signed in to from a device it hasn't used lately: the "this wasn't me" link.
+    NewDevice,
 }
 
 impl MailKind {
@@ -46,6 +48,7 @@ impl MailKind {
             Self::EmailChanged => "email_changed",
             Self::ConfirmReminder => "confirm_reminder",
             Self::Goodbye => "goodbye",
+            Self::NewDevice => "new_device",
         }
     }
 }
@@ -91,7 +94,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "email_taken",
         "email_changed",
         "confirm_reminder",
-        "goodbye"
+        "goodbye",
+        "new_device"
     );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);
@@ -196,7 +200,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [MailKind; 9] = [
+    const ALL: [MailKind; 10] = [
         MailKind::Confirm,
         MailKind::AlreadyRegistered,
         MailKind::ResetPassword,
@@ -206,12 +210,14 @@ mod tests {
         MailKind::EmailChanged,
         MailKind::ConfirmReminder,
         MailKind::Goodbye,
+        MailKind::NewDevice,
     ];
 
     fn context(username: &str, link: &str) -> serde_json::Value {
         json!({
             "username": username, "link": link, "valid_for": 86_400, "how": "reset", "new_email": "new@example.org",
-            "purge_in": 4 * 86_400,
+            "purge_in": 4 * 86_400, "device": "Firefox on Linux", "network": "203.0.113.0/24",
+            "time": "2026-12-09 08:15 UTC",
         })
     }
 
@@ -297,6 +303,23 @@ mod tests {
         assert!(mail.text.contains("刚刚被修改"));
         let reset = render(MailKind::PasswordChanged, Locale::ZhCn, context("u", "l")).unwrap();
         assert!(reset.text.contains("刚刚被重置"));
+    }
+
+    #[test]
+    fn the_new_device_mail_says_what_where_and_when_and_escapes_the_device() {
+        let mut context = context("ann", "https://x.org/secure-account#token=abc");
+        context["device"] = json!("<b>curl</b>");
+        context["valid_for"] = json!(7 * 86_400);
+        let mail = render(MailKind::NewDevice, Locale::En, context.clone()).unwrap();
+        assert_eq!(mail.subject, "[Madblog] New sign-in to your account");
+        assert!(mail.text.contains("    Device: <b>curl</b>\n"), "{}", mail.text);
+        assert!(mail.text.contains("    Network: an address in 203.0.113.0/24\n"), "{}", mail.text);
+        assert!(mail.text.contains("    Time: 2026-12-09 08:15 UTC\n"), "{}", mail.text);
+        assert!(mail.text.contains("The link works for 7 days, once."), "{}", mail.text);
+        assert!(mail.html.contains("Device: &lt;b&gt;curl&lt;/b&gt;") && !mail.html.contains("<b>curl"));
+        assert!(mail.html.contains(r#"<a href="https://x.org/secure-account#token=abc">This wasn&#39;t me"#));
+        let mail = render(MailKind::NewDevice, Locale::ZhCn, context).unwrap();
+        assert!(mail.text.contains("网络：203.0.113.0/24 中的一个地址"), "{}", mail.text);
     }
 
     #[test]

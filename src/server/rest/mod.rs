@@ -5,6 +5,7 @@ mod account;
 mod answer;
 mod email;
 mod password;
+mod secure_account;
 mod sessions;
 
 use crate::{
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/change-email", post(email::change_email))
         .route("/api/confirm-email-change/{token}", post(email::confirm_email_change))
         .route("/api/revert-email-change/{token}", post(email::revert_email_change))
+        .route("/api/secure-account/{token}", post(secure_account::secure_account))
         // Any other path under /api is a mistyped endpoint, not a page: JSON, not the app shell.
         .route("/api", any(unknown_endpoint))
         .route("/api/", any(unknown_endpoint))

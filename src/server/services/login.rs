@@ -13,7 +13,7 @@ use crate::{
             Allowance, LOGIN_HASHES_PER_NAME, LOGIN_PER_NAME, LOGIN_PER_NETWORK, Refused, password_hashes_per_network,
         },
         network::ClientNetwork,
-        services::{security, session::start_session},
+        services::{new_device, security, session::start_session},
         state::AppState,
     },
 };
@@ -45,7 +45,7 @@ impl From<LoginError> for AppError {
 /// Checks a username-or-email and password and returns a fresh session token.
 ///
 /// `device` is the caller's address (for the limits per client network) and user agent; the new
-/// session row remembers both.
+/// session row remembers both, and a device new to the account mails it (`new_device::seen`).
 ///
 /// # Errors
 /// `InvalidCredentials` for an unknown login or a wrong password (same answer, same time);
@@ -94,6 +94,7 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
     limits.give_back_network(&LOGIN_PER_NETWORK, network).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     let token = start_session(state, &user, device).await?;
+    new_device::seen(state, &user, device).await;
     tracing::info!(user_id = %user.id, "logged in");
     Ok(token)
 }

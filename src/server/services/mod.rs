@@ -11,10 +11,12 @@ pub mod email_change;
 pub mod email_revert;
 pub mod lifecycle;
 pub mod login;
+pub mod new_device;
 pub mod password;
 pub mod profile;
 pub mod registration;
 pub mod reset;
+pub mod secure_account;
 pub mod security;
 pub mod session;
 

@@ -96,11 +96,7 @@ pub fn DeviceList() -> impl IntoView {
 /// A device as the server describes it ("Firefox on Linux", "curl", "unknown"), in the reader's
 /// language: the server stores one language-neutral form, and the words around it are the page's.
 pub(super) fn agent(t: &Catalogue, described: &str) -> String {
-    match described.split_once(" on ") {
-        Some((browser, system)) => fill(t.device_agent, &[("browser", browser), ("system", system)]),
-        None if described == "unknown" => t.device_unknown.to_owned(),
-        None => described.to_owned(),
-    }
+    t.device_name(described)
 }
 
 /// An RFC 3339 instant in the reader's language and time zone ("2026/11/30 15:29:00").

@@ -20,11 +20,7 @@ use crate::{
     },
 };
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    components::A,
-    hooks::{use_location, use_navigate, use_query_map},
-};
+use leptos_router::components::A;
 
 /// The "Change your email address" part of `/settings/account`.
 #[component]
@@ -51,22 +47,6 @@ pub fn ChangeEmailForm() -> impl IntoView {
     }
 }
 
-/// The token of the link the page was opened with, taken out of the address bar at once (history
-/// keeps URLs) and kept in memory.
-fn take_link_token(path: &'static str) -> RwSignal<Option<String>> {
-    let location = use_location();
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let token = RwSignal::new(None::<String>);
-    effect(move || {
-        if let Some(t) = link_token::from_url(&location.hash.get(), query.with(|q| q.get("token"))) {
-            token.set(Some(t));
-            navigate(path, NavigateOptions { replace: true, ..Default::default() });
-        }
-    });
-    token
-}
-
 /// The claim of an address-change link the page shows: the address it moves the account to.
 /// Unverified, like every token the browser reads (see `domain::session`): the server decides.
 #[derive(serde::Deserialize)]
@@ -80,7 +60,7 @@ struct ChangeLinkInfo {
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
     let lang = Lang::expect();
-    let token = take_link_token("/confirm-email-change");
+    let token = link_token::take("/confirm-email-change");
     let action = ServerAction::<ConfirmEmailChange>::new();
     let (done, failure) = outcome(action.value());
     let finished = move || done.with(Option::is_some);
@@ -128,7 +108,7 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
 #[component]
 pub fn RevertEmailChangePage() -> impl IntoView {
     let session = Session::expect();
-    let token = take_link_token("/revert-email-change");
+    let token = link_token::take("/revert-email-change");
     let email = RwSignal::new(String::new());
     let email_error = RwSignal::new(None::<Msg>);
     let action = ServerAction::<RevertEmailChange>::new();

@@ -14,6 +14,7 @@ use super::{
     home::HomePage,
     reset::ResetPage,
     reset_request::ResetRequestPage,
+    secure_account::SecureAccountPage,
     security::SecurityPage,
     unconfirmed::UnconfirmedPage,
 };
@@ -70,4 +71,8 @@ lazy_page!(
 lazy_page!(
     /// `/revert-email-change`, opened from the link mailed to the old address.
     RevertEmailChangeRoute => RevertEmailChangePage
+);
+lazy_page!(
+    /// `/secure-account`, opened from the new-device mail's "this wasn't me" link.
+    SecureAccountRoute => SecureAccountPage
 );

@@ -13,12 +13,13 @@ mod not_found;
 mod register;
 mod reset;
 mod reset_request;
+mod secure_account;
 mod security;
 mod unconfirmed;
 
 pub use lazy::{
     AccountRoute, ConfirmEmailChangeRoute, HomeRoute, ResetRequestRoute, ResetRoute, RevertEmailChangeRoute,
-    SecurityRoute, UnconfirmedRoute,
+    SecureAccountRoute, SecurityRoute, UnconfirmedRoute,
 };
 pub use login::LoginPage;
 pub use not_found::NotFound;

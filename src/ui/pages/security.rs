@@ -92,6 +92,7 @@ fn label(t: &Catalogue, kind: SecurityEventKind) -> &'static str {
         SecurityEventKind::SessionRevoked => t.event_session_revoked,
         SecurityEventKind::Confirmed => t.event_confirmed,
         SecurityEventKind::TokenReuse => t.event_token_reuse,
+        SecurityEventKind::AccountSecured => t.event_account_secured,
     }
 }
 

@@ -54,6 +54,7 @@ fn rest_endpoints() -> Vec<Rest> {
         ),
         r(Method::POST, "/api/change-email", Confirmed, &[("password", PASSWORD), ("new_email", "moved@example.com")]),
         r(Method::POST, "/api/revert-email-change/not-a-token", Anonymous, &[("email", "victim@example.com")]),
+        r(Method::POST, "/api/secure-account/not-a-token", Anonymous, &[("email", "victim@example.com")]),
         r(Method::PUT, "/api/users/me/language", Confirmed, &[("language", "zh-CN")]),
         r(Method::DELETE, "/api/users/me", Confirmed, &[("password", "not the password")]),
     ]
@@ -83,6 +84,7 @@ fn server_functions() -> Vec<ServerFn> {
         f("change-email", Confirmed, &[("password", "not the password"), ("new_email", "moved@example.com")]),
         f("confirm-email-change", Confirmed, &[("token", "not-a-token")]),
         f("revert-email-change", Anonymous, &[("token", "not-a-token"), ("email", "victim@example.com")]),
+        f("secure-account", Anonymous, &[("token", "not-a-token"), ("email", "victim@example.com")]),
         f("reset-password-request", Anonymous, &[("email", "victim@example.com")]),
         f("reset-password", Anonymous, &[("token", "not-a-token"), ("password", NEW_PASSWORD)]),
         f(
@@ -575,6 +577,7 @@ async fn garbage_in_path_parameters_is_a_4xx() {
             (Method::GET, format!("/api/confirm/{value}"), Some(&target.unconfirmed)),
             (Method::POST, format!("/api/confirm-email-change/{value}"), Some(&target.confirmed)),
             (Method::POST, format!("/api/revert-email-change/{value}"), None),
+            (Method::POST, format!("/api/secure-account/{value}"), None),
         ] {
             let mut request = app.client.request(method.clone(), app.url(&path));
             if let Some(session) = session {

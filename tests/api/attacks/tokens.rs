@@ -16,16 +16,26 @@ use reqwest::Response;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const ALL: [Purpose; 5] =
-    [Purpose::Session, Purpose::Confirm, Purpose::Reset, Purpose::EmailChange, Purpose::EmailRevert];
+const ALL: [Purpose; 6] = [
+    Purpose::Session,
+    Purpose::Confirm,
+    Purpose::Reset,
+    Purpose::EmailChange,
+    Purpose::EmailRevert,
+    Purpose::SecureAccount,
+];
 /// The purposes that travel as links, with the token in the path.
-const LINKS: [Purpose; 4] = [Purpose::Confirm, Purpose::Reset, Purpose::EmailChange, Purpose::EmailRevert];
+const LINKS: [Purpose; 5] =
+    [Purpose::Confirm, Purpose::Reset, Purpose::EmailChange, Purpose::EmailRevert, Purpose::SecureAccount];
 /// What every refused reset attempt asks for: if one got through, this is the password it set.
 const NEW_PASSWORD: &str = "the attacker's own passphrase";
 /// The original (Flask) Madblog's fallback `SECRET_KEY`: public, so anything signed with it is
 /// forged by definition.
 const FLASK_DEFAULT_SECRET: &str = "you-will-never-guess";
 const TEN_YEARS: i64 = 10 * 365 * 24 * 3600;
+const SECURE_LINK_INVALID: &str = "This link is invalid, has expired, or was already used. If your password has \
+                                   changed since the email was sent, the link no longer works: log in, or reset your \
+                                   password.";
 
 /// An account and one of its sessions.
 struct Victim {
@@ -61,6 +71,7 @@ fn name(purpose: Purpose) -> &'static str {
         Purpose::Reset => "a reset token",
         Purpose::EmailChange => "an email-change token",
         Purpose::EmailRevert => "an email-revert token",
+        Purpose::SecureAccount => "a secure-account token",
     }
 }
 
@@ -121,6 +132,8 @@ impl Range {
                 let (ev, email) = self.revertible_change(&row).await;
                 json!({"sub": row.id, "email": email, "ev": ev, "typ": typ, "iat": iat, "exp": exp})
             }
+            Purpose::SecureAccount => json!({"sub": row.id, "email": row.email,
+                "pwd": self.app.state.tokens.password_fingerprint(&row.password_hash), "typ": typ, "iat": iat, "exp": exp}),
         }
     }
 
@@ -186,6 +199,12 @@ impl Range {
                     .post(app.url(&format!("/api/revert-email-change/{segment}")))
                     .json(&json!({ "email": email }))
             }
+            Purpose::SecureAccount => {
+                // What the owner types: the confirmed account's address of the moment.
+                let row = madblog::server::db::users::find_by_id(&app.state.pool, &self.confirmed.id).await.unwrap();
+                let email = row.expect("the account exists").email;
+                app.client.post(app.url(&format!("/api/secure-account/{segment}"))).json(&json!({ "email": email }))
+            }
         };
         request.send().await.expect("request")
     }
@@ -197,6 +216,7 @@ impl Range {
             Purpose::Reset => (None, format!("POST /api/reset-password/{token}")),
             Purpose::EmailChange => (Some(&self.confirmed.session), format!("POST /api/confirm-email-change/{token}")),
             Purpose::EmailRevert => (None, format!("POST /api/revert-email-change/{token}")),
+            Purpose::SecureAccount => (None, format!("POST /api/secure-account/{token}")),
             Purpose::Session => unreachable!("a session travels in a header"),
         };
         let mut head = format!("{path} HTTP/1.1\r\nContent-Type: application/json");
@@ -236,7 +256,14 @@ impl Range {
     /// session and request, a token made right is honoured at every endpoint. In this order, since
     /// a reset ends the confirmed account's session.
     async fn assert_genuine_tokens_still_work(&self) {
-        for target in [Purpose::Session, Purpose::Confirm, Purpose::EmailChange, Purpose::Reset, Purpose::EmailRevert] {
+        for target in [
+            Purpose::Session,
+            Purpose::Confirm,
+            Purpose::EmailChange,
+            Purpose::Reset,
+            Purpose::EmailRevert,
+            Purpose::SecureAccount,
+        ] {
             self.assert_genuine_token_works(target).await;
         }
     }
@@ -263,6 +290,7 @@ async fn assert_refused(answers: Vec<Answer>) {
                 (400, Some("This link to change your address is invalid, has expired, or was already used."))
             }
             Purpose::EmailRevert => (400, Some("This undo link is invalid, has expired, or was already used.")),
+            Purpose::SecureAccount => (400, Some(SECURE_LINK_INVALID)),
         };
         let body = refused(response, status, &what).await;
         match message {
@@ -277,7 +305,9 @@ fn sign_as_the_app(keys: &TokenKeys, purpose: Purpose, claims: Value) -> String 
     match purpose {
         Purpose::Session => keys.sign(purpose, &serde_json::from_value::<SessionClaims>(claims).unwrap()),
         Purpose::Confirm => keys.sign(purpose, &serde_json::from_value::<ConfirmClaims>(claims).unwrap()),
-        Purpose::Reset => keys.sign(purpose, &serde_json::from_value::<ResetClaims>(claims).unwrap()),
+        Purpose::Reset | Purpose::SecureAccount => {
+            keys.sign(purpose, &serde_json::from_value::<ResetClaims>(claims).unwrap())
+        }
         Purpose::EmailChange | Purpose::EmailRevert => {
             keys.sign(purpose, &serde_json::from_value::<AddressClaims>(claims).unwrap())
         }
@@ -315,7 +345,7 @@ async fn swap(source: Purpose, target: Purpose) {
     range.assert_genuine_token_works(target).await;
 }
 
-/// Every purpose used as every other: 20 ordered pairs, one test each.
+/// Every purpose used as every other: 30 ordered pairs, one test each.
 mod swaps {
     use super::swap;
     use madblog::server::auth::tokens::Purpose::*;
@@ -350,6 +380,16 @@ mod swaps {
         a_confirm_token_is_refused_as_an_email_revert_link: Confirm => EmailRevert;
         a_reset_token_is_refused_as_an_email_revert_link: Reset => EmailRevert;
         an_email_change_token_is_refused_as_an_email_revert_link: EmailChange => EmailRevert;
+        a_secure_account_token_is_refused_as_a_session: SecureAccount => Session;
+        a_secure_account_token_is_refused_as_a_confirm_link: SecureAccount => Confirm;
+        a_secure_account_token_is_refused_as_a_reset_link: SecureAccount => Reset;
+        a_secure_account_token_is_refused_as_an_email_change_link: SecureAccount => EmailChange;
+        a_secure_account_token_is_refused_as_an_email_revert_link: SecureAccount => EmailRevert;
+        a_session_token_is_refused_as_a_secure_account_link: Session => SecureAccount;
+        a_confirm_token_is_refused_as_a_secure_account_link: Confirm => SecureAccount;
+        a_reset_token_is_refused_as_a_secure_account_link: Reset => SecureAccount;
+        an_email_change_token_is_refused_as_a_secure_account_link: EmailChange => SecureAccount;
+        an_email_revert_token_is_refused_as_a_secure_account_link: EmailRevert => SecureAccount;
     }
 }
 
