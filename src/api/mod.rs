@@ -7,6 +7,7 @@ pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;
 pub mod devices;
+pub mod email_login;
 pub mod email_change;
 pub mod password;
 pub mod security;

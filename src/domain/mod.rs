@@ -2,6 +2,7 @@
 //! username, an email address and a password live (parse, don't validate).
 
 mod code;
+pub mod email_login;
 mod email_address;
 mod password;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod user;
 mod username;
 
 pub use code::Code;
+pub use email_login::{EmailLoginStarted, FlowQuestion, FlowState, Number};
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};

@@ -43,8 +43,8 @@ impl Locale {
     #[cfg(feature = "ssr")]
     pub fn mail(self) -> &'static MailCatalogue {
         match self {
-            Self::En => &en::MAIL,
-            Self::ZhCn => &zh_cn::MAIL,
+            Self::En => &super::mail::en::MAIL,
+            Self::ZhCn => &super::mail::zh_cn::MAIL,
         }
     }
 

@@ -1,6 +1,9 @@
 //! The words of the mails and of the dev mailbox, one catalogue per language like the pages'
-//! (the values sit at the end of `en.rs` and `zh_cn.rs`), but compiled into the server only: the
+//! (the values in `mail/en.rs` and `mail/zh_cn.rs`), but compiled into the server only: the
 //! browser never shows a mail, so its bundle doesn't carry them.
+
+pub mod en;
+pub mod zh_cn;
 
 catalogue! {
     /// Every sentence of every mail, in one language. `{name}` marks a value the template fills in
@@ -62,6 +65,12 @@ catalogue! {
         goodbye_lead,
         goodbye_if_not,
         goodbye_action,
+        email_login_subject,
+        email_login_lead,
+        email_login_code,
+        email_login_link,
+        email_login_action,
+        email_login_valid_for,
     }
 }
 

@@ -128,6 +128,14 @@ messages! {
     RevertEmailWrong => revert_email_wrong,
     AccountChangedMeanwhile => account_changed_meanwhile,
     AddressCorrected => address_corrected,
+    EmailLoginSent => email_login_sent,
+    EmailLoginThrottled => email_login_throttled,
+    EmailLoginEnded => email_login_ended,
+    EmailLoginNumberMissing => email_login_number_missing,
+    EmailLoginNumberFormat => email_login_number_format,
+    EmailLoginNumberWrong => email_login_number_wrong,
+    EmailLoginApprovalOff => email_login_approval_off,
+    EmailLoginApproved => email_login_approved,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! statement in the submodules.
 
 pub mod action_codes;
+pub mod email_logins;
 pub mod address_holds;
 pub mod event_writer;
 pub mod limits;

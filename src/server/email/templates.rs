@@ -32,6 +32,8 @@ pub enum MailKind {
     ConfirmReminder,
     /// To the address of an account just deleted.
     Goodbye,
+    /// To an address someone asked to sign in with: the flow's code and link (never its secret).
+    EmailLogin,
 }
 
 impl MailKind {
@@ -46,6 +48,7 @@ impl MailKind {
             Self::EmailChanged => "email_changed",
             Self::ConfirmReminder => "confirm_reminder",
             Self::Goodbye => "goodbye",
+            Self::EmailLogin => "email_login",
         }
     }
 }
@@ -91,7 +94,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "email_taken",
         "email_changed",
         "confirm_reminder",
-        "goodbye"
+        "goodbye",
+        "email_login"
     );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);
@@ -196,7 +200,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [MailKind; 9] = [
+    const ALL: [MailKind; 10] = [
         MailKind::Confirm,
         MailKind::AlreadyRegistered,
         MailKind::ResetPassword,
@@ -206,12 +210,13 @@ mod tests {
         MailKind::EmailChanged,
         MailKind::ConfirmReminder,
         MailKind::Goodbye,
+        MailKind::EmailLogin,
     ];
 
     fn context(username: &str, link: &str) -> serde_json::Value {
         json!({
             "username": username, "link": link, "valid_for": 86_400, "how": "reset", "new_email": "new@example.org",
-            "purge_in": 4 * 86_400,
+            "purge_in": 4 * 86_400, "device": "Firefox on Linux", "network": "203.0.113.0/24",
         })
     }
 
@@ -229,7 +234,7 @@ mod tests {
 
     #[test]
     fn confirmation_and_reset_mails_carry_their_code_in_both_parts() {
-        for kind in [MailKind::Confirm, MailKind::ResetPassword] {
+        for kind in [MailKind::Confirm, MailKind::ResetPassword, MailKind::EmailLogin] {
             for locale in Locale::ALL {
                 let mut context = context("ann", "https://x.org/l");
                 context["code"] = json!("1234 5678");
