@@ -7,8 +7,8 @@ pub mod confirmation;
 #[cfg(feature = "ssr")]
 mod context;
 pub mod devices;
-pub mod email_login;
 pub mod email_change;
+pub mod email_login;
 pub mod password;
 pub mod security;
 pub mod token_store;

@@ -2,8 +2,8 @@
 //! username, an email address and a password live (parse, don't validate).
 
 mod code;
-pub mod email_login;
 mod email_address;
+pub mod email_login;
 mod password;
 #[cfg(test)]
 mod proptests;
@@ -13,8 +13,8 @@ mod user;
 mod username;
 
 pub use code::Code;
-pub use email_login::{EmailLoginStarted, FlowQuestion, FlowState, Number};
 pub use email_address::{EmailAddress, EmailAddressError};
+pub use email_login::{EmailLoginStarted, FlowQuestion, FlowState, Number};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};
 pub use user::{DeviceSession, PublicProfile, UserId, UserProfile};

@@ -21,7 +21,9 @@ pub enum Access {
 /// The access rule of a path.
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
-        "/login" | "/login/email-code" | "/register" | "/reset-password-request" | "/reset-password" => Access::GuestOnly,
+        "/login" | "/login/email-code" | "/register" | "/reset-password-request" | "/reset-password" => {
+            Access::GuestOnly
+        }
         "/unconfirmed" => Access::Unconfirmed,
         "/confirm-email-change" => Access::LoginOnly,
         "/revert-email-change" | "/login/email" => Access::Open,

@@ -23,12 +23,8 @@ async fn ask(app: &TestApp, email: &str) -> Value {
 async fn sign_in_mail(app: &TestApp, email: &str, count: usize) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let mails: Vec<Value> = app
-            .smtp
-            .mails()
-            .into_iter()
-            .filter(|m| m["rcpt_tos"][0] == email && m["subject"] == SUBJECT)
-            .collect();
+        let mails: Vec<Value> =
+            app.smtp.mails().into_iter().filter(|m| m["rcpt_tos"][0] == email && m["subject"] == SUBJECT).collect();
         if mails.len() >= count {
             return mails[count - 1].clone();
         }
@@ -44,7 +40,8 @@ async fn asked(app: &TestApp, name: &str) -> (Value, String, String) {
     if !has_user(app, name).await {
         app.confirmed_user(name).await;
     }
-    let count = app.smtp.mails().iter().filter(|m| m["rcpt_tos"][0] == email.as_str() && m["subject"] == SUBJECT).count();
+    let count =
+        app.smtp.mails().iter().filter(|m| m["rcpt_tos"][0] == email.as_str() && m["subject"] == SUBJECT).count();
     let started = ask(app, &email).await;
     let mail = sign_in_mail(app, &email, count + 1).await;
     let (handle, code) = link_parts(&link_in(&mail));
@@ -275,10 +272,10 @@ async fn a_wrong_code_on_the_approving_page_counts_no_strike_against_the_address
 async fn three_wrong_numbers_in_a_day_turn_approval_by_number_off_for_the_address() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        let (started, handle, code) = asked(&app, "jo").await;
+        let (started, handle, code) = asked(&app, "joy").await;
         error_body(approve(&app, &handle, &code, Some(&other(&started["number"]))).await, 400).await;
     }
-    let (started, handle, code) = asked(&app, "jo").await;
+    let (started, handle, code) = asked(&app, "joy").await;
     let question: Value =
         app.post_json("/api/email-login/describe", &json!({ "handle": handle })).await.json().await.unwrap();
     assert_eq!(question["by_number"], false);
@@ -293,7 +290,7 @@ async fn three_wrong_numbers_in_a_day_turn_approval_by_number_off_for_the_addres
         .execute(&app.state.pool)
         .await
         .unwrap();
-    let (started, handle, code) = asked(&app, "jo").await;
+    let (started, handle, code) = asked(&app, "joy").await;
     assert_eq!(approve(&app, &handle, &code, started["number"].as_str()).await.status(), 200);
 }
 

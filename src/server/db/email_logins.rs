@@ -35,8 +35,7 @@ pub struct FlowRow {
     pub by_number: bool,
 }
 
-const COLUMNS: &str =
-    "handle, code_hash, number_hash, email_hash, user_id, ip, user_agent, created_at, expires_at, tries, state, by_number";
+const COLUMNS: &str = "handle, code_hash, number_hash, email_hash, user_id, ip, user_agent, created_at, expires_at, tries, state, by_number";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<FlowRow, sqlx::Error> {
     Ok(FlowRow {
@@ -143,7 +142,15 @@ pub async fn take_try(pool: &Pool, by: By<'_>, max_tries: i64, now: i64) -> Resu
         "UPDATE email_logins SET tries = tries + 1 WHERE {column} = $1 AND state IN ('pending', 'approved') \
          AND tries < $2 AND expires_at > $3 RETURNING {COLUMNS}"
     );
-    sqlx::query(&sql).bind(value).bind(max_tries).bind(now).fetch_optional(pool).await?.as_ref().map(from_row).transpose()
+    sqlx::query(&sql)
+        .bind(value)
+        .bind(max_tries)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// Moves a live flow from one of `from` to `to`; whether it did (another request may have got
@@ -155,9 +162,8 @@ pub async fn advance(pool: &Pool, by: By<'_>, from: &[&str], to: &str, now: i64)
     let (column, value) = by.column_and_value();
     // The states are this module's own constants, never input.
     let from = from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "UPDATE email_logins SET state = $1 WHERE {column} = $2 AND state IN ({from}) AND expires_at > $3"
-    );
+    let sql =
+        format!("UPDATE email_logins SET state = $1 WHERE {column} = $2 AND state IN ({from}) AND expires_at > $3");
     let done = sqlx::query(&sql).bind(to).bind(value).bind(now).execute(pool).await?;
     Ok(done.rows_affected() == 1)
 }

@@ -2,8 +2,8 @@
 //! statement in the submodules.
 
 pub mod action_codes;
-pub mod email_logins;
 pub mod address_holds;
+pub mod email_logins;
 pub mod event_writer;
 pub mod limits;
 pub mod outbox;

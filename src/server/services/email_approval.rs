@@ -100,7 +100,9 @@ pub async fn approve(
 }
 
 async fn spend_lookup(state: &AppState, client: IpAddr) -> Result<(), EmailLoginError> {
-    if let Err(Refused { retry_after }) = state.limits.spend_network(&LOOKUPS_PER_NETWORK, ClientNetwork::of(client)).await? {
+    if let Err(Refused { retry_after }) =
+        state.limits.spend_network(&LOOKUPS_PER_NETWORK, ClientNetwork::of(client)).await?
+    {
         return Err(EmailLoginError::Throttled { retry_after });
     }
     Ok(())

@@ -105,7 +105,9 @@ fn Approve(question: Signal<FlowQuestion>, link: RwSignal<Option<(String, String
     let (approved, failure) = outcome(approve.value());
     let failure = Signal::derive(move || failure.get().filter(|e| e.field_message("number").is_none()));
     let field_error = Signal::derive(move || {
-        number_error.get().or_else(|| approve.value().get().and_then(|r| r.err()).and_then(|e| e.field_message("number")))
+        number_error
+            .get()
+            .or_else(|| approve.value().get().and_then(|r| r.err()).and_then(|e| e.field_message("number")))
     });
     let asked = move || {
         let (t, q) = (lang.text(), question.get());

@@ -19,6 +19,7 @@ use crate::{
 use leptos::prelude::*;
 
 /// The localStorage key of the flow this browser asked for: `<handle>.<flow>.<number>`.
+#[cfg(feature = "hydrate")]
 const FLOW_KEY: &str = "madblog-email-login";
 
 /// A flow this browser asked for, as kept for its life.

@@ -19,8 +19,8 @@ mod security;
 mod unconfirmed;
 
 pub use lazy::{
-    AccountRoute, ConfirmEmailChangeRoute, EmailCodeRoute, EmailLinkRoute, HomeRoute, ResetRequestRoute, ResetRoute, RevertEmailChangeRoute,
-    SecurityRoute, UnconfirmedRoute,
+    AccountRoute, ConfirmEmailChangeRoute, EmailCodeRoute, EmailLinkRoute, HomeRoute, ResetRequestRoute, ResetRoute,
+    RevertEmailChangeRoute, SecurityRoute, UnconfirmedRoute,
 };
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -1,0 +1,84 @@
+// Sign-in by email in the browser, in each language: with the code on the asking page, with the
+// mailed link in the same browser, and approved from a second device by the number the asking page
+// shows (the second device gets no session; the asking page signs in within two seconds).
+import { test, expect, open, uniqueName, confirmedUser, field, mailToAddress, codeIn, fill, catalogue, LANGS, scan } from './helpers';
+import type { Page } from '@playwright/test';
+
+/** Asks for a sign-in code for `name` on `page` (a browser with no session); returns the number shown. */
+async function ask(page: Page, name: string, t: Record<string, string>): Promise<string> {
+  await open(page, '/login');
+  await page.getByRole('link', { name: t.login_by_email }).click();
+  await expect(page).toHaveURL(/\/login\/email-code$/);
+  await field(page, t.field_email).fill(`${name}@example.com`);
+  await page.getByRole('button', { name: t.email_login_submit }).click();
+  const number = page.getByTestId('email-login-number');
+  await expect(number).toHaveText(/^\d{4}$/);
+  return (await number.innerText()).trim();
+}
+
+for (const lang of LANGS) {
+  const t = catalogue[lang];
+  test.describe(lang, () => {
+    test.use({ locale: lang });
+
+    test('signs in with the mailed code typed on the asking page', async ({ page, browser }) => {
+      const name = uniqueName('emc');
+      await confirmedUser(page, name, t);
+      const context = await browser.newContext({ locale: lang });
+      const asking = await context.newPage();
+      await ask(asking, name, t);
+      await scan(asking, `the code page (${lang})`);
+      const mail = await mailToAddress(asking, `${name}@example.com`, '/login/email#f=');
+      expect(mail.href).not.toContain('flow');
+      await field(asking, t.field_code).fill(codeIn(mail.text));
+      await asking.getByRole('button', { name: t.email_login_code_submit }).click();
+      await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+      expect(await asking.evaluate(() => localStorage.getItem('madblog-email-login'))).toBeNull();
+      await context.close();
+    });
+
+    test('signs in with the mailed link opened in the browser that asked', async ({ page, browser }) => {
+      const name = uniqueName('eml');
+      await confirmedUser(page, name, t);
+      const context = await browser.newContext({ locale: lang });
+      const asking = await context.newPage();
+      await ask(asking, name, t);
+      const mail = await mailToAddress(asking, `${name}@example.com`, '/login/email#f=');
+      // A new tab of the same browser, as a mail client opens links.
+      const tab = await context.newPage();
+      await tab.goto(mail.href);
+      await expect(tab.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+      expect(tab.url()).not.toContain('code=');
+      // The asking tab learns the flow is done and is signed in too.
+      await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible({ timeout: 5_000 });
+      await context.close();
+    });
+
+    test('a second device approves with the number, and only the asking page signs in', async ({ page, browser }) => {
+      const name = uniqueName('emn');
+      await confirmedUser(page, name, t);
+      const context = await browser.newContext({ locale: lang });
+      const asking = await context.newPage();
+      const number = await ask(asking, name, t);
+      const mail = await mailToAddress(asking, `${name}@example.com`, '/login/email#f=');
+
+      const phoneContext = await browser.newContext({ locale: lang });
+      const phone = await phoneContext.newPage();
+      await phone.goto(mail.href);
+      await expect(phone.getByRole('heading', { name: t.email_login_approve_title })).toBeVisible();
+      expect(phone.url()).not.toContain('code=');
+      await scan(phone, `the approve page (${lang})`);
+      // An empty form changes nothing.
+      await phone.getByRole('button', { name: t.email_login_approve_submit }).click();
+      await expect(phone.getByText(t.email_login_number_missing)).toBeVisible();
+      await field(phone, t.field_number).fill(number);
+      await phone.getByRole('button', { name: t.email_login_approve_submit }).click();
+      await expect(phone.getByText(t.email_login_approved)).toBeVisible();
+      expect(await phone.evaluate(() => localStorage.getItem('madblog-token'))).toBeNull();
+
+      await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible({ timeout: 3_000 });
+      await phoneContext.close();
+      await context.close();
+    });
+  });
+}
