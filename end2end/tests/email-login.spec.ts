@@ -26,8 +26,8 @@ for (const lang of LANGS) {
       await confirmedUser(page, name, t);
       const context = await browser.newContext({ locale: lang });
       const asking = await context.newPage();
-      await ask(asking, name, t);
-      await scan(asking, `the code page (${lang})`);
+      const number = await ask(asking, name, t);
+      await scan(asking, `the code page (${lang})`, t, [number]);
       const mail = await mailToAddress(asking, `${name}@example.com`, '/login/email#f=');
       expect(mail.href).not.toContain('flow');
       await field(asking, t.field_code).fill(codeIn(mail.text));
@@ -67,7 +67,7 @@ for (const lang of LANGS) {
       await phone.goto(mail.href);
       await expect(phone.getByRole('heading', { name: t.email_login_approve_title })).toBeVisible();
       expect(phone.url()).not.toContain('code=');
-      await scan(phone, `the approve page (${lang})`);
+      await scan(phone, `the approve page (${lang})`, t);
       // An empty form changes nothing.
       await phone.getByRole('button', { name: t.email_login_approve_submit }).click();
       await expect(phone.getByText(t.email_login_number_missing)).toBeVisible();
