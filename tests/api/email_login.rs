@@ -5,7 +5,7 @@
 
 use crate::{
     codes::code_in,
-    helpers::{TestApp, TestAppBuilder, error_body, link_in, spawn_app},
+    helpers::{PASSWORD, TestApp, TestAppBuilder, error_body, link_in, spawn_app},
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -172,6 +172,31 @@ async fn the_code_signs_in_the_browser_that_asked_once() {
         .await
         .unwrap();
     assert!(events >= 2, "the sign-in is in the security log, as a login");
+    assert_eq!(app.login("cal", PASSWORD).await.status(), 200, "a confirmed account keeps its password");
+}
+
+#[tokio::test]
+async fn signing_in_by_email_confirms_an_unconfirmed_account_dropping_its_password_and_sessions() {
+    let app = spawn_app().await;
+    // Someone registered the owner's address first, with a password of their own, and waits for
+    // the owner to confirm it (pre-hijacking).
+    let squatter = app.registered_user("mia").await;
+    let started = ask(&app, "mia@example.com").await;
+    let (_, code) = link_parts(&link_in(&sign_in_mail(&app, "mia@example.com", 1).await));
+    let token = signed_in(&app, verify(&app, &started["flow"], &code).await).await;
+    let me: Value = app.me(&token).await.json().await.unwrap();
+    assert_eq!(me["confirmed"], true, "signing in by email proved the address");
+    assert_eq!(app.me(&squatter).await.status(), 401, "every other session ended");
+    assert_eq!(app.login("mia", PASSWORD).await.status(), 401, "the password was dropped");
+    let confirmed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'confirmed'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(confirmed, 1);
+    // The owner goes on signing in by email.
+    let again = ask(&app, "mia@example.com").await;
+    let (_, code) = link_parts(&link_in(&sign_in_mail(&app, "mia@example.com", 2).await));
+    signed_in(&app, verify(&app, &again["flow"], &code).await).await;
 }
 
 #[tokio::test]

@@ -1,10 +1,7 @@
 //! Sign-in by email, the asking browser's side: asking for a code (a flow whose secret only this
-//! browser holds, and a mail with a code and a link for the address), finishing with the code, and
-//! polling for an approval from another device (`services::email_approval`).
-//!
-//! The mail grants nothing by itself: the session goes only to the holder of the flow's secret,
-//! which is never mailed. A scanner that opens the link lands on a page that has no secret, so the
-//! most it can do there is approve, which takes the number shown on the asking page.
+//! browser holds, and a mail with a code and a link), finishing with the code, and polling for an
+//! approval from another device (`services::email_approval`). The mail grants nothing by itself:
+//! the session goes only to the holder of the flow's secret, which is never mailed.
 
 use crate::{
     domain::{Code, EmailAddress, EmailLoginStarted, FlowState},
@@ -20,7 +17,7 @@ use crate::{
         identity::Device,
         limits::{Allowance, Limit, NetworkLimit, Refused},
         network::ClientNetwork,
-        services::session::start_session,
+        services::{confirmation, session::start_session},
         state::AppState,
     },
 };
@@ -227,6 +224,9 @@ pub async fn poll(state: &AppState, device: &Device, flow: &str) -> Result<FlowS
 
 /// The session for a finished flow, on the asking browser's device.
 async fn signed_in(state: &AppState, user: &UserRow, device: &Device) -> Result<String, EmailLoginError> {
+    // Signing in by email proves the address: an unconfirmed account is confirmed by it.
+    let user =
+        &if user.confirmed { user.clone() } else { confirmation::confirm_by_sign_in(state, user, device).await? };
     let token = start_session(state, user, device).await?;
     users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the sign-in")?;
     // ISSUE 22 ITEM 5 HOOK, the one call site for sign-in by email: once `services::new_device`
