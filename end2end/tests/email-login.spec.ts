@@ -80,5 +80,40 @@ for (const lang of LANGS) {
       await phoneContext.close();
       await context.close();
     });
+
+    test('a mail scanner that follows the link first gets no session and spends nothing of the owner\'s', async ({ page, browser }) => {
+      const name = uniqueName('ems');
+      await confirmedUser(page, name, t);
+      const context = await browser.newContext({ locale: lang });
+      const asking = await context.newPage();
+      const number = await ask(asking, name, t);
+      const mail = await mailToAddress(asking, `${name}@example.com`, '/login/email#f=');
+
+      // The scanner: HEAD and GET the link, then a browser that runs the page's scripts, submits
+      // its form empty, then types 0000 into the empty number field and submits again.
+      const scannerContext = await browser.newContext({ locale: lang });
+      expect((await scannerContext.request.head(mail.href)).status()).toBe(200);
+      expect((await scannerContext.request.get(mail.href)).status()).toBe(200);
+      const scanner = await scannerContext.newPage();
+      await scanner.goto(mail.href);
+      const submit = scanner.getByRole('button', { name: t.email_login_approve_submit });
+      await submit.click();
+      await expect(scanner.getByText(t.email_login_number_missing)).toBeVisible();
+      if (number !== '0000') {
+        await field(scanner, t.field_number).fill('0000');
+        await submit.click();
+        await expect(scanner.getByText(t.email_login_number_wrong)).toBeVisible();
+      }
+      expect(await scanner.evaluate(() => localStorage.getItem('madblog-token'))).toBeNull();
+      await scannerContext.close();
+
+      // The owner's flow is whole: the code still signs in the browser that asked (which now says
+      // that only the code can finish it, when the scanner's number was wrong).
+      if (number !== '0000') await expect(asking.getByText(t.email_login_code_only)).toBeVisible({ timeout: 3_000 });
+      await field(asking, t.field_code).fill(codeIn(mail.text));
+      await asking.getByRole('button', { name: t.email_login_code_submit }).click();
+      await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+      await context.close();
+    });
   });
 }

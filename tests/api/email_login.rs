@@ -193,10 +193,16 @@ async fn signing_in_by_email_confirms_an_unconfirmed_account_dropping_its_passwo
         .await
         .unwrap();
     assert_eq!(confirmed, 1);
-    // The owner goes on signing in by email.
+    // The owner goes on signing in by email, and may set a password of their own with a reset.
     let again = ask(&app, "mia@example.com").await;
     let (_, code) = link_parts(&link_in(&sign_in_mail(&app, "mia@example.com", 2).await));
     signed_in(&app, verify(&app, &again["flow"], &code).await).await;
+    let asked = app.post_json("/api/reset-password-request", &json!({ "email": "mia@example.com" })).await;
+    assert_eq!(asked.status(), 200);
+    let reset = app.smtp.wait_for_subject("mia@example.com", "[Madblog] Reset Your Password").await;
+    let body = json!({ "email": "mia@example.com", "code": code_in(&reset), "password": "the owner's own passphrase" });
+    assert_eq!(app.post_json("/api/reset-password-code", &body).await.status(), 200);
+    assert_eq!(app.login("mia", "the owner's own passphrase").await.status(), 200);
 }
 
 #[tokio::test]
