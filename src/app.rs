@@ -8,8 +8,9 @@ use crate::ui::{
     hydration,
     locale::{Lang, tr},
     pages::{
-        AccountRoute, ConfirmEmailChangeRoute, HomeRoute, LoginPage, NotFound, RegisterPage, ResetRequestRoute,
-        ResetRoute, RevertEmailChangeRoute, SecureAccountRoute, SecurityRoute, UnconfirmedRoute,
+        AccountRoute, ConfirmEmailChangeRoute, EmailCodeRoute, EmailLinkRoute, HomeRoute, LoginPage, NotFound,
+        RegisterPage, ResetRequestRoute, ResetRoute, RevertEmailChangeRoute, SecureAccountRoute, SecurityRoute,
+        UnconfirmedRoute,
     },
     session::{AuthState, Session},
 };
@@ -104,6 +105,8 @@ pub fn App() -> impl IntoView {
                         <FlatRoutes fallback=NotFound>
                             <Route path=path!("/") view={Lazy::<HomeRoute>::new()}/>
                             <Route path=path!("/login") view=LoginPage/>
+                            <Route path=path!("/login/email-code") view={Lazy::<EmailCodeRoute>::new()}/>
+                            <Route path=path!("/login/email") view={Lazy::<EmailLinkRoute>::new()}/>
                             <Route path=path!("/register") view=RegisterPage/>
                             <Route path=path!("/unconfirmed") view={Lazy::<UnconfirmedRoute>::new()}/>
                             <Route path=path!("/reset-password-request") view={Lazy::<ResetRequestRoute>::new()}/>

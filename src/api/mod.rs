@@ -8,6 +8,7 @@ pub mod confirmation;
 mod context;
 pub mod devices;
 pub mod email_change;
+pub mod email_login;
 pub mod password;
 pub mod security;
 pub mod token_store;

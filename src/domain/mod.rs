@@ -3,6 +3,7 @@
 
 mod code;
 mod email_address;
+pub mod email_login;
 mod password;
 #[cfg(test)]
 mod proptests;
@@ -13,6 +14,7 @@ mod username;
 
 pub use code::Code;
 pub use email_address::{EmailAddress, EmailAddressError};
+pub use email_login::{EmailLoginStarted, FlowQuestion, FlowState, Number};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};
 pub use user::{DeviceSession, PublicProfile, UserId, UserProfile};

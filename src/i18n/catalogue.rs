@@ -220,17 +220,16 @@ catalogue! {
         unconfirmed_fix_submit,
         mail_bounced,
         mail_bounced_reason,
-        // The new-device mail's secure-account page (issue 22 §5).
-        event_account_secured,
-        secure_title,
-        secure_explain,
-        field_account_email,
-        hint_account_email,
-        secure_submit,
-        secure_needs_link,
-        account_secured,
-        secure_link_invalid,
-        secure_email_missing,
+        // The new-device mail's secure-account page, and signing in by email (issue 22).
+        event_account_secured, secure_title, secure_explain, field_account_email, hint_account_email,
+        secure_submit, secure_needs_link, account_secured, secure_link_invalid, secure_email_missing,
+        email_login_sent, email_login_throttled, email_login_ended, email_login_number_missing,
+        email_login_number_format, email_login_number_wrong, email_login_approval_off, email_login_approved,
+        login_by_email, email_login_title, email_login_explain, email_login_submit, email_login_number,
+        email_login_number_explain, email_login_code_lead, email_login_code_submit, email_login_waiting,
+        email_login_code_only, email_login_start_over, email_login_signing_in, email_login_approve_title,
+        email_login_question, email_login_approve_explain, field_number, hint_number,
+        email_login_approve_submit, email_login_no_approval,
     }
 }
 

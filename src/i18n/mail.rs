@@ -73,6 +73,12 @@ catalogue! {
         new_device_time,
         new_device_if_not,
         new_device_action,
+        email_login_subject,
+        email_login_lead,
+        email_login_code,
+        email_login_link,
+        email_login_action,
+        email_login_valid_for,
     }
 }
 

@@ -132,6 +132,14 @@ messages! {
     AccountSecured => account_secured,
     SecureLinkInvalid => secure_link_invalid,
     SecureEmailMissing => secure_email_missing,
+    EmailLoginSent => email_login_sent,
+    EmailLoginThrottled => email_login_throttled,
+    EmailLoginEnded => email_login_ended,
+    EmailLoginNumberMissing => email_login_number_missing,
+    EmailLoginNumberFormat => email_login_number_format,
+    EmailLoginNumberWrong => email_login_number_wrong,
+    EmailLoginApprovalOff => email_login_approval_off,
+    EmailLoginApproved => email_login_approved,
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ pub struct NetworkLimit {
 const SITE_FACTOR: u32 = 4;
 
 impl NetworkLimit {
-    const fn new(name: &'static str, site_name: &'static str, max: u32, window: Duration) -> Self {
+    pub const fn new(name: &'static str, site_name: &'static str, max: u32, window: Duration) -> Self {
         Self {
             network: Limit { name, max, window },
             site: Limit { name: site_name, max: max.saturating_mul(SITE_FACTOR), window },

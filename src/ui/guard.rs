@@ -21,10 +21,12 @@ pub enum Access {
 /// The access rule of a path.
 pub fn access(path: &str) -> Access {
     match path.trim_end_matches('/') {
-        "/login" | "/register" | "/reset-password-request" | "/reset-password" => Access::GuestOnly,
+        "/login" | "/login/email-code" | "/register" | "/reset-password-request" | "/reset-password" => {
+            Access::GuestOnly
+        }
         "/unconfirmed" => Access::Unconfirmed,
         "/confirm-email-change" => Access::LoginOnly,
-        "/revert-email-change" | "/secure-account" => Access::Open,
+        "/revert-email-change" | "/secure-account" | "/login/email" => Access::Open,
         p if p == "/settings" || p.starts_with("/settings/") => Access::LoginOnly,
         _ => Access::Public,
     }

@@ -16,6 +16,7 @@ mod dev_mailbox;
 mod device_sessions;
 mod dkim;
 mod email_change;
+mod email_login;
 mod hash_limits;
 mod helpers;
 mod languages;

@@ -2,6 +2,7 @@
 
 use super::MailCatalogue;
 
+/// The mails' and the dev mailbox's words.
 pub const MAIL: MailCatalogue = MailCatalogue {
     mail_greeting: "Dear {username},",
     mail_sign_off: "Sincerely,",
@@ -67,4 +68,10 @@ pub const MAIL: MailCatalogue = MailCatalogue {
     new_device_time: "Time: {time}",
     new_device_if_not: "If it wasn't you, someone else knows your password. Secure your account with the link below: it logs out every device, locks the password, and sends you a link to set a new one. You'll be asked to type this email address. The link works for {duration}, once.",
     new_device_action: "This wasn't me: secure my account",
+    email_login_subject: "[Madblog] Your sign-in code",
+    email_login_lead: "Someone (hopefully you) asked to sign in to the Madblog account \"{username}\" on {device}, from the network {network}. To sign in, type this code on the page where you asked:",
+    email_login_code: "The code works only on that page: it signs in the browser that asked, not whoever has this email.",
+    email_login_link: "Or open this link. In the browser that asked, it signs you in; on another device, such as your phone, it asks for the number that page shows, to approve the sign-in there:",
+    email_login_action: "Sign in",
+    email_login_valid_for: "The code and the link work for {duration}. If you didn't ask to sign in, ignore this email: nobody can sign in with it alone.",
 };

@@ -2,6 +2,7 @@
 
 use super::MailCatalogue;
 
+/// The mails' and the dev mailbox's words.
 pub const MAIL: MailCatalogue = MailCatalogue {
     mail_greeting: "{username}，你好：",
     mail_sign_off: "祝好！",
@@ -67,4 +68,10 @@ pub const MAIL: MailCatalogue = MailCatalogue {
     new_device_time: "时间：{time}",
     new_device_if_not: "如果不是你，说明别人知道你的密码。请用下面的链接保护你的账户：它会让所有设备退出登录，锁定密码，并给你发送一个设置新密码的链接。你需要输入这个电子邮箱地址。该链接在 {duration} 内有效，只能使用一次。",
     new_device_action: "不是我本人：保护我的账户",
+    email_login_subject: "[Madblog] 你的登录验证码",
+    email_login_lead: "有人（希望是你本人）请求在 {device}（网络 {network}）上登录 Madblog 账户“{username}”。要登录，请在发起请求的页面输入以下验证码：",
+    email_login_code: "此验证码只在那个页面有效：它让发起请求的浏览器登录，而不是持有这封邮件的人。",
+    email_login_link: "也可以打开下面的链接。在发起请求的浏览器中打开即可登录；在其他设备（例如手机）上打开时，需要输入那个页面显示的数字，以批准在那里登录：",
+    email_login_action: "登录",
+    email_login_valid_for: "验证码和链接在 {duration}内有效。如果你没有请求登录，请忽略此邮件：仅凭这封邮件，任何人都无法登录。",
 };

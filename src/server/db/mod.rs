@@ -3,6 +3,7 @@
 
 pub mod action_codes;
 pub mod address_holds;
+pub mod email_logins;
 pub mod event_writer;
 pub mod known_devices;
 pub mod limits;

@@ -34,6 +34,8 @@ pub enum MailKind {
     Goodbye,
     /// To an account signed in to from a device it hasn't used lately: the "this wasn't me" link.
     NewDevice,
+    /// To an address someone asked to sign in with: the flow's code and link (never its secret).
+    EmailLogin,
 }
 
 impl MailKind {
@@ -49,6 +51,7 @@ impl MailKind {
             Self::ConfirmReminder => "confirm_reminder",
             Self::Goodbye => "goodbye",
             Self::NewDevice => "new_device",
+            Self::EmailLogin => "email_login",
         }
     }
 }
@@ -95,7 +98,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "email_changed",
         "confirm_reminder",
         "goodbye",
-        "new_device"
+        "new_device",
+        "email_login"
     );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);
@@ -200,7 +204,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [MailKind; 10] = [
+    const ALL: [MailKind; 11] = [
         MailKind::Confirm,
         MailKind::AlreadyRegistered,
         MailKind::ResetPassword,
@@ -211,6 +215,7 @@ mod tests {
         MailKind::ConfirmReminder,
         MailKind::Goodbye,
         MailKind::NewDevice,
+        MailKind::EmailLogin,
     ];
 
     fn context(username: &str, link: &str) -> serde_json::Value {
@@ -235,7 +240,7 @@ mod tests {
 
     #[test]
     fn confirmation_and_reset_mails_carry_their_code_in_both_parts() {
-        for kind in [MailKind::Confirm, MailKind::ResetPassword] {
+        for kind in [MailKind::Confirm, MailKind::ResetPassword, MailKind::EmailLogin] {
             for locale in Locale::ALL {
                 let mut context = context("ann", "https://x.org/l");
                 context["code"] = json!("1234 5678");

@@ -4,6 +4,7 @@
 mod account;
 mod answer;
 mod email;
+mod email_login;
 mod password;
 mod secure_account;
 mod sessions;
@@ -40,6 +41,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/confirm-email-change/{token}", post(email::confirm_email_change))
         .route("/api/revert-email-change/{token}", post(email::revert_email_change))
         .route("/api/secure-account/{token}", post(secure_account::secure_account))
+        .route("/api/email-login", post(email_login::ask))
+        .route("/api/email-login/verify", post(email_login::verify))
+        .route("/api/email-login/poll", post(email_login::poll))
+        .route("/api/email-login/describe", post(email_login::describe))
+        .route("/api/email-login/approve", post(email_login::approve))
         // Any other path under /api is a mistyped endpoint, not a page: JSON, not the app shell.
         .route("/api", any(unknown_endpoint))
         .route("/api/", any(unknown_endpoint))

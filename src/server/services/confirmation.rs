@@ -5,12 +5,18 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        auth::tokens::{ConfirmClaims, Purpose},
+        auth::{
+            password::lock_marker,
+            tokens::{ConfirmClaims, Purpose},
+        },
         clock::now,
         config::env::origin_of,
-        db::users,
+        db::{
+            sessions,
+            users::{self, UserRow},
+        },
         email::{self, Budget, MailKind},
-        identity::CurrentUser,
+        identity::{CurrentUser, Device},
         limits::{self, Refused},
         network::ClientNetwork,
         services::{
@@ -257,4 +263,31 @@ pub async fn resend(state: &AppState, user: &CurrentUser, base_url: Option<&str>
     state.mail.wake();
     tracing::info!(user_id = %row.id, "confirmation mail queued again");
     Ok(())
+}
+
+/// Confirms an unconfirmed account whose address a sign-in by email just proved, and returns it as
+/// it is now. Someone may have registered the owner's address with a password of their own, waiting
+/// for the owner to confirm it (pre-hijacking): so the password is dropped (locked with a fresh
+/// marker, as a revert locks it) and every session ends, in the same statement and transaction as
+/// the confirmation. The account then signs in by email, or sets a password with a reset.
+///
+/// # Errors
+/// On a database failure.
+pub async fn confirm_by_sign_in(state: &AppState, user: &UserRow, device: &Device) -> anyhow::Result<UserRow> {
+    let mut tx = state.pool.begin().await.context("starting a confirmation by sign-in")?;
+    let (id, email, version) = (&user.id, &user.email, user.email_version);
+    let Some(row) = users::confirm_by_email(&mut *tx, id, email, version, &lock_marker())
+        .await
+        .context("confirming the account by sign-in")?
+    else {
+        drop(tx);
+        // Confirmed meanwhile (by its link, or by another sign-in): the account as it is now.
+        let row = users::find_by_id(&state.pool, id).await.context("reloading the account")?;
+        return row.context("the account was deleted while signing in");
+    };
+    sessions::delete_all_but(&mut *tx, &row.id, None).await.context("ending every session")?;
+    security::record(&mut *tx, &row.id, SecurityEventKind::Confirmed, device).await?;
+    tx.commit().await.context("committing a confirmation by sign-in")?;
+    tracing::info!(user_id = %row.id, "account confirmed by a sign-in by email: password dropped, every session ended");
+    Ok(row)
 }

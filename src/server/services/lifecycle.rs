@@ -10,7 +10,7 @@ use crate::{
     i18n::Msg,
     server::{
         clock::now,
-        db::{action_codes, address_holds, outbox, sessions, suppressions, users},
+        db::{action_codes, address_holds, email_logins, outbox, sessions, suppressions, users},
         email::{self, MailKind},
         identity::CurrentUser,
         services::{
@@ -78,6 +78,8 @@ pub async fn housekeep(state: &AppState, now: i64) -> anyhow::Result<Housekeepin
 
     let forgotten = action_codes::delete_expired(&state.pool, now).await.context("forgetting expired codes")?
         + address_holds::delete_expired(&state.pool, now).await.context("forgetting expired holds")?
+        // Kept two days past their end: their wrong numbers count against the address for a day.
+        + email_logins::delete_expired(&state.pool, now - 2 * 86_400).await.context("forgetting sign-in flows")?
         + sessions::delete_stale(
             &state.pool,
             now - settings.session.idle.as_secs() as i64,

@@ -10,7 +10,9 @@
 
 use super::{
     account::AccountPage,
+    email_approve::EmailLinkPage,
     email_change::{ConfirmEmailChangePage, RevertEmailChangePage},
+    email_login::EmailCodePage,
     home::HomePage,
     reset::ResetPage,
     reset_request::ResetRequestPage,
@@ -75,4 +77,14 @@ lazy_page!(
 lazy_page!(
     /// `/secure-account`, opened from the new-device mail's "this wasn't me" link.
     SecureAccountRoute => SecureAccountPage
+);
+lazy_page!(
+    /// `/login/email-code`: asking for a sign-in code, and signing in with it (or by another
+    /// device's approval).
+    EmailCodeRoute => EmailCodePage
+);
+lazy_page!(
+    /// `/login/email`, opened from a mailed sign-in link: signs in where the flow was asked for,
+    /// asks for the number anywhere else.
+    EmailLinkRoute => EmailLinkPage
 );

@@ -73,6 +73,7 @@ pub fn LoginPage() -> impl IntoView {
                 <TextField name="password" label=|t| t.field_password kind="password" value=password error=password_error autocomplete="current-password"/>
                 <SubmitButton label=|t| t.login_submit busy_label=|t| t.login_busy pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
+            <p class="aside"><A href="/login/email-code">{tr(|t| t.login_by_email)}</A></p>
             <p class="aside"><A href="/reset-password-request">{tr(|t| t.login_forgot)}</A></p>
             <p class="aside">{tr(|t| t.login_new_here)} " " <A href="/register">{tr(|t| t.login_create_account)}</A></p>
         </section>

@@ -5,7 +5,9 @@ mod account;
 mod address_fix;
 mod address_form;
 mod devices;
+mod email_approve;
 mod email_change;
+mod email_login;
 mod home;
 mod lazy;
 mod login;
@@ -18,8 +20,8 @@ mod security;
 mod unconfirmed;
 
 pub use lazy::{
-    AccountRoute, ConfirmEmailChangeRoute, HomeRoute, ResetRequestRoute, ResetRoute, RevertEmailChangeRoute,
-    SecureAccountRoute, SecurityRoute, UnconfirmedRoute,
+    AccountRoute, ConfirmEmailChangeRoute, EmailCodeRoute, EmailLinkRoute, HomeRoute, ResetRequestRoute, ResetRoute,
+    RevertEmailChangeRoute, SecureAccountRoute, SecurityRoute, UnconfirmedRoute,
 };
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -1,6 +1,8 @@
 //! Account enumeration: every question a stranger can ask about an address or a name (register
-//! with it, log in as it, ask to reset it, try a reset code for it) gets the same status and the
-//! same body whether or not an account has it, over REST and through server functions. How long
+//! with it, log in as it, ask to reset it, try a reset code for it, ask to sign in by email with
+//! it) gets the same status and the same body (for sign-in by email, whose answer carries fresh
+//! random ids, the same shape) whether or not an account has it, over REST and through server
+//! functions. How long
 //! the answers take is measured by `bench/enumeration_timing.py`, not asserted here.
 //!
 //! Resending a confirmation and confirming by code need the account's own session, so they have
@@ -129,6 +131,36 @@ async fn a_wrong_reset_code_for_a_known_or_an_unknown_address_answers_alike() {
     let known = answer(server_fn(app, "reset-password-code", &form("known@example.com")).await).await;
     let unknown = answer(server_fn(app, "reset-password-code", &form("nobody@example.com")).await).await;
     assert_eq!(known, unknown, "through the server function too");
+}
+
+/// An answer's status, and its body's keys with the lengths of their values (the message itself).
+async fn shape(response: Response) -> (u16, Vec<(String, String)>) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    let mut keys: Vec<(String, String)> = body
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (k.clone(), if k == "message" { v.to_string() } else { v.as_str().map_or(0, str::len).to_string() })
+        })
+        .collect();
+    keys.sort();
+    (status, keys)
+}
+
+#[tokio::test]
+async fn a_sign_in_by_email_for_a_known_or_an_unknown_address_answers_alike() {
+    let app = app_with_an_account().await;
+    let known = shape(app.post_json("/api/email-login", &json!({"email": "known@example.com"})).await).await;
+    let unknown = shape(app.post_json("/api/email-login", &json!({"email": "nobody@example.com"})).await).await;
+    assert_eq!(known, unknown);
+    assert_eq!(known.0, 200);
+
+    let known = shape(server_fn(&app, "email-login", &[("email", "KNOWN@example.com")]).await).await;
+    let unknown = shape(server_fn(&app, "email-login", &[("email", "nobody2@example.com")]).await).await;
+    assert_eq!(known, unknown, "through the server function too");
+    assert_eq!(known.0, 200);
 }
 
 #[tokio::test]

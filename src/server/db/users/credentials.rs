@@ -23,6 +23,27 @@ pub async fn confirm<'e>(
     query.fetch_optional(executor).await?.as_ref().map(from_row).transpose()
 }
 
+/// Confirms an unconfirmed account by a sign-in by email, for the address (and version) the flow's
+/// code was bound to, dropping its password (`marker`, a lock: see `auth::password::lock_marker`)
+/// and ending every session (a new session version); the updated row when it did.
+///
+/// # Errors
+/// On a database failure.
+pub async fn confirm_by_email<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    email: &str,
+    email_version: i64,
+    marker: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE users SET confirmed = 1, password_hash = $4, session_version = session_version + 1 \
+         WHERE id = $1 AND email = $2 AND email_version = $3 AND confirmed = 0 RETURNING {COLUMNS}"
+    );
+    let query = sqlx::query(&sql).bind(id).bind(email).bind(email_version).bind(marker);
+    query.fetch_optional(executor).await?.as_ref().map(from_row).transpose()
+}
+
 /// Replaces the password hash, if it is still `old_hash`, and ends every session (a new session
 /// version); returns whether it did. The compare-and-swap makes a reset link single-use even
 /// when it is submitted twice at the same moment.
