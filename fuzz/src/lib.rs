@@ -23,8 +23,14 @@ pub const CORPUS_SECRET: &[u8] = b"madblog fuzz corpus: the seed tokens are sign
 pub const HS256_HEADER: &[u8] = br#"{"typ":"JWT","alg":"HS256"}"#;
 
 /// Every purpose, in a fixed order (the app's own list is private).
-pub const PURPOSES: [Purpose; 5] =
-    [Purpose::Session, Purpose::Confirm, Purpose::Reset, Purpose::EmailChange, Purpose::EmailRevert];
+pub const PURPOSES: [Purpose; 6] = [
+    Purpose::Session,
+    Purpose::Confirm,
+    Purpose::Reset,
+    Purpose::EmailChange,
+    Purpose::EmailRevert,
+    Purpose::SecureAccount,
+];
 
 /// Keys from [`CORPUS_SECRET`], checked once against [`signature_is_valid`] so the oracle can't
 /// drift from the app's key derivation unnoticed.
@@ -74,7 +80,7 @@ pub fn sign_sample(keys: &TokenKeys, purpose: Purpose, iat: i64, exp: i64) -> (S
     match purpose {
         Purpose::Session => typed::<SessionClaims>(keys, purpose, all),
         Purpose::Confirm => typed::<ConfirmClaims>(keys, purpose, all),
-        Purpose::Reset => typed::<ResetClaims>(keys, purpose, all),
+        Purpose::Reset | Purpose::SecureAccount => typed::<ResetClaims>(keys, purpose, all),
         Purpose::EmailChange | Purpose::EmailRevert => typed::<AddressClaims>(keys, purpose, all),
     }
 }
@@ -147,7 +153,7 @@ pub fn verify_as(keys: &TokenKeys, purpose: Purpose, token: &str) -> Result<Acce
             Ok(Accepted { exp_binds, ..accepted })
         }
         Purpose::Confirm => verify_typed::<ConfirmClaims>(keys, purpose, token),
-        Purpose::Reset => verify_typed::<ResetClaims>(keys, purpose, token),
+        Purpose::Reset | Purpose::SecureAccount => verify_typed::<ResetClaims>(keys, purpose, token),
         Purpose::EmailChange | Purpose::EmailRevert => verify_typed::<AddressClaims>(keys, purpose, token),
     }
 }
