@@ -118,6 +118,32 @@ fn titlecase(c: char) -> bool {
     matches!(c, '\u{1c5}' | '\u{1c8}' | '\u{1cb}' | '\u{1f2}' | '\u{1f88}'..='\u{1f8f}' | '\u{1f98}'..='\u{1f9f}' | '\u{1fa8}'..='\u{1faf}' | '\u{1fbc}' | '\u{1fcc}' | '\u{1ffc}')
 }
 
+/// Why an address a person typed, to show a person acts on a mailed link (mail scanners open
+/// links and press buttons, but can't know what to type), is not the one the link was mailed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypedAddress {
+    Missing,
+    /// Not an address at all: the parser's message.
+    Invalid(Msg),
+    /// An address, but another one.
+    Wrong,
+}
+
+impl EmailAddress {
+    /// Whether `typed` is this address, as the unique key compares them (case aside).
+    ///
+    /// # Errors
+    /// `Missing` for nothing typed, `Invalid` for something that is not an address, `Wrong` for
+    /// another address.
+    pub fn check_typed(&self, typed: &str) -> Result<(), TypedAddress> {
+        if typed.trim().is_empty() {
+            return Err(TypedAddress::Missing);
+        }
+        let typed = Self::parse(typed).map_err(|e| TypedAddress::Invalid(e.msg()))?;
+        if typed.key() == self.key() { Ok(()) } else { Err(TypedAddress::Wrong) }
+    }
+}
+
 impl AsRef<str> for EmailAddress {
     fn as_ref(&self) -> &str {
         &self.0
@@ -133,6 +159,15 @@ impl fmt::Display for EmailAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_address_is_the_mailed_one_only_when_their_keys_agree() {
+        let mailed = EmailAddress::parse("Ann@Example.com").unwrap();
+        assert_eq!(mailed.check_typed(" ann@example.COM "), Ok(()));
+        assert_eq!(mailed.check_typed("  "), Err(TypedAddress::Missing));
+        assert!(matches!(mailed.check_typed("ann"), Err(TypedAddress::Invalid(_))));
+        assert_eq!(mailed.check_typed("bob@example.com"), Err(TypedAddress::Wrong));
+    }
 
     #[test]
     fn invisible_characters_make_no_look_alike_address() {

@@ -13,7 +13,7 @@ mod user;
 mod username;
 
 pub use code::Code;
-pub use email_address::{EmailAddress, EmailAddressError};
+pub use email_address::{EmailAddress, EmailAddressError, TypedAddress};
 pub use email_login::{EmailLoginStarted, FlowQuestion, FlowState, Number};
 pub use password::{Password, PasswordError};
 pub use security::{SecurityEvent, SecurityEventKind};

@@ -9,7 +9,7 @@
 //! reason) but can't outlive an earlier live link.
 
 use crate::{
-    domain::{EmailAddress, SecurityEventKind},
+    domain::{EmailAddress, SecurityEventKind, TypedAddress},
     error::AppError,
     i18n::Msg,
     server::{
@@ -81,13 +81,11 @@ pub async fn revert(state: &AppState, device: &Device, token: &str, typed_email:
     let claims: AddressClaims =
         state.tokens.verify(Purpose::EmailRevert, token).map_err(|_| RevertError::InvalidLink)?;
     let old = EmailAddress::parse(&claims.email).map_err(|_| RevertError::InvalidLink)?;
-    if typed_email.trim().is_empty() {
-        return Err(RevertError::EmailMissing);
-    }
-    let typed = EmailAddress::parse(typed_email).map_err(|e| RevertError::EmailInvalid(e.msg()))?;
-    if typed.key() != old.key() {
-        return Err(RevertError::EmailWrong);
-    }
+    old.check_typed(typed_email).map_err(|typed| match typed {
+        TypedAddress::Missing => RevertError::EmailMissing,
+        TypedAddress::Invalid(message) => RevertError::EmailInvalid(message),
+        TypedAddress::Wrong => RevertError::EmailWrong,
+    })?;
     let now = now();
     let mut tx = state.pool.begin().await.context("starting the revert")?;
     // The write that decides comes first (SQLite's write lock, see `email_change::confirm`): the

@@ -3,7 +3,7 @@
 //! with the account's password.
 
 use crate::{
-    domain::{EmailAddress, SecurityEventKind},
+    domain::{EmailAddress, SecurityEventKind, TypedAddress},
     error::AppError,
     i18n::Msg,
     server::{
@@ -76,13 +76,11 @@ pub async fn secure(state: &AppState, device: &Device, token: &str, typed_email:
     let claims: ResetClaims =
         state.tokens.verify(Purpose::SecureAccount, token).map_err(|_| SecureError::InvalidLink)?;
     let mailed_to = EmailAddress::parse(&claims.email).map_err(|_| SecureError::InvalidLink)?;
-    if typed_email.trim().is_empty() {
-        return Err(SecureError::EmailMissing);
-    }
-    let typed = EmailAddress::parse(typed_email).map_err(|e| SecureError::EmailInvalid(e.msg()))?;
-    if typed.key() != mailed_to.key() {
-        return Err(SecureError::EmailWrong);
-    }
+    mailed_to.check_typed(typed_email).map_err(|typed| match typed {
+        TypedAddress::Missing => SecureError::EmailMissing,
+        TypedAddress::Invalid(message) => SecureError::EmailInvalid(message),
+        TypedAddress::Wrong => SecureError::EmailWrong,
+    })?;
     let user = users::find_by_id(&state.pool, &claims.sub)
         .await
         .context("loading the account")?
