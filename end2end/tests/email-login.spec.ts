@@ -1,7 +1,7 @@
 // Sign-in by email in the browser, in each language: with the code on the asking page, with the
 // mailed link in the same browser, and approved from a second device by the number the asking page
 // shows (the second device gets no session; the asking page signs in within two seconds).
-import { test, expect, open, uniqueName, confirmedUser, field, mailToAddress, codeIn, fill, catalogue, LANGS, scan } from './helpers';
+import { test, expect, open, uniqueName, confirmedUser, register, logIn, field, mailToAddress, mailBySubject, mailCatalogue, codeIn, fill, catalogue, LANGS, scan } from './helpers';
 import type { Page } from '@playwright/test';
 
 /** Asks for a sign-in code for `name` on `page` (a browser with no session); returns the number shown. */
@@ -114,6 +114,49 @@ for (const lang of LANGS) {
       await asking.getByRole('button', { name: t.email_login_code_submit }).click();
       await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
       await context.close();
+    });
+
+    test('an account that signing in by email confirmed sets a password of its own with a mailed code', async ({ page, browser }) => {
+      const name = uniqueName('emp');
+      const address = `${name}@example.com`;
+      // Registered with a password, never confirmed: signing in by email proves the address,
+      // confirms the account and drops that password (someone else may have registered it).
+      await register(page, name, t);
+      const context = await browser.newContext({ locale: lang });
+      const asking = await context.newPage();
+      await ask(asking, name, t);
+      const mail = await mailToAddress(asking, address, '/login/email#f=');
+      await field(asking, t.field_code).fill(codeIn(mail.text));
+      await asking.getByRole('button', { name: t.email_login_code_submit }).click();
+      await expect(asking.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+
+      // The forms that ask for a password say to set one; the password form gives way to it.
+      await open(asking, '/settings/account');
+      await expect(asking.getByRole('heading', { name: t.set_password_title })).toBeVisible();
+      await expect(asking.getByTestId('password-needed')).toHaveCount(2);
+      await expect(asking.getByRole('heading', { name: t.account_change_password })).toHaveCount(0);
+      await asking.getByRole('button', { name: t.set_password_send }).click();
+      await expect(asking.getByText(t.set_password_code_sent)).toBeVisible();
+      await scan(asking, `set a password (${lang})`, t, [name, address]);
+      const codeMail = await mailBySubject(asking, address, mailCatalogue![lang].set_password_subject);
+      await field(asking, t.field_code).fill('0000 0000');
+      await field(asking, t.field_new_password).fill('my own new passphrase');
+      await field(asking, t.field_new_password_repeat).fill('my own new passphrase');
+      await asking.getByRole('button', { name: t.set_password_submit }).click();
+      await expect(asking.locator('#set_code-error')).toHaveText(t.code_wrong);
+      await field(asking, t.field_code).fill(codeIn(codeMail.text));
+      await asking.getByRole('button', { name: t.set_password_submit }).click();
+      await expect(asking.getByRole('status').filter({ hasText: t.password_set })).toBeVisible();
+      await expect(asking.getByRole('heading', { name: t.account_change_password })).toBeVisible();
+      await expect(asking.getByTestId('password-needed')).toHaveCount(0);
+      await context.close();
+
+      const fresh = await browser.newContext({ locale: lang });
+      const later = await fresh.newPage();
+      await open(later, '/login');
+      await logIn(later, name, t, 'my own new passphrase');
+      await expect(later.getByRole('heading', { name: fill(t.home_hello, { name }) })).toBeVisible();
+      await fresh.close();
     });
   });
 }

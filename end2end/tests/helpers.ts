@@ -130,6 +130,19 @@ export async function mailToAddress(page: Page, address: string, path: string): 
   return found;
 }
 
+/** The newest mail to `address` whose subject is `subject` (for mails without a link: a code). */
+export async function mailBySubject(page: Page, address: string, subject: string): Promise<{ subject: string; text: string }> {
+  const mailbox = await page.context().newPage();
+  let found = { subject, text: '' };
+  await expect(async () => {
+    await mailbox.goto('/dev/mailbox');
+    const mail = mailbox.locator('article.mail', { hasText: address }).filter({ has: mailbox.locator('h2', { hasText: subject }) }).first();
+    found = { subject, text: await mail.innerText({ timeout: 1000 }) };
+  }).toPass({ timeout: 15_000 });
+  await mailbox.close();
+  return found;
+}
+
 export async function mailedLink(page: Page, name: string, path: string): Promise<string> {
   return (await mailTo(page, name, path)).href;
 }

@@ -1,7 +1,7 @@
 // The way back after logging in (`/login?redirect=…`) stays on this site, however the value is
 // disguised: Chromium's URL parser drops tabs and newlines and reads a backslash as a slash, so a
 // value that looks like a path can still name another host.
-import { test, expect, open, uniqueName, logIn, confirmedUser, EN } from './helpers';
+import { test, expect, open, uniqueName, logIn, confirmedUser, field, mailToAddress, codeIn, EN } from './helpers';
 
 /** Each hostile `redirect` value, as it stands in the query (percent-encoded where needed). */
 const HOSTILE: [string, string][] = [
@@ -64,4 +64,22 @@ test('a plain local redirect still takes the reader back where they were', async
   await open(page, '/login?redirect=/settings/account%3Ftab%3Dx');
   await logIn(page, name);
   await expect(page).toHaveURL(/\/settings\/account\?tab=x$/);
+});
+
+test('signing in by email from a page that sent the reader to log in goes back to that page', async ({ page, browser }) => {
+  const name = uniqueName('bke');
+  await confirmedUser(page, name);
+  const context = await browser.newContext({ locale: 'en' });
+  const reader = await context.newPage();
+  await open(reader, '/settings/security');
+  await expect(reader).toHaveURL(/\/login\?redirect=\/settings\/security$/);
+  await reader.getByRole('link', { name: EN.login_by_email }).click();
+  await expect(reader).toHaveURL(/\/login\/email-code\?redirect=\/settings\/security$/);
+  await field(reader, EN.field_email).fill(`${name}@example.com`);
+  await reader.getByRole('button', { name: EN.email_login_submit }).click();
+  const mail = await mailToAddress(reader, `${name}@example.com`, '/login/email#f=');
+  await field(reader, EN.field_code).fill(codeIn(mail.text));
+  await reader.getByRole('button', { name: EN.email_login_code_submit }).click();
+  await expect(reader).toHaveURL(/\/settings\/security$/);
+  await context.close();
 });

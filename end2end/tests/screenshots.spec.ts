@@ -1,22 +1,24 @@
 // The README's screenshots in both languages, checked on every run against docs/screenshots/ and
 // rewritten there when a page changed (`updateSnapshots: 'changed'` in the config), so they always
-// show the app as it is: register, unconfirmed, the dev mailbox, reset and settings. Fixed names
+// show the app as it is: register, unconfirmed, the dev mailbox, reset, settings, and signing in by
+// email (the asking page and the approving one). Fixed names
 // (each run has its own database) and a few pixels of tolerance keep the files unchanged while the
 // pages are.
-import { test, expect, open, register, logIn, field, mailedLink, catalogue, fill, LANGS, PASSWORD } from './helpers';
+import { test, expect, open, register, logIn, field, mailedLink, mailToAddress, catalogue, fill, LANGS, PASSWORD } from './helpers';
+import type { Page } from '@playwright/test';
 
 for (const lang of LANGS) {
   const t = catalogue[lang];
-  test(`README screenshots in ${lang}`, async ({ page }) => {
+  test(`README screenshots in ${lang}`, async ({ page, browser }) => {
     await page.setViewportSize({ width: 900, height: 1000 });
     await page.emulateMedia({ reducedMotion: 'reduce' });
     await page.context().addCookies([{ name: 'madblog-lang', value: lang, url: test.info().project.use.baseURL as string }]);
-    const shot = async (name: string, clip?: { x: number; y: number; width: number; height: number }) => {
+    const shot = async (name: string, clip?: { x: number; y: number; width: number; height: number }, on: Page = page) => {
       // No hover effect from wherever the last click left the pointer.
-      await page.mouse.move(0, 0);
+      await on.mouse.move(0, 0);
       // A session's "last active" time changes every run: painted over in the card's white.
-      const mask = [page.locator('.device .muted')];
-      await expect(page).toHaveScreenshot(`${lang}-${name}.png`, { clip, mask, maskColor: '#ffffff', animations: 'disabled', caret: 'hide', maxDiffPixels: 150 });
+      const mask = [on.locator('.device .muted')];
+      await expect(on).toHaveScreenshot(`${lang}-${name}.png`, { clip, mask, maskColor: '#ffffff', animations: 'disabled', caret: 'hide', maxDiffPixels: 150 });
     };
     const name = lang === 'en' ? 'amy' : 'mei';
 
@@ -71,5 +73,31 @@ for (const lang of LANGS) {
     await field(page, t.field_new_password).fill('a brand new passphrase');
     await field(page, t.field_new_password_repeat).fill('a brand new passphrase');
     await shot('reset');
+
+    // Signing in by email: the asking page shows its number, and the mailed link, opened in a
+    // browser that didn't ask, asks for it.
+    await open(page, '/login/email-code');
+    await field(page, t.field_email).fill(`${name}@example.com`);
+    await page.getByRole('button', { name: t.email_login_submit }).click();
+    const number = page.getByTestId('email-login-number');
+    await expect(number).toHaveText(/^\d{4}$/);
+    // The number is random: one fixed number stands in for it, as for the mail's code.
+    await number.evaluate((el) => (el.textContent = '4821'));
+    await shot('email-code');
+    const link = await mailToAddress(page, `${name}@example.com`, '/login/email#f=');
+    const phoneContext = await browser.newContext({ locale: lang, viewport: { width: 900, height: 1000 }, reducedMotion: 'reduce' });
+    await phoneContext.addCookies([{ name: 'madblog-lang', value: lang, url: test.info().project.use.baseURL as string }]);
+    const phone = await phoneContext.newPage();
+    await phone.goto(link.href);
+    await expect(phone.getByRole('heading', { name: t.email_login_approve_title })).toBeVisible();
+    // The question names the time of the request: a fixed one stands in for it.
+    const question = fill(t.email_login_question, {
+      device: fill(t.device_agent, { browser: 'Chrome', system: 'Linux' }),
+      network: '127.0.0.0/24',
+      time: '09:30',
+    });
+    await phone.locator('p.lead').evaluate((el, text) => (el.textContent = text), question);
+    await shot('email-approve', undefined, phone);
+    await phoneContext.close();
   });
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     api::context::{client_ip, current_confirmed_user, current_user, device, state},
-    server::services::{password, reset},
+    server::services::{password, reset, set_password},
 };
 
 /// Mails a reset link if the address has an account; the answer is the same either way.
@@ -36,6 +36,22 @@ pub async fn reset_password_with_code(email: String, code: String, password: Str
 pub async fn update_password(old_password: String, new_password: String) -> Result<String, AppError> {
     let user = current_confirmed_user().await?;
     Ok(password::update(&state(), &user, &old_password, new_password).await?)
+}
+
+/// Mails a code to set a password with, for an account that has none (it signs in by email).
+#[server(prefix = "/api/fn", endpoint = "set-password-code", client = AuthClient)]
+pub async fn send_set_password_code() -> Result<Msg, AppError> {
+    let user = current_confirmed_user().await?;
+    set_password::send_code(&state(), &user).await?;
+    Ok(Msg::SetPasswordCodeSent)
+}
+
+/// Sets a password on an account that has none, with the mailed code; returns a fresh session
+/// token (every other session ends).
+#[server(prefix = "/api/fn", endpoint = "set-password", client = AuthClient)]
+pub async fn set_password(code: String, password: String) -> Result<String, AppError> {
+    let user = current_confirmed_user().await?;
+    Ok(set_password::set(&state(), &user, &code, password).await?)
 }
 
 /// Ends every session of the account, this one included.

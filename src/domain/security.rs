@@ -26,10 +26,12 @@ pub enum SecurityEventKind {
     TokenReuse,
     /// "This wasn't me" from a new-device mail: every session ended and the password locked.
     AccountSecured,
+    /// A password set, with a mailed code, on an account that had none.
+    PasswordSet,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Login,
         Self::LoginFailed,
         Self::Logout,
@@ -43,6 +45,7 @@ impl SecurityEventKind {
         Self::Confirmed,
         Self::TokenReuse,
         Self::AccountSecured,
+        Self::PasswordSet,
     ];
 
     /// The name stored in `security_events.kind` and sent on the wire.
@@ -61,6 +64,7 @@ impl SecurityEventKind {
             Self::Confirmed => "confirmed",
             Self::TokenReuse => "token_reuse",
             Self::AccountSecured => "account_secured",
+            Self::PasswordSet => "password_set",
         }
     }
 

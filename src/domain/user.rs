@@ -57,6 +57,14 @@ pub struct UserProfile {
     /// The receiving server's words, when `email_undeliverable`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undeliverable_reason: Option<String>,
+    /// Whether the account has a password. Without one (its password was dropped or locked) it
+    /// signs in by email, and sets a password with a mailed code before the forms that ask for it.
+    #[serde(default = "yes")]
+    pub has_password: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What `GET /api/users/<id>` shows a member about another: no address, nothing private.

@@ -230,6 +230,9 @@ catalogue! {
         email_login_code_only, email_login_start_over, email_login_signing_in, email_login_approve_title,
         email_login_question, email_login_approve_explain, field_number, hint_number,
         email_login_approve_submit, email_login_no_approval,
+        no_password_yet, password_already_set, set_password_code_sent, set_password_code_throttled,
+        password_set, event_password_set, set_password_title, set_password_explain, set_password_send,
+        set_password_submit, set_password_needed,
     }
 }
 

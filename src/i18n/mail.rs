@@ -79,6 +79,10 @@ catalogue! {
         email_login_link,
         email_login_action,
         email_login_valid_for,
+        set_password_subject,
+        set_password_lead,
+        set_password_valid_for,
+        password_was_set,
     }
 }
 

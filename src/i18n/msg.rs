@@ -140,6 +140,12 @@ messages! {
     EmailLoginNumberWrong => email_login_number_wrong,
     EmailLoginApprovalOff => email_login_approval_off,
     EmailLoginApproved => email_login_approved,
+    // Setting a password on an account that has none (issue 22 §4).
+    NoPasswordYet => no_password_yet,
+    PasswordAlreadySet => password_already_set,
+    SetPasswordCodeSent => set_password_code_sent,
+    SetPasswordCodeThrottled => set_password_code_throttled,
+    PasswordSet => password_set,
 }
 
 #[cfg(test)]

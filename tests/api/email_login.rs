@@ -186,6 +186,7 @@ async fn signing_in_by_email_confirms_an_unconfirmed_account_dropping_its_passwo
     let token = signed_in(&app, verify(&app, &started["flow"], &code).await).await;
     let me: Value = app.me(&token).await.json().await.unwrap();
     assert_eq!(me["confirmed"], true, "signing in by email proved the address");
+    assert_eq!(me["has_password"], false, "the pages offer to set a password");
     assert_eq!(app.me(&squatter).await.status(), 401, "every other session ended");
     assert_eq!(app.login("mia", PASSWORD).await.status(), 401, "the password was dropped");
     let confirmed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'confirmed'")

@@ -35,5 +35,6 @@ mod security_log;
 mod server_functions;
 mod session_lifetime;
 mod sessions;
+mod set_password;
 mod signup_limits;
 mod smtp;

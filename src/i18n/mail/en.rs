@@ -74,4 +74,8 @@ pub const MAIL: MailCatalogue = MailCatalogue {
     email_login_link: "Or open this link. In the browser that asked, it signs you in; on another device, such as your phone, it asks for the number that page shows, to approve the sign-in there:",
     email_login_action: "Sign in",
     email_login_valid_for: "The code and the link work for {duration}. If you didn't ask to sign in, ignore this email: nobody can sign in with it alone.",
+    set_password_subject: "[Madblog] Your code to set a password",
+    set_password_lead: "Someone signed in to your Madblog account \"{username}\" asked to set a password for it. To set it, type this code with the new password on the page where you asked:",
+    set_password_valid_for: "The code works for {duration}, only in the browser that asked. If you didn't ask, ignore this email: nothing changes without the code.",
+    password_was_set: "Your Madblog account has a password now; until now it signed in by email only. Every other device that was logged in has been logged out.",
 };

@@ -74,4 +74,8 @@ pub const MAIL: MailCatalogue = MailCatalogue {
     email_login_link: "也可以打开下面的链接。在发起请求的浏览器中打开即可登录；在其他设备（例如手机）上打开时，需要输入那个页面显示的数字，以批准在那里登录：",
     email_login_action: "登录",
     email_login_valid_for: "验证码和链接在 {duration}内有效。如果你没有请求登录，请忽略此邮件：仅凭这封邮件，任何人都无法登录。",
+    set_password_subject: "[Madblog] 你的设置密码验证码",
+    set_password_lead: "已登录你的 Madblog 账户“{username}”的人请求为它设置密码。要设置密码，请在发起请求的页面输入以下验证码和新密码：",
+    set_password_valid_for: "验证码在 {duration}内有效，且只在发起请求的浏览器中有效。如果不是你请求的，请忽略此邮件：没有验证码，什么都不会改变。",
+    password_was_set: "你的 Madblog 账户现在有密码了；此前它只能通过邮件登录。其他所有已登录的设备都已退出登录。",
 };

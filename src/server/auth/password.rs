@@ -121,7 +121,16 @@ pub fn lock_marker() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    format!("!locked:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!("{LOCK_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+const LOCK_PREFIX: &str = "!locked:";
+
+/// Whether the account has a password of its own: not while its hash is a [`lock_marker`] (after
+/// a revert, "this wasn't me", or a sign-in by email that confirmed it), when it signs in by email
+/// and may set one with a mailed code.
+pub fn has_password(password_hash: &str) -> bool {
+    !password_hash.starts_with(LOCK_PREFIX)
 }
 
 impl PasswordHasher {
@@ -294,6 +303,7 @@ mod tests {
         let hasher = PasswordHasher::new().await.unwrap();
         let marker = lock_marker();
         assert!(marker.starts_with("!locked:") && PasswordHash::new(&marker).is_err(), "{marker}");
+        assert!(!has_password(&marker) && has_password("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"));
         release_if_idle(&hasher.work_areas, Duration::ZERO);
         assert_eq!(hasher.pooled_work_areas(), 0);
 

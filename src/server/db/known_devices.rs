@@ -25,34 +25,21 @@ pub async fn refresh<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether the account has any device remembered at all (none: it has never signed in).
+/// Remembers the device as seen at `now`, without a mail, if the account has no other device
+/// remembered (its first sign-in); whether it did. One statement; two first sign-ins at once from
+/// the same device are both the first (neither mails about the other), from two devices one is.
 ///
 /// # Errors
 /// On a database failure.
-pub async fn any<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
-    user_id: &str,
-) -> Result<bool, sqlx::Error> {
-    let found: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM known_devices WHERE user_id = $1 LIMIT 1) AS one")
-            .bind(user_id)
-            .fetch_one(executor)
-            .await?;
-    Ok(found > 0)
-}
-
-/// Remembers the device as seen at `now`, without a mail (the account's first sign-in).
-///
-/// # Errors
-/// On a database failure.
-pub async fn remember<'e>(
+pub async fn remember_first<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     user_id: &str,
     device_key: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO known_devices (user_id, device_key, first_seen, last_seen) VALUES ($1, $2, $3, $3) \
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO known_devices (user_id, device_key, first_seen, last_seen) SELECT $1, $2, $3, $3 \
+         WHERE NOT EXISTS (SELECT 1 FROM known_devices WHERE user_id = $1 AND device_key <> $2) \
          ON CONFLICT (user_id, device_key) DO UPDATE SET last_seen = excluded.last_seen",
     )
     .bind(user_id)
@@ -60,7 +47,7 @@ pub async fn remember<'e>(
     .bind(now)
     .execute(executor)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Remembers the device as seen and mailed about at `now`, unless a mail about it was claimed

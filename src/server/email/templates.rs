@@ -36,6 +36,8 @@ pub enum MailKind {
     NewDevice,
     /// To an address someone asked to sign in with: the flow's code and link (never its secret).
     EmailLogin,
+    /// To an account without a password whose session asked to set one: the code for it.
+    SetPasswordCode,
 }
 
 impl MailKind {
@@ -52,6 +54,7 @@ impl MailKind {
             Self::Goodbye => "goodbye",
             Self::NewDevice => "new_device",
             Self::EmailLogin => "email_login",
+            Self::SetPasswordCode => "set_password_code",
         }
     }
 }
@@ -99,7 +102,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "confirm_reminder",
         "goodbye",
         "new_device",
-        "email_login"
+        "email_login",
+        "set_password_code"
     );
     env.add_filter("fill", fill_filter);
     env.add_filter("duration", duration_filter);

@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/reset-password-request", post(password::reset_password_request))
         .route("/api/reset-password/{token}", post(password::reset_password))
         .route("/api/update-password", post(password::update_password))
+        .route("/api/set-password", post(password::set_password))
+        .route("/api/set-password/code", post(password::set_password_code))
         .route("/api/logout-all", post(sessions::logout_all))
         .route("/api/change-email", post(email::change_email))
         .route("/api/confirm-email-change/{token}", post(email::confirm_email_change))

@@ -7,7 +7,7 @@ use crate::{
     server::{
         http::extract::{ApiJson, ClientIp, Confirmed},
         identity::Device,
-        services::{password, reset},
+        services::{password, reset, set_password},
         state::AppState,
     },
 };
@@ -94,4 +94,33 @@ pub(super) async fn update_password(
     let old = form.old_password.unwrap_or_default();
     let token = password::update(&state, &user, &old, form.new_password.unwrap_or_default()).await?;
     Ok(with_token(Msg::PasswordUpdated, &token))
+}
+
+/// `POST /api/set-password/code` (Bearer, confirmed, no password) → 200; the code is mailed to the
+/// account's address.
+pub(super) async fn set_password_code(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, AppError> {
+    set_password::send_code(&state, &user).await?;
+    Ok(success(Msg::SetPasswordCodeSent))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SetForm {
+    code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /api/set-password {code, password}` (Bearer, confirmed, no password) → 200 with a fresh
+/// session token; every other session ends.
+pub(super) async fn set_password(
+    Confirmed(user): Confirmed,
+    State(state): State<AppState>,
+    ApiJson(form): ApiJson<SetForm>,
+) -> Result<Json<Value>, AppError> {
+    let code = form.code.unwrap_or_default();
+    let token = set_password::set(&state, &user, &code, form.password.unwrap_or_default()).await?;
+    Ok(with_token(Msg::PasswordSet, &token))
 }

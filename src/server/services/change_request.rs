@@ -25,6 +25,8 @@ pub enum RequestChangeError {
     Unchanged,
     #[error("wrong password")]
     WrongPassword,
+    #[error("no password")]
+    NoPassword,
     #[error("too many password attempts")]
     PasswordThrottled { retry_after: u64, message: Msg },
     #[error("too many address changes")]
@@ -42,6 +44,7 @@ impl From<RequestChangeError> for AppError {
             RequestChangeError::InvalidEmail(message) => AppError::field("new_email", message),
             RequestChangeError::Unchanged => AppError::field("new_email", Msg::EmailUnchanged),
             RequestChangeError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
+            RequestChangeError::NoPassword => AppError::field("password", Msg::NoPasswordYet),
             RequestChangeError::PasswordThrottled { retry_after, message } => {
                 AppError::TooManyRequests { message, retry_after }
             }
@@ -76,7 +79,7 @@ impl Requested {
 /// right.
 ///
 /// # Errors
-/// `InvalidEmail`, `Unchanged`, `WrongPassword`, `PasswordThrottled`.
+/// `InvalidEmail`, `Unchanged`, `NoPassword`, `WrongPassword`, `PasswordThrottled`.
 pub async fn checked(
     state: &AppState,
     user: &CurrentUser,
@@ -90,6 +93,7 @@ pub async fn checked(
     match password::confirm_identity(state, user, password).await {
         Ok(()) => Ok(new),
         Err(IdentityError::Wrong) => Err(RequestChangeError::WrongPassword),
+        Err(IdentityError::NoPassword) => Err(RequestChangeError::NoPassword),
         Err(IdentityError::Throttled { retry_after, message }) => {
             Err(RequestChangeError::PasswordThrottled { retry_after, message })
         }

@@ -18,6 +18,8 @@ pub const MAX_TRIES: i64 = 5;
 pub enum CodePurpose {
     Confirm,
     Reset,
+    /// Setting a password on an account that has none, from its signed-in session.
+    SetPassword,
 }
 
 impl CodePurpose {
@@ -25,6 +27,7 @@ impl CodePurpose {
         match self {
             Self::Confirm => "confirm",
             Self::Reset => "reset",
+            Self::SetPassword => "set-password",
         }
     }
 }

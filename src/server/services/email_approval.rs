@@ -8,7 +8,7 @@
 //! can't be approved by number any more; three such strikes in a day turn approval by number off
 //! for the address for a day). The asking browser can still finish with the code all along.
 
-use super::email_login::{EmailLoginError, MAX_TRIES, PURPOSE, flow_user, number_matches, shown_network};
+use super::email_login::{EmailLoginError, MAX_TRIES, PURPOSE, flow_user, number_matches};
 use crate::{
     domain::{Code, FlowQuestion, Number},
     server::{
@@ -43,7 +43,7 @@ pub async fn describe(state: &AppState, client: IpAddr, handle: &str) -> Result<
     let off = approval_off(state, &row, now).await?;
     Ok(FlowQuestion {
         device: row.user_agent.clone(),
-        network: row.ip.parse().map(shown_network).unwrap_or_default(),
+        network: row.ip.parse().map(|ip| ClientNetwork::of(ip).block()).unwrap_or_default(),
         asked_at: rfc3339(row.created_at),
         by_number: row.by_number && !off,
     })

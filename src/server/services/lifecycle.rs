@@ -141,6 +141,8 @@ pub fn spawn(state: AppState, stop: tokio_util::sync::CancellationToken) -> toki
 pub enum DeleteAccountError {
     #[error("wrong password")]
     WrongPassword,
+    #[error("no password")]
+    NoPassword,
     #[error("too many password attempts")]
     Throttled { retry_after: u64, message: Msg },
     #[error(transparent)]
@@ -151,6 +153,7 @@ impl From<DeleteAccountError> for AppError {
     fn from(err: DeleteAccountError) -> Self {
         match err {
             DeleteAccountError::WrongPassword => AppError::field("password", Msg::PasswordWrong),
+            DeleteAccountError::NoPassword => AppError::field("password", Msg::NoPasswordYet),
             DeleteAccountError::Throttled { retry_after, message } => {
                 AppError::TooManyRequests { message, retry_after }
             }
@@ -165,12 +168,13 @@ impl From<DeleteAccountError> for AppError {
 /// the other.
 ///
 /// # Errors
-/// `WrongPassword`; `Throttled` after five wrong passwords (shared with the other forms that ask
+/// `NoPassword` (it sets one first); `WrongPassword`; `Throttled` after five wrong passwords (shared with the other forms that ask
 /// for it again), or when the account's or the network's password hashes are spent.
 pub async fn delete_account(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), DeleteAccountError> {
     match password::confirm_identity(state, user, password).await {
         Ok(()) => {}
         Err(IdentityError::Wrong) => return Err(DeleteAccountError::WrongPassword),
+        Err(IdentityError::NoPassword) => return Err(DeleteAccountError::NoPassword),
         Err(IdentityError::Throttled { retry_after, message }) => {
             return Err(DeleteAccountError::Throttled { retry_after, message });
         }

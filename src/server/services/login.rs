@@ -6,7 +6,6 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
-        clock::now,
         db::users,
         identity::Device,
         limits::{
@@ -92,7 +91,6 @@ pub async fn login(state: &AppState, device: &Device, login: &str, password: &st
     }
     limits.clear(&LOGIN_PER_NAME, &key).await?;
     limits.give_back_network(&LOGIN_PER_NETWORK, network).await?;
-    users::touch_last_seen(&state.pool, &user.id, now()).await.context("recording the login")?;
     let token = start_session(state, &user, device).await?;
     new_device::seen(state, &user, device).await;
     tracing::info!(user_id = %user.id, "logged in");

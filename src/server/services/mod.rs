@@ -21,6 +21,7 @@ pub mod reset;
 pub mod secure_account;
 pub mod security;
 pub mod session;
+pub mod set_password;
 
 /// Logs an unexpected error with its whole cause chain, once, at the edge where it becomes a 500.
 pub(crate) fn log_unexpected(context: &str, err: &anyhow::Error) {

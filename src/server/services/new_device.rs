@@ -55,8 +55,7 @@ async fn note(state: &AppState, user: &UserRow, device: &Device) -> anyhow::Resu
     if known_devices::refresh(pool, &user.id, &key, now, now - KNOWN_FOR_SECS).await.context("refreshing a device")? {
         return Ok(());
     }
-    if !known_devices::any(pool, &user.id).await.context("looking for known devices")? {
-        known_devices::remember(pool, &user.id, &key, now).await.context("remembering the first device")?;
+    if known_devices::remember_first(pool, &user.id, &key, now).await.context("remembering the first device")? {
         tracing::info!(user_id = %user.id, "first sign-in: its device remembered, no mail");
         return Ok(());
     }

@@ -7,6 +7,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     server::{
+        auth::password::has_password,
         db::{
             sessions,
             users::{self, UserRow},
@@ -67,6 +68,7 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
     match confirm_identity(state, user, old).await {
         Ok(()) => {}
         Err(IdentityError::Wrong) => return reject(Msg::OldPasswordWrong),
+        Err(IdentityError::NoPassword) => return reject(Msg::NoPasswordYet),
         Err(IdentityError::Throttled { retry_after, message }) => {
             return Err(UpdateError::Throttled { retry_after, message });
         }
@@ -96,6 +98,10 @@ pub async fn update(state: &AppState, user: &CurrentUser, old: &str, new: String
 pub enum IdentityError {
     #[error("wrong password")]
     Wrong,
+    /// The account has no password to type (it signs in by email): it sets one first
+    /// (`set_password`).
+    #[error("no password")]
+    NoPassword,
     /// Too many wrong passwords, or password hashes, for the account or from its network;
     /// `message` says which.
     #[error("too many password attempts")]
@@ -108,11 +114,15 @@ pub enum IdentityError {
 /// deleting the account), so a session left open on a shared computer is not enough.
 ///
 /// # Errors
-/// `Wrong`; `Throttled` after five wrong passwords in 15 minutes, the allowance shared by every
+/// `NoPassword`; `Wrong`; `Throttled` after five wrong passwords in 15 minutes, the allowance shared by every
 /// such form (`limits::PASSWORD_CHANGE_PER_ACCOUNT`), so a stolen session can't guess the password;
 /// `Throttled` too when the account's or the network's hashes are spent, right passwords included
 /// (`limits::PASSWORD_HASHES_PER_ACCOUNT`, `limits::password_hashes_per_network`).
 pub async fn confirm_identity(state: &AppState, user: &CurrentUser, password: &str) -> Result<(), IdentityError> {
+    // Its owner is asking, in its own session: saying so costs no hash and reveals nothing.
+    if !has_password(&user.row.password_hash) {
+        return Err(IdentityError::NoPassword);
+    }
     // Spent before the check, so concurrent guesses can't all slip through; a right password gives
     // back the wrong-password allowance, never the hashes.
     let failures = &limits::PASSWORD_CHANGE_PER_ACCOUNT;
@@ -138,7 +148,7 @@ pub async fn confirm_identity(state: &AppState, user: &CurrentUser, password: &s
 
 /// The hash allowances a logged-in request spends before each hash: its account's and its
 /// network's, with what a refusal says.
-fn hashes<'a>(user: &'a CurrentUser, per_network: &'a NetworkLimit) -> [(Allowance<'a>, Msg); 2] {
+pub(super) fn hashes<'a>(user: &'a CurrentUser, per_network: &'a NetworkLimit) -> [(Allowance<'a>, Msg); 2] {
     [
         (Allowance::Subject(&limits::PASSWORD_HASHES_PER_ACCOUNT, &user.row.id), Msg::PasswordAttemptsThrottled),
         (Allowance::Network(per_network, ClientNetwork::of(user.device.ip)), Msg::PasswordAttemptsThrottledNetwork),
@@ -150,6 +160,8 @@ fn hashes<'a>(user: &'a CurrentUser, per_network: &'a NetworkLimit) -> [(Allowan
 pub(super) enum PasswordEvent {
     Reset,
     Changed,
+    /// Set with a mailed code on an account that had none.
+    Set,
 }
 
 /// Swaps the hash (if it is still the one `user` has), ends every session but `keep`, logs the
@@ -165,6 +177,7 @@ pub(super) async fn replace_password(
     let (how, kind) = match event {
         PasswordEvent::Reset => ("reset", SecurityEventKind::PasswordReset),
         PasswordEvent::Changed => ("changed", SecurityEventKind::PasswordChanged),
+        PasswordEvent::Set => ("set", SecurityEventKind::PasswordSet),
     };
     let mut tx = state.pool.begin().await.context("starting the password change")?;
     if !users::change_password(&mut *tx, &user.id, &user.password_hash, new_hash)
@@ -174,8 +187,10 @@ pub(super) async fn replace_password(
         return Ok(false);
     }
     sessions::delete_all_but(&mut *tx, &user.id, keep).await.context("ending the sessions")?;
-    // A reset's link and code are one action: whichever was used, the other dies with it.
+    // A reset's link and code are one action: whichever was used, the other dies with it. A code
+    // to set a password is for an account without one, which it no longer is.
     codes::discard(&mut *tx, &user.id, CodePurpose::Reset).await?;
+    codes::discard(&mut *tx, &user.id, CodePurpose::SetPassword).await?;
     security::record(&mut *tx, &user.id, kind, device).await?;
     let context = json!({
         "username": user.username,

@@ -6,6 +6,7 @@ use crate::{
     error::AppError,
     i18n::{Locale, Msg},
     server::{
+        auth::password::has_password,
         clock::{now, rfc3339},
         db::users,
         identity::CurrentUser,
@@ -28,6 +29,7 @@ pub fn me(user: &CurrentUser) -> UserProfile {
         language: user.row.locale.tag().to_owned(),
         email_undeliverable: undeliverable.is_some(),
         undeliverable_reason: undeliverable,
+        has_password: has_password(&user.row.password_hash),
     }
 }
 

@@ -69,6 +69,12 @@ impl Profile {
         self.round.update(|r| *r += 1);
     }
 
+    /// Whether the account has a password; taken as yes until the profile has come, so the page
+    /// drawn by the server (which has no session) and the first draw in the browser agree.
+    pub fn has_password(self) -> bool {
+        self.value.with(|p| p.as_ref().is_none_or(|p| p.has_password))
+    }
+
     pub fn email(self) -> Option<String> {
         self.value.with(|p| p.as_ref().map(|p| p.email.clone()))
     }

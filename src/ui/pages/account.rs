@@ -1,7 +1,12 @@
 //! `/settings/account`: change the password (this tab stays logged in, every other session ends),
-//! or log out of every device.
+//! or set one on an account that has none; change the address, see the devices, log out of every
+//! device, delete the account.
 
-use super::{devices::DeviceList, email_change::ChangeEmailForm};
+use super::{
+    devices::DeviceList,
+    email_change::ChangeEmailForm,
+    set_password::{PasswordNeeded, SetPasswordForm},
+};
 use crate::{
     api::{
         account::DeleteAccount,
@@ -11,7 +16,7 @@ use crate::{
     error::AppError,
     i18n::Msg,
     ui::{
-        components::{Notice, Problem, SubmitButton, TextField, countdown},
+        components::{Notice, Problem, Profile, SubmitButton, TextField, When, countdown},
         effect::effect,
         focus,
         locale::{Lang, tr},
@@ -34,6 +39,9 @@ pub fn AccountPage() -> impl IntoView {
     let lang = Lang::expect();
     let update = ServerAction::<UpdatePassword>::new();
     let logout_all = ServerAction::<LogOutEverywhere>::new();
+    // One fetch of the profile for the whole page: the address, and whether there is a password.
+    let profile = Profile::load();
+    let password_set = RwSignal::new(false);
 
     effect(move || {
         if let Some(Ok(token)) = update.value().get() {
@@ -62,7 +70,7 @@ pub fn AccountPage() -> impl IntoView {
 
     let updated = move || match update.value().get() {
         Some(Ok(_)) => Some(lang.text().account_updated.to_owned()),
-        _ => None,
+        _ => password_set.get().then(|| lang.text().password_set.to_owned()),
     };
     let failure = Signal::derive(move || update.value().get().and_then(Result::err));
     let wait = countdown();
@@ -91,18 +99,20 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>{tr(|t| t.account_title)}</h1>
-            <h2>{tr(|t| t.account_change_password)}</h2>
             <Notice kind="success" message=Signal::derive(updated)/>
-            <Problem error=failure form="password-form" wait/>
-            <form id="password-form" on:submit=on_submit novalidate>
-                <TextField name="old_password" label=|t| t.field_current_password kind="password" value=old error=old_error autocomplete="current-password"/>
-                <TextField name="new_password" label=|t| t.field_new_password kind="password" value=new error=new_error autocomplete="new-password"
-                    hint=|t| t.hint_password/>
-                <TextField name="new_password2" label=|t| t.field_new_password_repeat kind="password" value=new2 error=new2_error autocomplete="new-password"/>
-                <SubmitButton label=|t| t.account_submit busy_label=|t| t.saving pending=update.pending() blocked=Signal::derive(move || wait.get() > 0)/>
-            </form>
+            <When when=move || profile.has_password() fallback=move || view! { <SetPasswordForm profile done=password_set/> }>
+                <h2>{tr(|t| t.account_change_password)}</h2>
+                <Problem error=failure form="password-form" wait/>
+                <form id="password-form" on:submit=on_submit novalidate>
+                    <TextField name="old_password" label=|t| t.field_current_password kind="password" value=old error=old_error autocomplete="current-password"/>
+                    <TextField name="new_password" label=|t| t.field_new_password kind="password" value=new error=new_error autocomplete="new-password"
+                        hint=|t| t.hint_password/>
+                    <TextField name="new_password2" label=|t| t.field_new_password_repeat kind="password" value=new2 error=new2_error autocomplete="new-password"/>
+                    <SubmitButton label=|t| t.account_submit busy_label=|t| t.saving pending=update.pending() blocked=Signal::derive(move || wait.get() > 0)/>
+                </form>
+            </When>
             <hr/>
-            <ChangeEmailForm/>
+            <ChangeEmailForm profile/>
             <hr/>
             <DeviceList/>
             <p><A href="/settings/security">{tr(|t| t.account_security_link)}</A></p>
@@ -114,14 +124,14 @@ pub fn AccountPage() -> impl IntoView {
                 {tr(|t| t.account_logout_all)}
             </button>
             <hr/>
-            <DeleteAccountForm/>
+            <DeleteAccountForm profile/>
         </section>
     }
 }
 
 /// "Delete your account": the password again, then the account is gone and this tab logged out.
 #[component]
-fn DeleteAccountForm() -> impl IntoView {
+fn DeleteAccountForm(profile: Profile) -> impl IntoView {
     let session = Session::expect();
     let lang = Lang::expect();
     let navigate = use_navigate();
@@ -159,14 +169,16 @@ fn DeleteAccountForm() -> impl IntoView {
     view! {
         <h2>{tr(|t| t.account_delete_title)}</h2>
         <p class="muted">{tr(|t| t.account_delete_explain)}</p>
-        <Problem error=failure form="delete-form" wait/>
-        <form id="delete-form" class="danger-zone" on:submit=on_submit novalidate>
-            <TextField name="delete_password" label=|t| t.field_password_for_delete kind="password" value=password
-                error=password_error autocomplete="current-password"/>
-            <button type="submit" class="button danger" disabled=move || { action.pending().get() || wait.get() > 0 }
-                aria-busy=move || action.pending().get().to_string()>
-                {move || { let t = lang.text(); if action.pending().get() { t.deleting } else { t.account_delete_submit } }}
-            </button>
-        </form>
+        <When when=move || profile.has_password() fallback=PasswordNeeded>
+            <Problem error=failure form="delete-form" wait/>
+            <form id="delete-form" class="danger-zone" on:submit=on_submit novalidate>
+                <TextField name="delete_password" label=|t| t.field_password_for_delete kind="password" value=password
+                    error=password_error autocomplete="current-password"/>
+                <button type="submit" class="button danger" disabled=move || { action.pending().get() || wait.get() > 0 }
+                    aria-busy=move || action.pending().get().to_string()>
+                    {move || { let t = lang.text(); if action.pending().get() { t.deleting } else { t.account_delete_submit } }}
+                </button>
+            </form>
+        </When>
     }
 }

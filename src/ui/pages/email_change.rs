@@ -6,7 +6,7 @@
 //! Neither acts when it opens: mail scanners open every link, and some press the buttons they
 //! find, so the revert also asks for something typed that a scanner can't know.
 
-use super::address_form::AddressForm;
+use super::{address_form::AddressForm, set_password::PasswordNeeded};
 use crate::{
     api::email_change::{ConfirmEmailChange, RevertEmailChange},
     domain::{EmailAddress, session::decode_unverified},
@@ -24,9 +24,8 @@ use leptos_router::components::A;
 
 /// The "Change your email address" part of `/settings/account`.
 #[component]
-pub fn ChangeEmailForm() -> impl IntoView {
+pub fn ChangeEmailForm(profile: Profile) -> impl IntoView {
     let lang = Lang::expect();
-    let profile = Profile::load();
     let form = AddressForm::new(|| {});
     let action = form.action;
     let wait = countdown();
@@ -38,12 +37,14 @@ pub fn ChangeEmailForm() -> impl IntoView {
             <p class="muted" data-testid="current-email">{fill(lang.text().account_current_email, &[("email", &email)])}</p>
         })}
         <Notice kind="success" message=done/>
-        <Problem error=failure form="email-form" wait/>
-        <form id="email-form" on:submit=form.submit("email-form") novalidate>
-            {form.fields(|t| t.hint_new_email)}
-            <SubmitButton label=|t| t.email_change_submit busy_label=|t| t.sending pending=action.pending()
-                blocked=Signal::derive(move || wait.get() > 0)/>
-        </form>
+        <When when=move || profile.has_password() fallback=PasswordNeeded>
+            <Problem error=failure form="email-form" wait/>
+            <form id="email-form" on:submit=form.submit("email-form") novalidate>
+                {form.fields(|t| t.hint_new_email)}
+                <SubmitButton label=|t| t.email_change_submit busy_label=|t| t.sending pending=action.pending()
+                    blocked=Signal::derive(move || wait.get() > 0)/>
+            </form>
+        </When>
     }
 }
 

@@ -7,6 +7,7 @@ use crate::{
         components::{Notice, Problem, SubmitButton, TextField, countdown},
         effect::effect,
         focus,
+        guard::encode_query_value,
         locale::{Lang, tr},
         session::Session,
     },
@@ -51,6 +52,14 @@ pub fn LoginPage() -> impl IntoView {
         }
     });
 
+    // Signing in by email goes on to the same page afterwards as signing in here would.
+    let by_email = move || {
+        query.with(|q| match q.get("redirect") {
+            Some(r) => format!("/login/email-code?redirect={}", encode_query_value(&r)),
+            None => "/login/email-code".to_owned(),
+        })
+    };
+
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (l, p) = (login.get_untracked(), password.get_untracked());
@@ -73,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                 <TextField name="password" label=|t| t.field_password kind="password" value=password error=password_error autocomplete="current-password"/>
                 <SubmitButton label=|t| t.login_submit busy_label=|t| t.login_busy pending=action.pending() blocked=Signal::derive(move || wait.get() > 0)/>
             </form>
-            <p class="aside"><A href="/login/email-code">{tr(|t| t.login_by_email)}</A></p>
+            <p class="aside"><A href=by_email>{tr(|t| t.login_by_email)}</A></p>
             <p class="aside"><A href="/reset-password-request">{tr(|t| t.login_forgot)}</A></p>
             <p class="aside">{tr(|t| t.login_new_here)} " " <A href="/register">{tr(|t| t.login_create_account)}</A></p>
         </section>

@@ -17,6 +17,7 @@ mod reset;
 mod reset_request;
 mod secure_account;
 mod security;
+mod set_password;
 mod unconfirmed;
 
 pub use lazy::{

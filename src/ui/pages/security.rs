@@ -93,6 +93,7 @@ fn label(t: &Catalogue, kind: SecurityEventKind) -> &'static str {
         SecurityEventKind::Confirmed => t.event_confirmed,
         SecurityEventKind::TokenReuse => t.event_token_reuse,
         SecurityEventKind::AccountSecured => t.event_account_secured,
+        SecurityEventKind::PasswordSet => t.event_password_set,
     }
 }
 

@@ -12,12 +12,16 @@ pub const LAST_SEEN_GRANULARITY_SECS: i64 = 60;
 ///
 /// # Errors
 /// On a database failure.
-pub async fn touch_last_seen(pool: &Pool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn touch_last_seen<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET last_seen = $1 WHERE id = $2 AND last_seen < $3")
         .bind(now)
         .bind(id)
         .bind(now - LAST_SEEN_GRANULARITY_SECS)
-        .execute(pool)
+        .execute(executor)
         .await?;
     Ok(())
 }
