@@ -1,8 +1,6 @@
 // "Your devices" on the settings page, in each language: every session listed with its device,
 // this one marked; logging another one out ends it there; "log out everywhere else".
-import { test, expect, open, uniqueName, logIn, confirmedUser, fill, catalogue, scan, LANGS } from './helpers';
-
-const PHONE = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
+import { test, expect, open, uniqueName, logIn, confirmedUser, fill, catalogue, scan, LANGS, PHONE } from './helpers';
 
 for (const lang of LANGS) {
   const t = catalogue[lang];

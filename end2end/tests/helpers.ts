@@ -88,6 +88,9 @@ export function uniqueName(prefix: string) {
 
 export const PASSWORD = 'a sturdy passphrase 42';
 
+/** Another device's browser: Chrome on Android. */
+export const PHONE = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
+
 /** The input labelled `label` (exactly: "Password" must not find "Show the password"). */
 export function field(page: Page, label: string) {
   return page.getByLabel(label, { exact: true });

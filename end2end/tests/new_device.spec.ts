@@ -1,9 +1,7 @@
 // The new-device mail and its undo, in each language: a sign-in from another device mails the
 // owner; the mail's "This wasn't me" opens /secure-account in a browser with no session, which acts
 // only once the account's address is typed, and then every device is logged out.
-import { test, expect, open, uniqueName, logIn, confirmedUser, fill, field, catalogue, mailCatalogue, mailTo, scan, LANGS } from './helpers';
-
-const PHONE = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
+import { test, expect, open, uniqueName, logIn, confirmedUser, fill, field, catalogue, mailCatalogue, mailTo, scan, LANGS, PHONE } from './helpers';
 
 for (const lang of LANGS) {
   const t = catalogue[lang];

@@ -5,11 +5,10 @@
 // other button. Through a whole account life (registration, reset, address change and its undo,
 // a new device, sign-in by email), the tests prove it never gets a session, never spends the
 // person's flow, never undoes an address change and never secures (locks) an account.
-import { test, expect, open, uniqueName, register, logIn, confirmedUser, field, fill, catalogue, codeIn, mailToAddress, mailTo, PASSWORD } from './helpers';
+import { test, expect, open, uniqueName, register, logIn, confirmedUser, field, fill, catalogue, codeIn, mailToAddress, mailTo, PASSWORD, PHONE } from './helpers';
 import type { Browser, Page } from '@playwright/test';
 
 const t = catalogue.en;
-const PHONE = 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/131.0 Mobile Safari/537.36';
 
 /** Every link to this site in the mails to `addresses`, as the dev mailbox shows them. */
 async function linksInMails(page: Page, addresses: string[]): Promise<string[]> {

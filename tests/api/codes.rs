@@ -30,7 +30,8 @@ async fn reset_code(app: &TestApp, email: &str, code: &str, password: &str) -> r
 }
 
 /// A code that differs from `code` in its last digit.
-fn wrong(code: &str) -> String {
+/// The same code with its last digit changed (digits only).
+pub fn wrong(code: &str) -> String {
     let mut digits: Vec<u8> = code.replace(' ', "").into_bytes();
     digits[7] = if digits[7] == b'9' { b'0' } else { digits[7] + 1 };
     String::from_utf8(digits).unwrap()

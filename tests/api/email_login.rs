@@ -4,7 +4,7 @@
 //! shows.
 
 use crate::{
-    codes::code_in,
+    codes::{code_in, wrong},
     helpers::{PASSWORD, TestApp, TestAppBuilder, error_body, link_in, spawn_app},
 };
 use serde_json::{Value, json};
@@ -90,11 +90,6 @@ fn other(number: &Value) -> String {
 }
 
 /// A code other than `code` (eight digits).
-fn wrong(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:08}", (n + 1) % 100_000_000)
-}
-
 async fn flow_row(app: &TestApp, handle: &str) -> (i64, String, i64) {
     sqlx::query_as("SELECT tries, state, by_number FROM email_logins WHERE handle = $1")
         .bind(handle)

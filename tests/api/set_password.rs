@@ -4,7 +4,7 @@
 //! password or the lock it was mailed for, and once used.
 
 use crate::{
-    codes::code_in,
+    codes::{code_in, wrong},
     helpers::{PASSWORD, TestApp, error_body, spawn_app},
     security_log::{events, kinds},
 };
@@ -47,12 +47,6 @@ fn codes_to(app: &TestApp, email: &str) -> Vec<Value> {
 async fn mailed_code(app: &TestApp, session: &str, email: &str) -> String {
     assert_eq!(ask_code(app, session).await.status(), 200);
     code_in(&app.smtp.wait_for_subject(email, CODE_SUBJECT).await)
-}
-
-/// The same code with its last digit changed.
-fn wrong(code: &str) -> String {
-    let last = code.chars().last().unwrap().to_digit(10).unwrap();
-    format!("{}{}", &code[..code.len() - 1], (last + 1) % 10)
 }
 
 async fn has_password(app: &TestApp, session: &str) -> bool {
