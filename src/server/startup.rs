@@ -22,7 +22,7 @@ use crate::{
             middleware::{redact_path, renew_sessions, resolve_client},
         },
         limits::Limiter,
-        metrics as counters, rest,
+        memory, metrics as counters, rest,
         state::AppState,
     },
 };
@@ -93,6 +93,8 @@ impl Application {
             limits.spawn_sweeper(Duration::from_secs(60), stop_workers.clone()),
             // 30 s without a hash: the load has passed, give the 19 MiB areas back.
             hasher.spawn_idle_release(Duration::from_secs(10), Duration::from_secs(30), stop_workers.clone()),
+            // A tick without requests: the load has passed, give the heap's free pages back.
+            memory::spawn_trim_when_quiet(Duration::from_secs(10), stop_workers.clone()),
         ];
         let housekeeping_stop = stop_workers.clone();
         let (events, event_writer) = EventWriter::spawn(pool.clone(), stop_workers.clone());

@@ -1,7 +1,7 @@
 //! The operators' view over HTTP: `GET /metrics` (off unless `METRICS_TOKEN` is set, and then only
 //! for that bearer token), and the middleware that counts and times every request by route.
 
-use crate::server::{clock::now, db::outbox, metrics, state::AppState};
+use crate::server::{clock::now, db::outbox, memory, metrics, state::AppState};
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, StatusCode, header},
@@ -28,6 +28,7 @@ pub async fn note_route(request: Request, next: Next) -> Response {
 pub async fn track_http(request: Request, next: Next) -> Response {
     let assets = request.uri().path().starts_with("/pkg/");
     let started = std::time::Instant::now();
+    memory::note_request();
     let response = next.run(request).await;
     let route = match response.extensions().get::<Route>() {
         Some(Route(route)) => route.clone(),
