@@ -9,13 +9,12 @@
 //! threshold turns that adjustment off, so every hash area stays a mapping of its own and goes
 //! back to the system when it is freed, after every load, not only the first.
 //!
-//! The small allocations of requests leave the heap fragmented: a page freed in the middle of an
-//! arena goes back to the system only when the whole top of that arena is free, which under many
-//! threads it seldom is. A minute after each round of the mixed load (`bench/load_and_memory.py`),
-//! glibc held 7–10 MiB more than was in use, a little more after every round: 39.0, 43.7, 43.7, 46.0,
-//! 48.6 MiB over five rounds. `malloc_trim(0)` gives back every free page, wherever it lies; run
-//! once the requests stop ([`spawn_trim_when_quiet`]), five rounds left 35.1, 37.8, 38.1, 39.0,
-//! 39.2 MiB, the rest of the rise being SQLite's page cache filling up to its bound.
+//! The small allocations of requests leave the heap fragmented: glibc gives an arena's free pages
+//! back only from its top, which under many threads is seldom free. Five rounds of the mixed load
+//! (`bench/load_and_memory.py`, without its page loads) left 38.1, 42.7, 42.6, 44.9 and 47.5 MiB a
+//! minute after each, with 7–10 MiB of it free but kept. `malloc_trim(0)` gives back every free
+//! page, wherever it lies; run once the requests stop ([`spawn_trim_when_quiet`]), the same rounds
+//! left 34.3 to 38.3 MiB, the rest of the rise being SQLite's page cache filling up to its bound.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
