@@ -36,29 +36,20 @@ fn handle() -> &'static PrometheusHandle {
         // Fails only if another recorder is installed, which nothing in this program does.
         let _ = metrics::set_global_recorder(recorder);
         describe();
-        drain_samples(handle.clone());
         handle
     })
 }
 
-/// How often the histograms' raw samples are folded into their buckets.
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
-
-/// A histogram keeps every value recorded, 8 bytes each, until something folds them into its
-/// buckets: a scrape of `/metrics`, or this. Without it, a server nobody scrapes kept every
-/// request's duration (measured: about 3 MiB of live heap more after each round of the mixed load,
-/// `bench/results.md`). A thread of its own, not a task: the recorder is the process's, outliving
-/// any one runtime (tests start many), and it needs no more than a small stack.
-fn drain_samples(handle: PrometheusHandle) {
-    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).stack_size(64 * 1024).spawn(move || {
-        loop {
-            std::thread::sleep(UPKEEP_EVERY);
-            handle.run_upkeep();
-        }
-    });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "could not start the metrics upkeep: histogram samples will pile up until /metrics is read");
-    }
+/// Folds the histograms' raw samples into their buckets every `every`, until `stop` fires. A
+/// histogram keeps every value recorded, 8 bytes each, until something folds them: a scrape of
+/// `/metrics`, or this. Without it, a server nobody scrapes kept every request's duration
+/// (measured: about 3 MiB of live heap more after each round of the mixed load,
+/// `bench/results.md`).
+pub fn spawn_upkeep(every: Duration, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
+    crate::server::clock::spawn_every(every, stop, || {
+        handle().run_upkeep();
+        std::future::ready(())
+    })
 }
 
 fn describe() {

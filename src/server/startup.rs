@@ -95,6 +95,7 @@ impl Application {
             hasher.spawn_idle_release(Duration::from_secs(10), Duration::from_secs(30), stop_workers.clone()),
             // A tick without requests: the load has passed, give the heap's free pages back.
             memory::spawn_trim_when_quiet(Duration::from_secs(10), stop_workers.clone()),
+            counters::spawn_upkeep(Duration::from_secs(5), stop_workers.clone()),
         ];
         let housekeeping_stop = stop_workers.clone();
         let (events, event_writer) = EventWriter::spawn(pool.clone(), stop_workers.clone());
